@@ -1,0 +1,193 @@
+"""Every business entity of the foundation, declared once."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from crm_common.entities.spec import Choice, EntitySpec, FieldSpec, Kind, register
+from crm_common.i18n import N_
+from crm_common.schemas.activity import ActivityCreate, ActivityRead, ActivityType, ActivityUpdate
+from crm_common.schemas.attachment import AttachmentRead, AttachmentUpdate
+from crm_common.schemas.contact import ContactCreate, ContactRead, ContactUpdate, DecisionRole
+from crm_common.schemas.customer import (
+    CustomerCreate,
+    CustomerLevel,
+    CustomerRead,
+    CustomerSource,
+    CustomerStatus,
+    CustomerUpdate,
+)
+from crm_common.schemas.department import DepartmentCreate, DepartmentRead, DepartmentUpdate
+from crm_common.schemas.user import UserCreate, UserRead, UserRole, UserUpdate
+
+
+def choices(enum: type[StrEnum], labels: dict[StrEnum, str]) -> tuple[Choice, ...]:
+    """Choices in declaration order; every member must have a label."""
+    return tuple(Choice(member.value, labels[member]) for member in enum)
+
+
+CREATED = FieldSpec("created_at", N_("Created"), Kind.DATETIME, editable=False, listed=False,
+                    sortable=True, width=140)
+UPDATED = FieldSpec("updated_at", N_("Updated"), Kind.DATETIME, editable=False, listed=False,
+                    sortable=True, width=140)
+OWNER = FieldSpec("owner_id", N_("Owner"), Kind.REF, ref="user", display="owner_name",
+                  filterable=True, width=90)
+
+DEPARTMENT = register(EntitySpec(
+    key="department", path="departments",
+    label=N_("Department"), label_plural=N_("Departments"),
+    read=DepartmentRead, create=DepartmentCreate, update=DepartmentUpdate,
+    fields=(
+        FieldSpec("name", N_("Name"), required=True, sortable=True, width=200),
+        FieldSpec("parent_id", N_("Parent department"), Kind.REF, ref="department",
+                  display="parent_name", filterable=True, width=160),
+        FieldSpec("sort_order", N_("Sort order"), Kind.INT, listed=False),
+        CREATED,
+    ),
+    admin_only_write=True, icon="department",
+))
+
+USER = register(EntitySpec(
+    key="user", path="users",
+    label=N_("User"), label_plural=N_("Users"),
+    read=UserRead, create=UserCreate, update=UserUpdate,
+    fields=(
+        FieldSpec("username", N_("Username"), required=True, sortable=True, width=120),
+        FieldSpec("name", N_("Name"), required=True, sortable=True, width=100),
+        FieldSpec("department_id", N_("Department"), Kind.REF, ref="department",
+                  display="department_name", filterable=True, width=140),
+        FieldSpec("role", N_("Role"), Kind.CHOICE, filterable=True, width=90,
+                  choices=choices(UserRole, {
+                      UserRole.ADMIN: N_("Administrator"), UserRole.MANAGER: N_("Manager"),
+                      UserRole.SALES: N_("Sales rep"), UserRole.FINANCE: N_("Finance"),
+                      UserRole.SERVICE: N_("Service")})),
+        FieldSpec("mobile", N_("Mobile"), width=110),
+        FieldSpec("email", N_("Email"), width=180),
+        FieldSpec("is_active", N_("Active"), Kind.BOOL, filterable=True, width=60),
+        FieldSpec("last_login_at", N_("Last sign-in"), Kind.DATETIME, editable=False,
+                  width=140),
+        CREATED,
+    ),
+    admin_only_write=True, icon="user",
+))
+
+CUSTOMER = register(EntitySpec(
+    key="customer", path="customers",
+    label=N_("Customer"), label_plural=N_("Customers"),
+    read=CustomerRead, create=CustomerCreate, update=CustomerUpdate,
+    fields=(
+        FieldSpec("name", N_("Name"), required=True, sortable=True, width=240,
+                  placeholder=N_("Full registered company name")),
+        FieldSpec("short_name", N_("Short name"), width=100),
+        FieldSpec("uscc", N_("Unified social credit code"), listed=False, width=160,
+                  placeholder=N_("18 characters")),
+        FieldSpec("level", N_("Level"), Kind.CHOICE, sortable=True, filterable=True, width=70,
+                  choices=choices(CustomerLevel, {
+                      CustomerLevel.KEY: N_("Key account"), CustomerLevel.A: N_("A"),
+                      CustomerLevel.B: N_("B"), CustomerLevel.C: N_("C")})),
+        FieldSpec("status", N_("Status"), Kind.CHOICE, filterable=True, width=70,
+                  choices=choices(CustomerStatus, {
+                      CustomerStatus.POTENTIAL: N_("Potential"),
+                      CustomerStatus.ACTIVE: N_("Active"),
+                      CustomerStatus.DORMANT: N_("Dormant"),
+                      CustomerStatus.LOST: N_("Lost")})),
+        FieldSpec("industry", N_("Industry"), filterable=True, width=100),
+        FieldSpec("province", N_("Province"), sortable=True, filterable=True, width=80),
+        FieldSpec("city", N_("City"), filterable=True, width=80),
+        FieldSpec("district", N_("District"), listed=False, width=80),
+        FieldSpec("address", N_("Address"), listed=False, width=240),
+        FieldSpec("phone", N_("Phone"), listed=False, width=120),
+        FieldSpec("source", N_("Source"), Kind.CHOICE, filterable=True, listed=False, width=80,
+                  choices=choices(CustomerSource, {
+                      CustomerSource.EXHIBITION: N_("Exhibition"),
+                      CustomerSource.REFERRAL: N_("Referral"),
+                      CustomerSource.WEBSITE: N_("Website"),
+                      CustomerSource.COLD_CALL: N_("Cold call"),
+                      CustomerSource.TENDER: N_("Tender"),
+                      CustomerSource.PARTNER: N_("Partner"),
+                      CustomerSource.OTHER: N_("Other")})),
+        OWNER,
+        FieldSpec("parent_id", N_("Parent company"), Kind.REF, ref="customer",
+                  display="parent_name", listed=False, width=200),
+        FieldSpec("tags", N_("Tags"), Kind.TAGS, listed=False, width=160),
+        FieldSpec("notes", N_("Notes"), Kind.LONG_TEXT, listed=False),
+        FieldSpec("last_activity_at", N_("Last follow-up"), Kind.DATETIME, editable=False,
+                  sortable=True, width=130),
+        FieldSpec("next_follow_up_on", N_("Next follow-up"), Kind.DATE, editable=False,
+                  listed=False, width=100),
+        CREATED, UPDATED,
+    ),
+    searchable=True, icon="customer",
+))
+
+CONTACT = register(EntitySpec(
+    key="contact", path="contacts",
+    label=N_("Contact"), label_plural=N_("Contacts"),
+    read=ContactRead, create=ContactCreate, update=ContactUpdate,
+    fields=(
+        FieldSpec("name", N_("Name"), required=True, sortable=True, width=90),
+        FieldSpec("customer_id", N_("Customer"), Kind.REF, ref="customer",
+                  display="customer_name", required=True, filterable=True, width=220),
+        FieldSpec("title", N_("Title"), width=100),
+        FieldSpec("mobile", N_("Mobile"), width=110),
+        FieldSpec("phone", N_("Phone"), listed=False, width=120),
+        FieldSpec("email", N_("Email"), width=180),
+        FieldSpec("wechat", N_("WeChat"), listed=False, width=100),
+        FieldSpec("decision_role", N_("Decision role"), Kind.CHOICE, filterable=True, width=90,
+                  choices=choices(DecisionRole, {
+                      DecisionRole.DECISION_MAKER: N_("Decision maker"),
+                      DecisionRole.INFLUENCER: N_("Influencer"),
+                      DecisionRole.TECHNICAL: N_("Technical evaluator"),
+                      DecisionRole.PROCUREMENT: N_("Procurement"),
+                      DecisionRole.USER: N_("User"),
+                      DecisionRole.OTHER: N_("Other")})),
+        FieldSpec("is_primary", N_("Primary contact"), Kind.BOOL, filterable=True, width=70),
+        FieldSpec("notes", N_("Notes"), Kind.LONG_TEXT, listed=False),
+        CREATED,
+    ),
+    searchable=True, icon="contact",
+))
+
+ACTIVITY = register(EntitySpec(
+    key="activity", path="activities",
+    label=N_("Follow-up"), label_plural=N_("Follow-ups"),
+    read=ActivityRead, create=ActivityCreate, update=ActivityUpdate,
+    fields=(
+        FieldSpec("occurred_at", N_("Time"), Kind.DATETIME, sortable=True, width=130),
+        FieldSpec("type", N_("Type"), Kind.CHOICE, filterable=True, width=80,
+                  choices=choices(ActivityType, {
+                      ActivityType.CALL: N_("Call"), ActivityType.VISIT: N_("Visit"),
+                      ActivityType.MEETING: N_("Meeting"), ActivityType.EMAIL: N_("Email"),
+                      ActivityType.TECHNICAL: N_("Technical exchange")})),
+        FieldSpec("customer_id", N_("Customer"), Kind.REF, ref="customer",
+                  display="customer_name", required=True, filterable=True, width=200),
+        FieldSpec("contact_id", N_("Contact"), Kind.REF, ref="contact", display="contact_name",
+                  filterable=True, width=80),
+        FieldSpec("subject", N_("Subject"), required=True, width=240),
+        FieldSpec("notes", N_("Notes"), Kind.LONG_TEXT, listed=False),
+        FieldSpec("next_follow_up_on", N_("Next follow-up"), Kind.DATE, sortable=True,
+                  width=100),
+        OWNER,
+        CREATED,
+    ),
+    title_field="subject", default_sort="-occurred_at", icon="activity",
+))
+
+ATTACHMENT = register(EntitySpec(
+    key="attachment", path="attachments",
+    label=N_("Attachment"), label_plural=N_("Attachments"),
+    read=AttachmentRead, create=None, update=AttachmentUpdate,
+    fields=(
+        FieldSpec("filename", N_("File name"), required=True, sortable=True, width=240),
+        FieldSpec("entity", N_("Record type"), editable=False, filterable=True, listed=False),
+        FieldSpec("record_id", N_("Record"), Kind.INT, editable=False, filterable=True,
+                  listed=False),
+        FieldSpec("size", N_("Size"), Kind.INT, editable=False, sortable=True, width=80),
+        FieldSpec("content_type", N_("Type"), editable=False, listed=False),
+        FieldSpec("owner_id", N_("Uploaded by"), Kind.REF, ref="user", display="owner_name",
+                  editable=False, width=90),
+        FieldSpec("created_at", N_("Uploaded"), Kind.DATETIME, editable=False, sortable=True,
+                  width=140),
+    ),
+    title_field="filename", default_sort="-created_at", icon="attachment",
+))

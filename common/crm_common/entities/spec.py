@@ -1,0 +1,139 @@
+"""The entity registry: each business entity is declared once, here in common.
+
+From one ``EntitySpec`` the server builds its generic routes and queries, the client its
+list, form and filters, later the import mapping and export columns, and the tests their
+generic contract suite. A declaration names the wire schemas (pydantic) and describes each
+field for people: label, kind, choices, whether it is listed, sortable, filterable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+
+class Kind(StrEnum):
+    """How a field is shown, edited and compared."""
+
+    TEXT = "text"
+    LONG_TEXT = "long_text"
+    INT = "int"
+    MONEY = "money"
+    DATE = "date"
+    DATETIME = "datetime"
+    BOOL = "bool"
+    CHOICE = "choice"
+    REF = "ref"
+    TAGS = "tags"
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str  # English source, translated by the catalogue
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field as people see it.
+
+    ``display`` names the read-only companion that carries a reference's title
+    (``owner_id`` → ``owner_name``); lists show that, forms edit the id.
+    ``editable`` is False for fields the server sets (timestamps, computed values).
+    """
+
+    name: str
+    label: str
+    kind: Kind = Kind.TEXT
+    choices: tuple[Choice, ...] = ()
+    ref: str | None = None
+    display: str | None = None
+    required: bool = False
+    listed: bool = True
+    width: int = 120
+    sortable: bool = False
+    filterable: bool = False
+    editable: bool = True
+    placeholder: str = ""
+
+    @property
+    def column(self) -> str:
+        """The key of the value a list column shows."""
+        return self.display or self.name
+
+    def choice_label(self, value: str | None) -> str:
+        for choice in self.choices:
+            if choice.value == value:
+                return choice.label
+        return value or ""
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """One business entity. ``path`` is its REST collection under ``/api/v1``.
+
+    ``create``/``update`` are None where records are not made through the generic routes
+    (attachments arrive by upload). ``searchable`` means the server keeps a search text
+    for ``q`` (names, pinyin initials, codes, phone digits).
+    """
+
+    key: str
+    path: str
+    label: str
+    label_plural: str
+    read: type[BaseModel]
+    create: type[BaseModel] | None
+    update: type[BaseModel] | None
+    fields: tuple[FieldSpec, ...]
+    title_field: str = "name"
+    default_sort: str = "name"
+    searchable: bool = False
+    soft_delete: bool = True
+    admin_only_write: bool = False
+    icon: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def field(self, name: str) -> FieldSpec:
+        for spec in self.fields:
+            if name in (spec.name, spec.display):
+                return spec
+        raise KeyError(f"{self.key} has no field {name!r}")
+
+    @property
+    def sort_fields(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.fields if f.sortable) | {"id", "created_at"}
+
+    @property
+    def filter_fields(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.fields if f.filterable)
+
+    @property
+    def listed_fields(self) -> tuple[FieldSpec, ...]:
+        return tuple(f for f in self.fields if f.listed)
+
+    @property
+    def form_fields(self) -> tuple[FieldSpec, ...]:
+        return tuple(f for f in self.fields if f.editable)
+
+
+REGISTRY: dict[str, EntitySpec] = {}
+
+
+def register(spec: EntitySpec) -> EntitySpec:
+    if spec.key in REGISTRY:
+        raise ValueError(f"entity {spec.key!r} registered twice")
+    REGISTRY[spec.key] = spec
+    return spec
+
+
+def entity(key: str) -> EntitySpec:
+    return REGISTRY[key]
+
+
+def by_path(path: str) -> EntitySpec:
+    for spec in REGISTRY.values():
+        if spec.path == path:
+            return spec
+    raise KeyError(path)

@@ -1,0 +1,1 @@
+"""Wire contracts, one module per entity: ``XCreate``, ``XUpdate``, ``XRead``; plus ``Page``."""

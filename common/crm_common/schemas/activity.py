@@ -1,0 +1,54 @@
+"""Activity (跟进记录): a call, visit, meeting, email or technical exchange with a customer."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import Field
+
+from crm_common.schemas.base import Input, OptText, RecordRead, Text, UpdateInput
+
+
+class ActivityType(StrEnum):
+    CALL = "call"
+    VISIT = "visit"
+    MEETING = "meeting"
+    EMAIL = "email"
+    TECHNICAL = "technical"  # 技术交流
+
+
+class _ActivityFields(Input):
+    contact_id: int | None = None
+    next_follow_up_on: date | None = None
+    owner_id: int | None = None
+
+
+class ActivityCreate(_ActivityFields):
+    customer_id: int
+    type: ActivityType = ActivityType.CALL
+    occurred_at: datetime | None = None  # the server fills "now" when absent
+    subject: Text = Field(min_length=1, max_length=200)
+    notes: OptText = Field(default=None, max_length=4000)
+
+
+class ActivityUpdate(_ActivityFields, UpdateInput):
+    customer_id: int | None = None
+    type: ActivityType | None = None
+    occurred_at: datetime | None = None
+    subject: Text | None = Field(default=None, min_length=1, max_length=200)
+    notes: OptText = Field(default=None, max_length=4000)
+
+
+class ActivityRead(RecordRead):
+    customer_id: int
+    customer_name: str | None = None
+    contact_id: int | None = None
+    contact_name: str | None = None
+    type: ActivityType
+    occurred_at: datetime
+    subject: str
+    notes: str | None = None
+    next_follow_up_on: date | None = None
+    owner_id: int | None = None
+    owner_name: str | None = None

@@ -1,0 +1,71 @@
+"""Pieces every wire schema shares: strict input models, the record envelope, pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from crm_common.cleansing import clean_text
+
+T = TypeVar("T")
+
+
+def _clean(value: Any) -> Any:
+    return clean_text(value) if isinstance(value, str) else value
+
+
+def _clean_or_none(value: Any) -> Any:
+    if isinstance(value, str):
+        cleaned = clean_text(value)
+        return cleaned or None
+    return value
+
+
+# Free text from people: trimmed, inner whitespace runs folded, zero-width characters gone.
+Text = Annotated[str, BeforeValidator(_clean)]
+# Optional text where an empty string means "no value".
+OptText = Annotated[str | None, BeforeValidator(_clean_or_none)]
+
+
+class Input(BaseModel):
+    """Base of create/update payloads: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_max_length=4000)
+
+
+class UpdateInput(Input):
+    """Partial update: only the fields sent are changed; ``version`` must match the record."""
+
+    version: int = Field(ge=1)
+
+
+class RecordRead(BaseModel):
+    """The envelope every record carries on the wire."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted_at: datetime | None = None
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list. ``next`` is an opaque cursor for the following page (keyset, not
+    offset); ``total`` is an estimate unless ``total_exact`` is true."""
+
+    items: list[T]
+    next: str | None = None
+    total: int = 0
+    total_exact: bool = False
+
+
+class Ref(BaseModel):
+    """A link to another record, with its title for display."""
+
+    entity: str
+    id: int
+    title: str

@@ -1,0 +1,70 @@
+"""Contact (联系人): a person at a customer."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field, field_validator
+
+from crm_common.cleansing import normalise_email, normalise_mobile, normalise_phone
+from crm_common.schemas.base import Input, OptText, RecordRead, Text, UpdateInput
+
+
+class DecisionRole(StrEnum):
+    DECISION_MAKER = "decision_maker"
+    INFLUENCER = "influencer"
+    TECHNICAL = "technical"
+    PROCUREMENT = "procurement"
+    USER = "user"
+    OTHER = "other"
+
+
+def _mobile(value: str | None) -> str | None:
+    return normalise_mobile(value) if value else None
+
+
+def _phone(value: str | None) -> str | None:
+    return normalise_phone(value) if value else None
+
+
+def _email(value: str | None) -> str | None:
+    return normalise_email(value) if value else None
+
+
+class _ContactFields(Input):
+    title: OptText = Field(default=None, max_length=64)
+    mobile: OptText = None
+    phone: OptText = None
+    email: OptText = None
+    wechat: OptText = Field(default=None, max_length=64)
+    decision_role: DecisionRole | None = None
+    is_primary: bool | None = None
+    notes: OptText = Field(default=None, max_length=2000)
+
+    _mobile = field_validator("mobile")(_mobile)
+    _phone = field_validator("phone")(_phone)
+    _email = field_validator("email")(_email)
+
+
+class ContactCreate(_ContactFields):
+    customer_id: int
+    name: Text = Field(min_length=1, max_length=64)
+
+
+class ContactUpdate(_ContactFields, UpdateInput):
+    customer_id: int | None = None
+    name: Text | None = Field(default=None, min_length=1, max_length=64)
+
+
+class ContactRead(RecordRead):
+    customer_id: int
+    customer_name: str | None = None
+    name: str
+    title: str | None = None
+    mobile: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    wechat: str | None = None
+    decision_role: DecisionRole | None = None
+    is_primary: bool = False
+    notes: str | None = None

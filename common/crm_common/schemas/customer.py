@@ -1,0 +1,118 @@
+"""Customer (客户): a company we sell to."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, field_validator
+
+from crm_common.cleansing import clean_text, normalise_phone, normalise_uscc
+from crm_common.schemas.base import Input, OptText, RecordRead, Text, UpdateInput
+
+
+class CustomerLevel(StrEnum):
+    A = "A"
+    B = "B"
+    C = "C"
+    KEY = "key"  # 重点客户
+
+
+class CustomerStatus(StrEnum):
+    POTENTIAL = "potential"
+    ACTIVE = "active"
+    DORMANT = "dormant"
+    LOST = "lost"
+
+
+class CustomerSource(StrEnum):
+    EXHIBITION = "exhibition"
+    REFERRAL = "referral"
+    WEBSITE = "website"
+    COLD_CALL = "cold_call"
+    TENDER = "tender"
+    PARTNER = "partner"
+    OTHER = "other"
+
+
+def _uscc(value: str | None) -> str | None:
+    return normalise_uscc(value) if value else None
+
+
+def _phone(value: str | None) -> str | None:
+    return normalise_phone(value) if value else None
+
+
+def _tags(value: list[str] | None) -> list[str] | None:
+    if value is None:
+        return None
+    seen: dict[str, None] = {}
+    for tag in value:
+        cleaned = clean_text(tag)
+        if cleaned:
+            seen.setdefault(cleaned[:32], None)
+    return list(seen)
+
+
+class _CustomerFields(Input):
+    short_name: OptText = Field(default=None, max_length=64)
+    uscc: OptText = None
+    industry: OptText = Field(default=None, max_length=64)
+    province: OptText = Field(default=None, max_length=32)
+    city: OptText = Field(default=None, max_length=32)
+    district: OptText = Field(default=None, max_length=32)
+    address: OptText = Field(default=None, max_length=200)
+    phone: OptText = None
+    source: CustomerSource | None = None
+    owner_id: int | None = None
+    parent_id: int | None = None
+    tags: list[str] | None = Field(default=None, max_length=20)
+    notes: OptText = Field(default=None, max_length=2000)
+
+    _uscc = field_validator("uscc")(_uscc)
+    _phone = field_validator("phone")(_phone)
+    _tags = field_validator("tags")(_tags)
+
+
+class CustomerCreate(_CustomerFields):
+    name: Text = Field(min_length=2, max_length=100)
+    level: CustomerLevel = CustomerLevel.C
+    status: CustomerStatus = CustomerStatus.POTENTIAL
+
+
+class CustomerUpdate(_CustomerFields, UpdateInput):
+    name: Text | None = Field(default=None, min_length=2, max_length=100)
+    level: CustomerLevel | None = None
+    status: CustomerStatus | None = None
+
+
+class CustomerRead(RecordRead):
+    name: str
+    short_name: str | None = None
+    uscc: str | None = None
+    industry: str | None = None
+    province: str | None = None
+    city: str | None = None
+    district: str | None = None
+    address: str | None = None
+    phone: str | None = None
+    level: CustomerLevel
+    status: CustomerStatus
+    source: CustomerSource | None = None
+    owner_id: int | None = None
+    owner_name: str | None = None
+    parent_id: int | None = None
+    parent_name: str | None = None
+    tags: list[str] = []
+    notes: str | None = None
+    last_activity_at: datetime | None = None
+    next_follow_up_on: date | None = None
+
+
+class DuplicateMatch(BaseModel):
+    """An existing customer that looks like the one being entered, and why."""
+
+    id: int
+    name: str
+    owner_name: str | None = None
+    reason: str  # "uscc" or "name"

@@ -1,0 +1,67 @@
+"""User accounts (用户). Passwords go in on create and never come out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import Field, field_validator
+
+from crm_common.cleansing import normalise_email, normalise_mobile
+from crm_common.schemas.base import Input, OptText, RecordRead, Text, UpdateInput
+
+
+class UserRole(StrEnum):
+    """Coarse role until per-role permissions arrive; ``admin`` may do everything."""
+
+    ADMIN = "admin"
+    MANAGER = "manager"
+    SALES = "sales"
+    FINANCE = "finance"
+    SERVICE = "service"
+
+
+def _email(value: str | None) -> str | None:
+    return normalise_email(value) if value else None
+
+
+def _mobile(value: str | None) -> str | None:
+    return normalise_mobile(value) if value else None
+
+
+class UserCreate(Input):
+    username: Text = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
+    name: Text = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=8, max_length=128)
+    department_id: int | None = None
+    role: UserRole = UserRole.SALES
+    email: OptText = None
+    mobile: OptText = None
+    is_active: bool = True
+
+    _email = field_validator("email")(_email)
+    _mobile = field_validator("mobile")(_mobile)
+
+
+class UserUpdate(UpdateInput):
+    name: Text | None = Field(default=None, min_length=1, max_length=64)
+    department_id: int | None = None
+    role: UserRole | None = None
+    email: OptText = None
+    mobile: OptText = None
+    is_active: bool | None = None
+
+    _email = field_validator("email")(_email)
+    _mobile = field_validator("mobile")(_mobile)
+
+
+class UserRead(RecordRead):
+    username: str
+    name: str
+    department_id: int | None = None
+    department_name: str | None = None
+    role: UserRole
+    email: str | None = None
+    mobile: str | None = None
+    is_active: bool
+    last_login_at: datetime | None = None

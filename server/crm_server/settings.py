@@ -1,0 +1,103 @@
+"""One typed settings object: ``crm.toml`` in the data directory, then ``CRM_*`` variables.
+
+Every knob the server has is declared here once, with its default. The environment wins
+over the file so IT (and tests) can override a single value without editing it, e.g.
+``CRM_DATABASE_URL=postgresql+psycopg2://crm@/crm``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CONFIG_NAME = "crm.toml"
+ENV_PREFIX = "CRM_"
+DEFAULT_DATA_DIR = Path("var/data")
+
+
+class Settings(BaseModel):
+    """Server configuration. Paths that are relative are taken inside ``data_dir``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: str = ""  # empty: SQLite file crm.sqlite3 in data_dir
+    host: str = "127.0.0.1"
+    port: int = Field(default=8443, ge=1, le=65535)
+    # TLS: by default the server's own CA issues the server certificate (tls/ in data_dir).
+    # A company certificate can be set instead (tls_cert/tls_key, and tls_ca_cert to publish).
+    tls_cert: Path = Path("tls/server.crt")
+    tls_key: Path = Path("tls/server.key")
+    tls_ca_cert: Path = Path("tls/ca.crt")
+    tls_ca_key: Path = Path("tls/ca.key")
+    # Plain HTTP only for development on 127.0.0.1; never in production.
+    dev_plain_http: bool = False
+    session_absolute_hours: int = Field(default=12, ge=1, le=24 * 30)
+    session_idle_minutes: int = Field(default=120, ge=5, le=24 * 60)
+    lockout_threshold: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    attachment_max_mb: int = Field(default=50, ge=1, le=2048)
+    request_max_kb: int = Field(default=1024, ge=16)
+    duplicate_policy: Literal["warn", "block"] = "warn"
+    attachments_dir: Path = Path("attachments")
+    log_level: str = "info"
+
+    def path(self, value: Path) -> Path:
+        """``value`` resolved against the data directory."""
+        return value if value.is_absolute() else self.data_dir / value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir.resolve() / 'crm.sqlite3'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+
+def _from_environment() -> dict[str, str]:
+    names = Settings.model_fields.keys()
+    values: dict[str, str] = {}
+    for name in names:
+        raw = os.environ.get(ENV_PREFIX + name.upper())
+        if raw is not None:
+            values[name] = raw
+    return values
+
+
+def load_settings(data_dir: Path | None = None, **overrides: object) -> Settings:
+    """Read ``crm.toml`` from the data directory (``CRM_DATA_DIR`` or ``var/data`` when not
+    given), apply ``CRM_*`` environment variables, then explicit overrides."""
+    env = _from_environment()
+    directory = Path(data_dir or env.pop("data_dir", None) or DEFAULT_DATA_DIR)
+    env.pop("data_dir", None)
+    values: dict[str, object] = {}
+    config = directory / CONFIG_NAME
+    if config.exists():
+        values.update(tomllib.loads(config.read_text("utf-8")))
+    values.update(env)
+    values.update(overrides)
+    values["data_dir"] = directory
+    return Settings.model_validate(values)
+
+
+def write_config(settings: Settings, **values: object) -> Path:
+    """Write a commented ``crm.toml`` for a new data directory (``init``)."""
+    import tomli_w
+
+    defaults = Settings()
+    chosen = {k: v for k, v in values.items() if getattr(defaults, k) != v}
+    body = tomli_w.dumps({k: str(v) if isinstance(v, Path) else v for k, v in chosen.items()})
+    header = (
+        "# CRM server configuration. Every setting and its default is in\n"
+        "# crm_server/settings.py; CRM_<NAME> environment variables override this file.\n"
+    )
+    target = settings.data_dir / CONFIG_NAME
+    target.write_text(header + body, "utf-8")
+    return target
