@@ -1,0 +1,28 @@
+"""Pure clean-up and validation functions for data typed, pasted or imported by users.
+
+Each normaliser returns the canonical form or raises ``ValueError`` with a translatable
+message, so schemas, the import wizard and client widgets all agree on what is valid.
+"""
+
+from .emails import normalise_email
+from .names import LEGAL_FORMS, company_key
+from .phones import digits, normalise_mobile, normalise_phone
+from .pinyin import full_pinyin, initials
+from .text import clean_text, remove_zero_width, to_halfwidth
+from .uscc import normalise_uscc, uscc_check_char
+
+__all__ = [
+    "LEGAL_FORMS",
+    "clean_text",
+    "company_key",
+    "digits",
+    "full_pinyin",
+    "initials",
+    "normalise_email",
+    "normalise_mobile",
+    "normalise_phone",
+    "normalise_uscc",
+    "remove_zero_width",
+    "to_halfwidth",
+    "uscc_check_char",
+]

@@ -1,0 +1,45 @@
+"""Width and whitespace clean-up for text typed or pasted by users.
+
+Chinese input methods produce full-width Latin letters, digits and punctuation (``ＡＢＣ１２３``,
+``（``, ``＠``) and ideographic spaces; text pasted from web pages and chat tools often carries
+zero-width characters. Every other normaliser builds on these two functions.
+"""
+
+from __future__ import annotations
+
+import re
+
+_FULLWIDTH_FIRST = 0xFF01  # ！
+_FULLWIDTH_LAST = 0xFF5E  # ～
+_FULLWIDTH_OFFSET = 0xFEE0  # distance from the full-width form to its ASCII twin
+_IDEOGRAPHIC_SPACE = 0x3000
+
+_HALFWIDTH_TABLE: dict[int, int] = {
+    code: code - _FULLWIDTH_OFFSET for code in range(_FULLWIDTH_FIRST, _FULLWIDTH_LAST + 1)
+}
+_HALFWIDTH_TABLE[_IDEOGRAPHIC_SPACE] = ord(" ")
+
+_ZERO_WIDTH = re.compile("[\u200b-\u200d\ufeff]")
+
+
+def to_halfwidth(s: str) -> str:
+    """``s`` with full-width ASCII forms and the ideographic space turned into plain ASCII.
+
+    Chinese characters and CJK punctuation without an ASCII twin (``、``, ``。``) are kept.
+    """
+    return s.translate(_HALFWIDTH_TABLE)
+
+
+def remove_zero_width(s: str) -> str:
+    """``s`` without zero-width spaces, joiners and byte-order marks."""
+    return _ZERO_WIDTH.sub("", s)
+
+
+def clean_text(s: str | None) -> str:
+    """``s`` stripped, with zero-width characters removed and whitespace runs made one space.
+
+    Widths are left alone: a company name or address keeps the characters the user typed.
+    """
+    if s is None:
+        return ""
+    return " ".join(remove_zero_width(s).split())

@@ -1,0 +1,111 @@
+"""``create_app(settings)``: the FastAPI application, wired once per process.
+
+The process keeps no per-user state between requests (sessions, locks and jobs live in the
+database), so several processes can serve one PostgreSQL database behind a load balancer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import PlainTextResponse
+from sqlalchemy import Engine, text
+
+import crm_server
+from crm_common import API_PREFIX
+from crm_common.schemas.auth import Health
+from crm_server import errors
+from crm_server.bindings import bind_all
+from crm_server.db import audit
+from crm_server.db.engine import make_engine, make_session_factory
+from crm_server.db.migrate import engine_revision, head_revision
+from crm_server.domains import accounts, attachments, customers
+from crm_server.kit.binding import BINDINGS
+from crm_server.kit.router import entity_router
+from crm_server.limits import BodyLimitMiddleware
+from crm_server.settings import Settings
+
+
+class DatabaseLocaleError(RuntimeError):
+    """PostgreSQL with LC_CTYPE=C: pg_trgm would silently ignore Chinese characters."""
+
+
+def check_database(engine: Engine) -> None:
+    """Refuse to start on a PostgreSQL database whose character type makes Chinese search
+    blind (pg_trgm only indexes characters the locale calls alphanumeric)."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as connection:
+        ctype = connection.execute(text(
+            "SELECT datctype FROM pg_database WHERE datname = current_database()")).scalar()
+    if ctype in ("C", "POSIX"):
+        raise DatabaseLocaleError(
+            f"the database's LC_CTYPE is {ctype!r}; Chinese search needs a UTF-8 locale such "
+            "as C.UTF-8 or zh_CN.UTF-8 (recreate it with deploy_onprem/pg-setup.sh)")
+
+
+def _system_router(engine: Engine, settings: Settings) -> APIRouter:
+    router = APIRouter(tags=["System"])
+
+    @router.get("/health", response_model=Health)
+    def health() -> Any:
+        expected = head_revision()
+        try:
+            revision = engine_revision(engine)
+            database = "ok"
+        except Exception as exc:  # noqa: BLE001 - health reports, never fails
+            revision, database = None, type(exc).__name__
+        ok = database == "ok" and revision == expected
+        return Health(status="ok" if ok else "degraded", database=database,
+                      migration=revision, expected_migration=expected,
+                      version=crm_server.__version__)
+
+    @router.get("/tls/ca.pem", response_class=PlainTextResponse)
+    def ca_certificate() -> str:
+        path = settings.path(settings.tls_ca_cert)
+        return path.read_text("ascii") if path.exists() else ""
+
+    return router
+
+
+def create_app(settings: Settings) -> FastAPI:
+    engine = make_engine(settings.effective_database_url)
+    bind_all()
+    audit.install()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        check_database(engine)
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="CRM", version=crm_server.__version__, lifespan=lifespan,
+                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs",
+                  redoc_url=None)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    errors.install(app)
+    api = APIRouter(prefix=API_PREFIX)
+    api.include_router(_system_router(engine, settings))
+    api.include_router(accounts.router)
+    api.include_router(customers.router)
+    api.include_router(attachments.router)
+    for binding in BINDINGS.values():
+        api.include_router(entity_router(binding))
+    app.include_router(api)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.request_max_kb * 1024,
+                       exempt_prefixes=(f"{API_PREFIX}/attachments",))
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Any:
+        response = await call_next(request)
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return app

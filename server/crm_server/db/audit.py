@@ -1,0 +1,126 @@
+"""The audit trail, written by a flush listener rather than by services.
+
+After every flush, each new, changed or soft-deleted ``Record`` yields one ``audit_log`` row
+(field, old, new), attributed to the principal stored in ``session.info``. Rows are
+hash-chained: each hash covers the previous row's hash and this row's content. On
+PostgreSQL an advisory transaction lock serialises appends so the chain has no forks when
+several server processes write at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from sqlalchemy import event, insert, inspect, select, text
+from sqlalchemy.orm import Session
+
+from crm_server.db.base import Record
+from crm_server.db.types import json_safe, utcnow
+from crm_server.models.audit import AuditEntry
+
+AUDIT_LOCK_KEY = 7_240_001  # arbitrary, fixed: the advisory lock that serialises the chain
+IGNORED = frozenset({"id", "version", "created_at", "updated_at", "deleted_at"})
+REDACTED = "***"
+
+
+def _entity_of(record: Record) -> str:
+    return str(record.__tablename__).removesuffix("_account")  # type: ignore[attr-defined]
+
+
+def _field_changes(record: Record, is_new: bool) -> list[dict[str, Any]]:
+    state = inspect(record)
+    changes: list[dict[str, Any]] = []
+    for attr in state.mapper.column_attrs:
+        name = attr.key
+        if name in IGNORED or name in record.__audit_exclude__:
+            continue
+        history = state.attrs[name].history
+        if not history.has_changes() and not is_new:
+            continue
+        new = state.attrs[name].value
+        old = None if is_new else (history.deleted[0] if history.deleted else None)
+        if is_new and new in (None, "", []):
+            continue
+        if name in record.__audit_redact__:
+            old, new = (None if is_new else REDACTED), REDACTED
+        changes.append({"field": name, "old": json_safe(old), "new": json_safe(new)})
+    return changes
+
+
+def _action(record: Record, is_new: bool) -> str:
+    if is_new:
+        return "create"
+    deleted = inspect(record).attrs["deleted_at"].history
+    if deleted.has_changes():
+        return "delete" if record.deleted_at is not None else "restore"
+    return "update"
+
+
+def _chain_hash(prev_hash: str, row: dict[str, Any]) -> str:
+    body = json.dumps({k: json_safe(v) for k, v in row.items()}, sort_keys=True,
+                      ensure_ascii=False)
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def append(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Append audit rows to the chain within the session's transaction."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+    prev = connection.execute(
+        select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+    ).scalar() or ""
+    for row in rows:
+        row["prev_hash"] = prev
+        row["hash"] = prev = _chain_hash(prev, row)
+    connection.execute(insert(AuditEntry), rows)
+
+
+def entry(session: Session, action: str, entity: str | None, record_id: int | None,
+          changes: list[dict[str, Any]] | None = None, user_id: int | None = None) -> dict[str, Any]:
+    """One audit row, attributed to the session's principal unless ``user_id`` is given."""
+    principal = session.info.get("principal")
+    return {
+        "at": utcnow(),
+        "user_id": user_id if user_id is not None else getattr(principal, "user_id", None),
+        "action": action,
+        "entity": entity,
+        "record_id": record_id,
+        "changes": changes or [],
+        "client_address": session.info.get("client_address"),
+    }
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    rows: list[dict[str, Any]] = []
+    for obj, is_new in [(o, True) for o in session.new] + [(o, False) for o in session.dirty]:
+        if not isinstance(obj, Record):
+            continue
+        changes = _field_changes(obj, is_new)
+        action = _action(obj, is_new)
+        if changes or action != "update":
+            rows.append(entry(session, action, _entity_of(obj), obj.id, changes))
+    append(session, rows)
+
+
+def verify_chain(session: Session) -> int | None:
+    """The id of the first row whose hash does not match, or None when the chain is intact."""
+    prev = ""
+    for row in session.scalars(select(AuditEntry).order_by(AuditEntry.id)):
+        content = {c: getattr(row, c) for c in (
+            "at", "user_id", "action", "entity", "record_id", "changes", "client_address")}
+        content["prev_hash"] = prev
+        if row.prev_hash != prev or row.hash != _chain_hash(prev, content):
+            return row.id
+        prev = row.hash
+    return None
+
+
+def install() -> None:
+    """Listen on every ORM session (idempotent)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)

@@ -1,0 +1,61 @@
+"""Run Alembic migrations from code (``crm-server init``/``migrate``, tests, the demo).
+
+The Alembic configuration is built here rather than read from an ini file, so an
+installed server (or a frozen one) finds its migrations inside the package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+
+from crm_server.db.engine import make_engine
+from crm_server.settings import Settings
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade_engine(engine: Engine, revision: str = "head") -> None:
+    """Bring the database behind ``engine`` to ``revision``."""
+    with engine.begin() as connection:
+        config = alembic_config(str(engine.url))
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+def upgrade(settings: Settings, revision: str = "head") -> None:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.effective_database_url)
+    try:
+        upgrade_engine(engine, revision)
+    finally:
+        engine.dispose()
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+def engine_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def current_revision(settings: Settings) -> str | None:
+    engine = make_engine(settings.effective_database_url)
+    try:
+        return engine_revision(engine)
+    finally:
+        engine.dispose()

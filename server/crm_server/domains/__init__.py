@@ -1,0 +1,1 @@
+"""Entities with behaviour beyond generic CRUD, one module or package per domain."""

@@ -1,0 +1,96 @@
+"""Attachments: upload into the content-addressed file store, download with the original
+name. A file is stored once per content (SHA-256), however often it is attached."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse
+
+from crm_common.entities import REGISTRY
+from crm_common.errors import BadRequest, NotFound, PayloadTooLarge
+from crm_common.i18n import N_
+from crm_server.kit.binding import binding
+from crm_server.kit.web import current_principal, settings_of, transaction
+from crm_server.models import Attachment
+from crm_server.security.principal import Principal
+from crm_server.settings import Settings
+
+User = Annotated[Principal, Depends(current_principal)]
+CHUNK = 1 << 20
+
+router = APIRouter(prefix="/attachments", tags=["Attachments"])
+
+
+def store_dir(settings: Settings) -> Path:
+    return settings.path(settings.attachments_dir)
+
+
+def content_path(settings: Settings, sha256: str) -> Path:
+    return store_dir(settings) / sha256[:2] / sha256
+
+
+async def _receive(upload: UploadFile, settings: Settings) -> tuple[str, int]:
+    """Stream the upload to the store, hashing as it goes; refuse it past the size limit
+    without keeping any of it."""
+    limit = settings.attachment_max_mb * CHUNK
+    digest, size = hashlib.sha256(), 0
+    store_dir(settings).mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=store_dir(settings), prefix=".upload-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            while chunk := await upload.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(N_("The file is larger than the allowed size"),
+                                          data={"limit_mb": settings.attachment_max_mb})
+                digest.update(chunk)
+                out.write(chunk)
+        target = content_path(settings, digest.hexdigest())
+        target.parent.mkdir(exist_ok=True)
+        os.replace(temp, target)
+        return digest.hexdigest(), size
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
+
+
+@router.post("", response_model=REGISTRY["attachment"].read, status_code=201)
+async def upload(request: Request, user: User, entity: Annotated[str, Form()],
+                 record_id: Annotated[int, Form()], file: Annotated[UploadFile, File()]) -> Any:
+    if entity not in REGISTRY or entity == "attachment":
+        raise BadRequest(N_("Attachments cannot be added to this kind of record"),
+                         {"entity": entity})
+    name = Path(file.filename or "").name.strip()
+    if not name:
+        raise BadRequest(N_("The file has no name"), {"file": ""})
+    settings = settings_of(request)
+    with transaction(request, user) as session:
+        binding(entity).service.fetch(session, user, record_id)  # 404 when out of reach
+    sha256, size = await _receive(file, settings)
+    with transaction(request, user) as session:
+        record = Attachment(entity=entity, record_id=record_id, filename=name[:200], size=size,
+                            content_type=file.content_type or "application/octet-stream",
+                            sha256=sha256, owner_id=user.user_id)
+        session.add(record)
+        session.flush()
+        return binding("attachment").service.present(session, user, record)
+
+
+@router.get("/{attachment_id}/content", response_class=FileResponse)
+def download(request: Request, user: User, attachment_id: int) -> FileResponse:
+    with transaction(request, user) as session:
+        record = binding("attachment").service.fetch(session, user, attachment_id)
+        binding(record.entity).service.fetch(session, user, record.record_id, deleted=True)
+    path = content_path(settings_of(request), record.sha256)
+    if not path.exists():
+        raise NotFound(N_("The file is missing from the file store"))
+    disposition = f"attachment; filename*=UTF-8''{quote(record.filename)}"
+    return FileResponse(path, media_type=record.content_type,
+                        headers={"Content-Disposition": disposition})

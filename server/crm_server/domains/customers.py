@@ -1,0 +1,205 @@
+"""Customers, contacts and follow-ups: search text, duplicate check, the customer's
+follow-up summary, and the global search box."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from crm_common.cleansing import company_key, digits, initials, normalise_uscc
+from crm_common.errors import Duplicate, DuplicateWarning
+from crm_common.i18n import N_, translate
+from crm_common.schemas.auth import SearchHit, SearchResults
+from crm_common.schemas.customer import DuplicateMatch
+from crm_server.db.types import utcnow
+from crm_server.kit import filtering, refs
+from crm_server.kit.binding import binding
+from crm_server.kit.service import CrudService
+from crm_server.kit.web import current_principal, transaction
+from crm_server.models import Activity, Contact, Customer
+from crm_server.security.principal import Principal
+
+User = Annotated[Principal, Depends(current_principal)]
+
+
+def search_text(*parts: str | None) -> str:
+    """What the search box matches: each text, its pinyin initials, and digit runs."""
+    pieces: list[str] = []
+    for part in parts:
+        if not part:
+            continue
+        pieces.append(part.lower())
+        letters = initials(part)
+        if letters and letters != part.lower():
+            pieces.append(letters)
+        number = digits(part)
+        if len(number) >= 4 and number != part:
+            pieces.append(number)
+    return " ".join(dict.fromkeys(pieces))
+
+
+def refresh_customer_search(session: Session, customer_ids: Iterable[int]) -> None:
+    """Rebuild customers' search text from their own fields and their contacts' phones.
+    A plain UPDATE: derived columns do not bump the version or the history."""
+    for customer in session.scalars(select(Customer).where(Customer.id.in_(set(customer_ids)))):
+        phones = session.execute(
+            select(Contact.mobile, Contact.phone).where(
+                Contact.customer_id == customer.id, Contact.deleted_at.is_(None))).all()
+        text = _customer_text(customer, [p for row in phones for p in row if p])
+        session.execute(update(Customer).where(Customer.id == customer.id)
+                        .values(search_text=text)
+                        .execution_options(synchronize_session=False))
+
+
+def _customer_text(customer: Customer, contact_phones: list[str]) -> str:
+    return search_text(customer.name, customer.short_name, customer.uscc, customer.phone,
+                       *contact_phones)
+
+
+class CustomerService(CrudService):
+    def defaults(self, session: Session, user: Principal, values: dict[str, Any]) -> None:
+        if values.get("owner_id") is None:
+            values["owner_id"] = user.user_id
+        values.setdefault("tags", [])
+
+    def derive(self, session: Session, record: Any) -> None:
+        record.name_key = company_key(record.name)
+        record.search_text = _customer_text(record, [])
+
+    def after_write(self, session: Session, user: Principal, record: Any) -> None:
+        refresh_customer_search(session, [record.id])
+
+    def check_create(self, session: Session, user: Principal, values: dict[str, Any],
+                     confirm: bool) -> None:
+        matches = find_duplicates(session, values["name"], values.get("uscc"))
+        if not matches:
+            return
+        data = {"matches": [m.model_dump() for m in matches]}
+        fields = {m.reason: m.name for m in matches}
+        if settings_policy(session) == "block":
+            raise Duplicate(translate(N_("A customer with the same name or code exists"),
+                                      user.language), fields, data)
+        if not confirm:
+            raise DuplicateWarning(translate(N_("A similar customer already exists"),
+                                             user.language), fields, data)
+
+
+def settings_policy(session: Session) -> str:
+    """The configured reaction to duplicates: "warn" (confirm to create) or "block"."""
+    return str(session.info["settings"].duplicate_policy)
+
+
+def find_duplicates(session: Session, name: str, uscc: str | None,
+                    exclude_id: int | None = None) -> list[DuplicateMatch]:
+    """Existing customers with the same USCC or the same normalised name."""
+    conditions = [Customer.name_key == company_key(name)] if name.strip() else []
+    if uscc:
+        conditions.append(Customer.uscc == uscc)
+    if not conditions:
+        return []
+    stmt = select(Customer).where(or_(*conditions), Customer.deleted_at.is_(None)).limit(10)
+    if exclude_id is not None:
+        stmt = stmt.where(Customer.id != exclude_id)
+    found = list(session.scalars(stmt))
+    owners = refs.titles(session, "user", {c.owner_id for c in found if c.owner_id})
+    return [DuplicateMatch(id=c.id, name=c.name, owner_name=owners.get(c.owner_id or 0),
+                           reason="uscc" if uscc and c.uscc == uscc else "name")
+            for c in found]
+
+
+class ContactService(CrudService):
+    """Contacts feed their customer's search text; one primary contact per customer."""
+
+    def derive(self, session: Session, record: Any) -> None:
+        record.search_text = search_text(record.name, record.mobile, record.phone, record.email)
+
+    def after_write(self, session: Session, user: Principal, record: Any) -> None:
+        if record.is_primary and record.deleted_at is None:
+            for other in session.scalars(select(Contact).where(
+                    Contact.customer_id == record.customer_id, Contact.id != record.id,
+                    Contact.is_primary.is_(True))):
+                other.is_primary = False
+            session.flush()
+        refresh_customer_search(session, [record.customer_id])
+
+
+class ActivityService(CrudService):
+    """A follow-up updates its customer's "last follow-up" and "next follow-up" dates."""
+
+    def defaults(self, session: Session, user: Principal, values: dict[str, Any]) -> None:
+        if values.get("occurred_at") is None:
+            values["occurred_at"] = utcnow()
+        if values.get("owner_id") is None:
+            values["owner_id"] = user.user_id
+
+    def after_write(self, session: Session, user: Principal, record: Any) -> None:
+        refresh_follow_up(session, record.customer_id)
+
+
+def refresh_follow_up(session: Session, customer_id: int) -> None:
+    live = (Activity.customer_id == customer_id, Activity.deleted_at.is_(None))
+    latest = session.execute(select(Activity.occurred_at, Activity.next_follow_up_on)
+                             .where(*live).order_by(Activity.occurred_at.desc(),
+                                                    Activity.id.desc()).limit(1)).first()
+    session.execute(update(Customer).where(Customer.id == customer_id).values(
+        last_activity_at=latest[0] if latest else None,
+        next_follow_up_on=latest[1] if latest else None,
+    ).execution_options(synchronize_session=False))
+
+
+router = APIRouter(tags=["Customers"])
+
+
+class DuplicateQuery(BaseModel):
+    name: str = ""
+    uscc: str | None = None
+    exclude_id: int | None = None
+
+
+@router.post("/customers/duplicates", response_model=list[DuplicateMatch])
+def duplicates(request: Request, user: User, payload: DuplicateQuery) -> Any:
+    try:
+        uscc = normalise_uscc(payload.uscc) if payload.uscc else None
+    except ValueError:
+        uscc = None  # an invalid code cannot match; the form reports it on save
+    with transaction(request, user) as session:
+        return find_duplicates(session, payload.name, uscc, payload.exclude_id)
+
+
+@router.get("/search", response_model=SearchResults)
+def global_search(request: Request, user: User, q: Annotated[str, Query(max_length=100)],
+                  limit: Annotated[int, Query(ge=1, le=50)] = 20) -> Any:
+    term = filtering.like_pattern(filtering.search_term(q))
+    hits: list[SearchHit] = []
+    with transaction(request, user) as session:
+        if filtering.search_term(q):
+            hits += _customer_hits(session, user, term, limit)
+            hits += _contact_hits(session, user, term, limit - len(hits))
+    return SearchResults(hits=hits)
+
+
+def _customer_hits(session: Session, user: Principal, term: str, limit: int) -> list[SearchHit]:
+    service = binding("customer").service
+    stmt = service.base_query(user).where(Customer.search_text.like(term, escape="\\"))
+    found = session.scalars(stmt.order_by(func.length(Customer.name), Customer.id).limit(limit))
+    return [SearchHit(entity="customer", id=c.id, title=c.name,
+                      subtitle=" · ".join(filter(None, [c.province, c.city, c.industry])))
+            for c in found]
+
+
+def _contact_hits(session: Session, user: Principal, term: str, limit: int) -> list[SearchHit]:
+    if limit <= 0:
+        return []
+    service = binding("contact").service
+    stmt = service.base_query(user).where(Contact.search_text.like(term, escape="\\"))
+    found = list(session.scalars(stmt.order_by(Contact.name, Contact.id).limit(limit)))
+    companies = refs.titles(session, "customer", {c.customer_id for c in found})
+    return [SearchHit(entity="contact", id=c.id, title=c.name,
+                      subtitle=" · ".join(filter(None, [companies.get(c.customer_id), c.title,
+                                                        c.mobile])))
+            for c in found]

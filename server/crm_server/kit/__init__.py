@@ -1,0 +1,1 @@
+"""Generic machinery every registered entity gets: binding, paging, filtering, CRUD, routes."""

@@ -1,0 +1,42 @@
+"""Totals for list headers. Exact counts are cheap on small sets and ruinous on millions, so
+PostgreSQL reports the planner's estimate ("约 4,400") unless the set is small or the user
+asks for the exact number; SQLite (small by definition) counts, capped."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.orm import Session
+
+EXACT_BELOW = 5_000
+SQLITE_CAP = 100_000
+
+
+def _exact(session: Session, stmt: Select[Any], cap: int | None = None) -> int:
+    inner = stmt.order_by(None)
+    if cap is not None:
+        inner = inner.limit(cap)
+    return int(session.scalar(select(func.count()).select_from(inner.subquery())) or 0)
+
+
+def _planner_estimate(session: Session, stmt: Select[Any]) -> int:
+    compiled = stmt.order_by(None).compile(session.get_bind(),
+                                           compile_kwargs={"literal_binds": True})
+    plan = session.execute(text(f"EXPLAIN (FORMAT JSON) {compiled}")).scalar()
+    document = plan if isinstance(plan, list) else json.loads(str(plan))
+    return int(document[0]["Plan"]["Plan Rows"])
+
+
+def total(session: Session, stmt: Select[Any], exact: bool) -> tuple[int, bool]:
+    """``(count, is_exact)`` for the rows ``stmt`` selects."""
+    if exact:
+        return _exact(session, stmt), True
+    if session.get_bind().dialect.name != "postgresql":
+        count = _exact(session, stmt, SQLITE_CAP)
+        return count, count < SQLITE_CAP
+    estimate = _planner_estimate(session, stmt)
+    if estimate < EXACT_BELOW:
+        return _exact(session, stmt), True
+    return estimate, False

@@ -1,0 +1,47 @@
+"""Titles of referenced records for display (``owner_id`` → ``owner_name``).
+
+One query per reference field per page, never one per row: the page's ids are collected
+and fetched together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_common.entities import EntitySpec, Kind
+from crm_server.db.base import Record
+
+
+def titles(session: Session, key: str, ids: set[int]) -> dict[int, str]:
+    """``{id: title}`` of ``ids`` in entity ``key`` (deleted ones included: history stays
+    readable)."""
+    from crm_server.kit.binding import binding
+
+    if not ids:
+        return {}
+    target = binding(key)
+    title = getattr(target.model, target.spec.title_field)
+    rows = session.execute(select(target.model.id, title).where(target.model.id.in_(ids)))
+    return {row[0]: row[1] for row in rows}
+
+
+def record_values(record: Record) -> dict[str, Any]:
+    return {attr.key: getattr(record, attr.key) for attr in record.__mapper__.column_attrs}
+
+
+def with_titles(session: Session, spec: EntitySpec,
+                records: Sequence[Record]) -> list[dict[str, Any]]:
+    """The records' column values plus the display title of every reference field."""
+    rows = [record_values(r) for r in records]
+    for field in spec.fields:
+        if field.kind is not Kind.REF or not field.display or not field.ref:
+            continue
+        ids = {row[field.name] for row in rows if row.get(field.name) is not None}
+        names = titles(session, field.ref, ids)
+        for row in rows:
+            row[field.display] = names.get(row.get(field.name))  # type: ignore[arg-type]
+    return rows

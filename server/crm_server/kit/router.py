@@ -1,0 +1,96 @@
+"""Generic REST routes for every registered entity (see docs/API.md).
+
+No ``from __future__ import annotations`` here: FastAPI reads the endpoint annotations at
+definition time, and they are the entity's own schema classes chosen at run time.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel
+
+from crm_common.errors import BadRequest
+from crm_common.i18n import N_
+from crm_common.schemas.auth import HistoryEntry
+from crm_common.schemas.base import Page
+from crm_server.kit.binding import Binding
+from crm_server.kit.service import ListQuery
+from crm_server.kit.web import current_principal, flag, query_lists, single, transaction
+from crm_server.security.principal import Principal
+
+User = Annotated[Principal, Depends(current_principal)]
+
+
+def _list_query(request: Request) -> ListQuery:
+    values = query_lists(request)
+    raw_limit = single(values, "limit") or "50"
+    if not raw_limit.isdigit():
+        raise BadRequest(N_("limit must be a whole number"), {"limit": raw_limit})
+    return ListQuery(
+        sort=single(values, "sort"), after=single(values, "after"), limit=int(raw_limit),
+        q=single(values, "q"), deleted=flag(values, "deleted"),
+        exact_total=flag(values, "exact_total"), filters=values,
+    )
+
+
+def _add_reads(router: APIRouter, binding: Binding) -> None:
+    spec, service = binding.spec, binding.service
+    read: type[BaseModel] = spec.read
+
+    @router.get("", response_model=Page[read], summary=f"List {spec.label_plural}")  # type: ignore[valid-type]
+    def list_records(request: Request, user: User) -> Any:
+        with transaction(request, user) as session:
+            return service.list_page(session, user, _list_query(request))
+
+    @router.get("/{record_id}", response_model=read, summary=f"Get a {spec.label}")
+    def get_record(request: Request, user: User, record_id: int,
+                   deleted: bool = False) -> Any:
+        with transaction(request, user) as session:
+            return service.get(session, user, record_id, deleted)
+
+    @router.get("/{record_id}/history", response_model=list[HistoryEntry],
+                summary=f"Change history of a {spec.label}")
+    def history(request: Request, user: User, record_id: int) -> Any:
+        with transaction(request, user) as session:
+            return service.history(session, user, record_id)
+
+
+def _add_writes(router: APIRouter, binding: Binding) -> None:
+    spec, service = binding.spec, binding.service
+    read: type[BaseModel] = spec.read
+    if spec.create is not None:
+        create_schema: Any = spec.create
+
+        @router.post("", response_model=read, status_code=201, summary=f"Create a {spec.label}")
+        def create(request: Request, user: User, payload: create_schema,
+                   confirm: bool = False) -> Any:
+            with transaction(request, user) as session:
+                return service.create(session, user, payload, confirm)
+
+    if spec.update is not None:
+        update_schema: Any = spec.update
+
+        @router.patch("/{record_id}", response_model=read, summary=f"Change a {spec.label}")
+        def update(request: Request, user: User, record_id: int, payload: update_schema) -> Any:
+            with transaction(request, user) as session:
+                return service.update(session, user, record_id, payload)
+
+    @router.delete("/{record_id}", status_code=204, summary=f"Delete a {spec.label}")
+    def delete(request: Request, user: User, record_id: int,
+               version: Annotated[int, Query(ge=1)]) -> Response:
+        with transaction(request, user) as session:
+            service.delete(session, user, record_id, version)
+        return Response(status_code=204)
+
+    @router.post("/{record_id}/restore", response_model=read, summary=f"Restore a {spec.label}")
+    def restore(request: Request, user: User, record_id: int) -> Any:
+        with transaction(request, user) as session:
+            return service.restore(session, user, record_id)
+
+
+def entity_router(binding: Binding) -> APIRouter:
+    """The routes of one entity under ``/{path}``."""
+    router = APIRouter(prefix=f"/{binding.spec.path}", tags=[binding.spec.label_plural])
+    _add_reads(router, binding)
+    _add_writes(router, binding)
+    return router

@@ -1,0 +1,210 @@
+"""The generic CRUD service: list, get, create, update, soft delete, restore, history.
+
+Every path goes through the access choke point (``scope``/``present``/``accept``). Entities
+with behaviour subclass ``CrudService`` and override the hooks (``defaults``, ``derive``,
+``check_create``, ``after_write``) — never the flow. Services never commit; the request
+boundary does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from crm_common.entities import EntitySpec, Kind
+from crm_common.errors import NotFound, StaleVersion, ValidationFailed
+from crm_common.i18n import N_, translate
+from crm_common.schemas.auth import HistoryEntry
+from crm_server.db.base import Record
+from crm_server.db.types import utcnow
+from crm_server.kit import counting, filtering, paging, refs
+from crm_server.models import AuditEntry
+from crm_server.security import access
+from crm_server.security.principal import Principal
+
+MAX_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    sort: str | None = None
+    after: str | None = None
+    limit: int = 50
+    q: str | None = None
+    deleted: bool = False
+    exact_total: bool = False
+    filters: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+
+class CrudService:
+    """Generic behaviour for one entity; ``attach`` pairs it with its spec and model."""
+
+    spec: EntitySpec
+    model: type[Record]
+
+    def attach(self, spec: EntitySpec, model: type[Record]) -> None:
+        self.spec, self.model = spec, model
+
+    # --- hooks -------------------------------------------------------------------------
+    def defaults(self, session: Session, user: Principal, values: dict[str, Any]) -> None:
+        """Fill values the creator did not give (e.g. the owner)."""
+
+    def derive(self, session: Session, record: Any) -> None:
+        """Recompute derived columns from the record's values before it is written."""
+
+    def check_create(self, session: Session, user: Principal, values: dict[str, Any],
+                     confirm: bool) -> None:
+        """Refuse or warn before a create (duplicates)."""
+
+    def after_write(self, session: Session, user: Principal, record: Any) -> None:
+        """Keep other records in step after this one was written (flushed)."""
+
+    # --- reading -------------------------------------------------------------------------
+    def base_query(self, user: Principal, deleted: bool = False) -> Select[Any]:
+        stmt = access.scope(select(self.model), user, self.spec)
+        gone = self.model.deleted_at.is_not(None)
+        return stmt.where(gone if deleted else self.model.deleted_at.is_(None))
+
+    def present_many(self, session: Session, user: Principal,
+                     records: Sequence[Record]) -> list[dict[str, Any]]:
+        rows = refs.with_titles(session, self.spec, records)
+        return [access.present(row, user, self.spec) for row in rows]
+
+    def present(self, session: Session, user: Principal, record: Record) -> dict[str, Any]:
+        return self.present_many(session, user, [record])[0]
+
+    def list_page(self, session: Session, user: Principal, query: ListQuery) -> dict[str, Any]:
+        limit = max(1, min(query.limit, MAX_LIMIT))
+        stmt = self.base_query(user, query.deleted)
+        stmt = filtering.apply_filters(stmt, self.model, self.spec, user, query.filters)
+        stmt = filtering.apply_search(stmt, self.model, self.spec, query.q)
+        sort = paging.parse_sort(self.spec, query.sort)
+        column = getattr(self.model, sort.field)
+        rows = list(session.scalars(
+            paging.keyset(stmt, column, self.model.id, sort, query.after, limit)))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        last = rows[-1] if rows and more else None
+        total, exact = counting.total(session, stmt, query.exact_total)
+        return {
+            "items": self.present_many(session, user, rows),
+            "next": paging.encode_cursor(sort, getattr(last, sort.field), last.id)
+            if last else None,
+            "total": total,
+            "total_exact": exact,
+        }
+
+    def fetch(self, session: Session, user: Principal, record_id: int,
+              deleted: bool = False) -> Any:
+        """The record if ``user`` may reach it, else 404 (out of scope looks like absent)."""
+        stmt = access.scope(select(self.model), user, self.spec).where(
+            self.model.id == record_id)
+        if not deleted:
+            stmt = stmt.where(self.model.deleted_at.is_(None))
+        record = session.scalars(stmt).first()
+        if record is None:
+            raise NotFound(translate(N_("The record does not exist or was deleted"),
+                                     user.language))
+        return record
+
+    def get(self, session: Session, user: Principal, record_id: int,
+            deleted: bool = False) -> dict[str, Any]:
+        return self.present(session, user, self.fetch(session, user, record_id, deleted))
+
+    # --- writing -------------------------------------------------------------------------
+    def _check_refs(self, session: Session, user: Principal, values: Mapping[str, Any]) -> None:
+        errors: dict[str, str] = {}
+        for spec_field in self.spec.fields:
+            value = values.get(spec_field.name)
+            if spec_field.kind is not Kind.REF or value is None or not spec_field.ref:
+                continue
+            from crm_server.kit.binding import binding
+
+            target = binding(spec_field.ref).service
+            exists = session.scalar(target.base_query(user).where(target.model.id == value)
+                                    .with_only_columns(target.model.id))
+            if exists is None:
+                errors[spec_field.name] = translate(N_("The referenced record does not exist"),
+                                                    user.language)
+        if errors:
+            raise ValidationFailed(translate(N_("Please correct the marked fields"),
+                                             user.language), errors)
+
+    def _flush(self, session: Session, user: Principal, record: Record) -> None:
+        self.derive(session, record)
+        try:
+            session.flush()
+        except StaleDataError as exc:
+            raise StaleVersion(translate(N_("Someone else changed this record meanwhile"),
+                                         user.language)) from exc
+        self.after_write(session, user, record)
+
+    def create(self, session: Session, user: Principal, payload: BaseModel,
+               confirm: bool = False) -> dict[str, Any]:
+        values = access.accept(payload.model_dump(), user, self.spec)
+        self.defaults(session, user, values)
+        self._check_refs(session, user, values)
+        self.check_create(session, user, values, confirm)
+        record = self.model(**self._columns(values))
+        session.add(record)
+        self._flush(session, user, record)
+        return self.present(session, user, record)
+
+    def _columns(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        table = self.model.__table__  # type: ignore[attr-defined]
+        return {k: v for k, v in values.items()
+                if k in table.c and not (v is None and not table.c[k].nullable)}
+
+    def update(self, session: Session, user: Principal, record_id: int,
+               payload: BaseModel) -> dict[str, Any]:
+        changes = payload.model_dump(exclude_unset=True)
+        version = changes.pop("version")
+        record = self.fetch(session, user, record_id)
+        self._check_version(session, user, record, version)
+        changes = access.accept(changes, user, self.spec)
+        self._check_refs(session, user, changes)
+        for name, value in self._columns(changes).items():
+            setattr(record, name, value)
+        self._flush(session, user, record)
+        return self.present(session, user, record)
+
+    def _check_version(self, session: Session, user: Principal, record: Record,
+                       version: int) -> None:
+        if record.version != version:
+            raise StaleVersion(
+                translate(N_("Someone else changed this record meanwhile"), user.language),
+                data={"current": self.present(session, user, record)},
+            )
+
+    def delete(self, session: Session, user: Principal, record_id: int, version: int) -> None:
+        record = self.fetch(session, user, record_id)
+        self._check_version(session, user, record, version)
+        access.accept({}, user, self.spec)
+        record.deleted_at = utcnow()
+        self._flush(session, user, record)
+
+    def restore(self, session: Session, user: Principal, record_id: int) -> dict[str, Any]:
+        record = self.fetch(session, user, record_id, deleted=True)
+        access.accept({}, user, self.spec)
+        record.deleted_at = None
+        self._flush(session, user, record)
+        return self.present(session, user, record)
+
+    def history(self, session: Session, user: Principal, record_id: int) -> list[HistoryEntry]:
+        self.fetch(session, user, record_id, deleted=True)
+        entries = list(session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity == self.spec.key, AuditEntry.record_id == record_id)
+            .order_by(AuditEntry.id.desc()).limit(500)))
+        names = refs.titles(session, "user", {e.user_id for e in entries if e.user_id})
+        return [HistoryEntry(
+            id=e.id, at=e.at, user_id=e.user_id, user_name=names.get(e.user_id or 0),
+            action=e.action,
+            changes=[c for c in e.changes if access.may_see_field(user, self.spec, c["field"])],
+        ) for e in entries]

@@ -1,0 +1,89 @@
+"""The request boundary: one database session per request, committed or rolled back here,
+and the signed-in principal resolved from the bearer token."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from crm_common.errors import Unauthenticated
+from crm_common.i18n import N_, normalise_language, translate
+from crm_server.security import sessions
+from crm_server.security.principal import Principal
+from crm_server.settings import Settings
+
+
+def language_of(request: Request) -> str:
+    return normalise_language(request.headers.get("accept-language"))
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+@contextmanager
+def transaction(request: Request, principal: Principal | None = None) -> Iterator[Session]:
+    """A session for one unit of work: committed when the block ends normally, rolled back
+    when it raises, so a failed request never leaves half its writes behind."""
+    session: Session = request.app.state.session_factory()
+    session.info["principal"] = principal
+    session.info["settings"] = settings_of(request)
+    session.info["client_address"] = client_address(request)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def current_principal(request: Request) -> Principal:
+    """FastAPI dependency: the signed-in user, or 401."""
+    language = language_of(request)
+    token = _bearer(request)
+    if token is None:
+        raise Unauthenticated(translate(N_("Please sign in"), language))
+    with transaction(request) as session:
+        found = sessions.resolve(session, settings_of(request), token)
+        if found is None:
+            raise Unauthenticated(translate(N_("Your session has expired, please sign in again"),
+                                            language))
+        live, user = found
+        return Principal(user_id=user.id, username=user.username, name=user.name,
+                         role=user.role, department_id=user.department_id,
+                         session_id=live.id, language=language)
+
+
+def query_lists(request: Request) -> dict[str, list[str]]:
+    """Query parameters with repeated names kept as lists."""
+    values: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        values.setdefault(key, []).append(value)
+    return values
+
+
+def flag(values: dict[str, list[str]], name: str) -> bool:
+    raw = values.get(name, ["false"])[-1].lower()
+    return raw in {"1", "true", "yes"}
+
+
+def single(values: dict[str, list[str]], name: str) -> Any:
+    found = values.get(name)
+    return found[-1] if found else None

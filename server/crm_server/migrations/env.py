@@ -1,0 +1,38 @@
+"""Alembic environment: the connection comes from ``crm_server.db.migrate`` (config
+attribute ``connection``) or from the URL it set; SQLite uses batch mode for ALTERs."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Connection
+
+import crm_server.models  # noqa: F401 - registers every table on Base.metadata
+from crm_server.db.base import Base
+from crm_server.db.engine import make_engine
+
+config = context.config
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
+    with engine.connect() as fresh:
+        _run(fresh)
+    engine.dispose()
+
+
+run_migrations_online()

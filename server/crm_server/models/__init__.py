@@ -1,0 +1,14 @@
+"""ORM models, one module per table. Importing this package registers them all on ``Base``."""
+
+from crm_server.models.activity import Activity
+from crm_server.models.attachment import Attachment
+from crm_server.models.audit import AuditEntry
+from crm_server.models.contact import Contact
+from crm_server.models.customer import Customer
+from crm_server.models.department import Department
+from crm_server.models.user import User, UserSession
+
+__all__ = [
+    "Activity", "Attachment", "AuditEntry", "Contact", "Customer", "Department", "User",
+    "UserSession",
+]

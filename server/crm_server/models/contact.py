@@ -1,0 +1,27 @@
+"""联系人: a person at a customer."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm_server.db.base import Base, Id, Record
+
+
+class Contact(Record, Base):
+    __tablename__ = "contact"
+    __audit_exclude__: ClassVar[frozenset[str]] = frozenset({"search_text"})
+
+    customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customer.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    title: Mapped[str | None] = mapped_column(String(64))
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    wechat: Mapped[str | None] = mapped_column(String(64))
+    decision_role: Mapped[str | None] = mapped_column(String(16))
+    is_primary: Mapped[bool] = mapped_column(default=False)
+    notes: Mapped[str | None] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,16 @@
+"""部门: a node of the organisation tree."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm_server.db.base import Base, Id, Record
+
+
+class Department(Record, Base):
+    __tablename__ = "department"
+
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    parent_id: Mapped[int | None] = mapped_column(Id, ForeignKey("department.id"), index=True)
+    sort_order: Mapped[int] = mapped_column(default=0)

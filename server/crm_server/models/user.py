@@ -1,0 +1,48 @@
+"""Users and their sign-in sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm_server.db.base import Base, Id, Record
+
+
+class User(Record, Base):
+    __tablename__ = "user_account"
+    __audit_exclude__: ClassVar[frozenset[str]] = frozenset(
+        {"failed_logins", "locked_until", "last_login_at"}
+    )
+    __audit_redact__: ClassVar[frozenset[str]] = frozenset({"password_hash"})
+
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    department_id: Mapped[int | None] = mapped_column(Id, ForeignKey("department.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default="sales")
+    email: Mapped[str | None] = mapped_column(String(254))
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class UserSession(Base):
+    """An opaque bearer token, stored only as its SHA-256, so a database leak leaks no
+    usable tokens. Lives in the database so any server process can check it."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    client_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))

@@ -1,0 +1,1 @@
+"""Security: passwords, sessions, TLS and the single access choke point."""
