@@ -50,7 +50,8 @@ def encode_cursor(sort: Sort, key: Any, record_id: int) -> str:
 def _parse_key(column: InstrumentedAttribute[Any], value: Any) -> Any:
     if value is None:
         return None
-    python_type = column.type.python_type
+    column_type = column.type
+    python_type = getattr(column_type, "impl", column_type).python_type
     if python_type is datetime:
         return datetime.fromisoformat(value)
     if python_type is date:

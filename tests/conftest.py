@@ -1,0 +1,110 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL when
+``CRM_TEST_DATABASE_URL`` is set), the app in-process, and a real TLS server in a thread.
+
+Each pytest process (xdist worker) gets its own data directory and database, built by the
+real Alembic migrations; tests make their own records with unique names instead of relying
+on an emptied database.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from crm_server.app import create_app
+from crm_server.db import migrate
+from crm_server.serve import build_config
+from crm_server.settings import Settings, load_settings
+
+
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh, empty database for this test process."""
+    base = os.environ.get("CRM_TEST_DATABASE_URL", "")
+    if not base:
+        yield ""  # SQLite in the data directory
+        return
+    name = f"crm_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(
+            f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' "
+            "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"))
+    yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Settings:
+    data_dir = tmp_path_factory.mktemp("data")
+    built = load_settings(data_dir, database_url=database_url, port=_free_port(),
+                          attachment_max_mb=1)
+    migrate.upgrade(built)
+    from crm_server.security.tls import ensure_tls
+
+    ensure_tls(built, ["localhost", "127.0.0.1"])
+    from crm_server.demo import seed
+
+    seed(built)
+    return built
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Any:
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def api(app: Any) -> Iterator[Any]:
+    """In-process HTTP client for API tests (no TLS; the TLS path has its own tests)."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, base_url="https://testserver") as client:
+        yield client
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    base_url: str
+    ca_pem: str
+    data_dir: Path
+    settings: Settings
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings, app: Any) -> Iterator[LiveServer]:
+    """The real app served over TLS by uvicorn on a free port, in a thread."""
+    server = uvicorn.Server(build_config(settings, app))
+    server.config.log_level = "warning"
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = 200
+    while not server.started and deadline:
+        threading.Event().wait(0.05)
+        deadline -= 1
+    assert server.started, "the test server did not start"
+    ca = settings.path(settings.tls_ca_cert).read_text("ascii")
+    yield LiveServer(f"https://127.0.0.1:{settings.port}", ca, settings.data_dir, settings)
+    server.should_exit = True
+    thread.join(10)

@@ -1,0 +1,56 @@
+"""The audit trail: field-level history, sign-ins, and a hash chain that shows tampering."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import builders
+from sqlalchemy import select, update
+
+from crm_server.db.audit import verify_chain
+from crm_server.models import AuditEntry
+
+API = "/api/v1"
+
+
+def test_history_records_field_old_and_new(api: Any, rep: dict[str, str]) -> None:
+    made = api.post(f"{API}/customers", json=builders.customer(level="C"), headers=rep).json()
+    api.patch(f"{API}/customers/{made['id']}", headers=rep, json={"version": 1, "level": "A"})
+    history = api.get(f"{API}/customers/{made['id']}/history", headers=rep).json()
+    assert history[0]["action"] == "update"
+    assert history[0]["user_name"] == "李销售"
+    assert history[0]["changes"] == [{"field": "level", "old": "C", "new": "A"}]
+    created = {c["field"]: c["new"] for c in history[1]["changes"]}
+    assert created["name"] == made["name"] and "search_text" not in created
+
+
+def test_passwords_never_reach_the_history(api: Any, admin: dict[str, str], app: Any) -> None:
+    api.post(f"{API}/users", headers=admin, json={
+        "username": f"audit{builders.unique()}", "name": "审计", "password": "Secret-12345"})
+    with app.state.session_factory() as session:
+        rows = session.scalars(select(AuditEntry.changes)).all()
+    assert "Secret-12345" not in repr(rows)
+    assert all("$argon2" not in repr(changes) for changes in rows)
+
+
+def test_sign_ins_are_audited(api: Any, app: Any) -> None:
+    api.post(f"{API}/auth/login", json={"username": "sales", "password": "wrong"})
+    with app.state.session_factory() as session:
+        actions = session.scalars(select(AuditEntry.action).order_by(AuditEntry.id.desc())
+                                  .limit(1)).all()
+    assert actions == ["login_failed"]
+
+
+def test_chain_detects_tampering(api: Any, rep: dict[str, str], app: Any) -> None:
+    api.post(f"{API}/customers", json=builders.customer(), headers=rep)
+    with app.state.session_factory() as session:
+        assert verify_chain(session) is None
+        victim = session.scalars(select(AuditEntry.id).order_by(AuditEntry.id.desc())).first()
+        original = session.scalar(select(AuditEntry.changes).where(AuditEntry.id == victim))
+        session.execute(update(AuditEntry).where(AuditEntry.id == victim)
+                        .values(changes=[{"field": "name", "old": None, "new": "forged"}]))
+        assert verify_chain(session) == victim
+        session.execute(update(AuditEntry).where(AuditEntry.id == victim)
+                        .values(changes=original))
+        assert verify_chain(session) is None
+        session.rollback()

@@ -1,0 +1,117 @@
+"""Customer behaviour: duplicate check, search, follow-up summary, primary contact."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import builders
+
+API = "/api/v1"
+Headers = dict[str, str]
+
+
+def _create(api: Any, headers: Headers, path: str, payload: dict[str, Any],
+            **params: Any) -> Any:
+    return api.post(f"{API}/{path}", json=payload, headers=headers, params=params)
+
+
+def test_duplicate_uscc_warns_then_creates_on_confirm(api: Any, rep: Headers) -> None:
+    uscc = builders.valid_uscc()
+    first = _create(api, rep, "customers", builders.customer(uscc=uscc))
+    assert first.status_code == 201
+    again = _create(api, rep, "customers", builders.customer(uscc=uscc))
+    assert again.status_code == 409
+    body = again.json()
+    assert body["error"] == "duplicate_warning"
+    assert body["data"]["matches"][0]["id"] == first.json()["id"]
+    assert body["data"]["matches"][0]["reason"] == "uscc"
+    confirmed = _create(api, rep, "customers", builders.customer(uscc=uscc), confirm=True)
+    assert confirmed.status_code == 201
+
+
+def test_duplicate_name_is_found_after_normalising(api: Any, rep: Headers) -> None:
+    tag = builders.unique()
+    _create(api, rep, "customers", builders.customer(name=f"华东重工{tag}有限公司"))
+    matches = api.post(f"{API}/customers/duplicates", headers=rep,
+                       json={"name": f" 华东重工{tag} 股份有限公司"}).json()
+    assert [m["reason"] for m in matches] == ["name"]
+
+
+def test_duplicate_policy_block(api: Any, rep: Headers, app: Any) -> None:
+    uscc = builders.valid_uscc()
+    _create(api, rep, "customers", builders.customer(uscc=uscc))
+    original = app.state.settings
+    app.state.settings = original.model_copy(update={"duplicate_policy": "block"})
+    try:
+        blocked = _create(api, rep, "customers", builders.customer(uscc=uscc), confirm=True)
+    finally:
+        app.state.settings = original
+    assert blocked.status_code == 409
+    assert blocked.json()["error"] == "duplicate"
+
+
+def _search(api: Any, headers: Headers, q: str) -> list[int]:
+    page = api.get(f"{API}/customers", params={"q": q, "limit": 100}, headers=headers)
+    assert page.status_code == 200, page.text
+    return [row["id"] for row in page.json()["items"]]
+
+
+def test_search_by_substring_initials_and_phone_digits(api: Any, rep: Headers) -> None:
+    made = _create(api, rep, "customers", builders.customer(
+        name="华为技术有限公司", short_name="华为", phone="0755-28780808"), confirm=True).json()
+    assert made["id"] in _search(api, rep, "为技术")
+    assert made["id"] in _search(api, rep, "hwjs")
+    assert made["id"] in _search(api, rep, "HWJS")
+    assert made["id"] in _search(api, rep, "28780808")
+    assert made["id"] not in _search(api, rep, "华为技术x")
+
+
+def test_contact_mobile_finds_its_customer(api: Any, rep: Headers) -> None:
+    customer = _create(api, rep, "customers", builders.customer()).json()
+    mobile = f"1390{builders.unique() % 10_000_000:07d}"
+    _create(api, rep, "contacts", builders.contact(customer["id"], mobile=mobile))
+    assert customer["id"] in _search(api, rep, mobile[3:])
+    assert customer["id"] in _search(api, rep, f"{mobile[:3]}-{mobile[3:7]}-{mobile[7:]}")
+    hits = api.get(f"{API}/search", params={"q": mobile}, headers=rep).json()["hits"]
+    assert {"customer", "contact"} <= {hit["entity"] for hit in hits}
+
+
+def test_search_wildcards_are_literal(api: Any, rep: Headers) -> None:
+    assert _search(api, rep, "%") == []
+    assert _search(api, rep, "_") == []
+
+
+def test_follow_up_updates_the_customer_summary(api: Any, rep: Headers) -> None:
+    customer = _create(api, rep, "customers", builders.customer()).json()
+    assert customer["last_activity_at"] is None
+    _create(api, rep, "activities", builders.activity(
+        customer["id"], next_follow_up_on="2030-01-15"))
+    now = api.get(f"{API}/customers/{customer['id']}", headers=rep).json()
+    assert now["last_activity_at"] is not None
+    assert now["next_follow_up_on"] == "2030-01-15"
+    assert now["version"] == customer["version"], "derived dates must not bump the version"
+
+
+def test_one_primary_contact_per_customer(api: Any, rep: Headers) -> None:
+    customer = _create(api, rep, "customers", builders.customer()).json()
+    first = _create(api, rep, "contacts", builders.contact(customer["id"], is_primary=True))
+    _create(api, rep, "contacts", builders.contact(customer["id"], name="吴经理",
+                                                   is_primary=True))
+    rows = api.get(f"{API}/contacts", params={"customer_id": customer["id"]},
+                   headers=rep).json()["items"]
+    assert sorted(r["is_primary"] for r in rows) == [False, True]
+    assert next(r for r in rows if r["id"] == first.json()["id"])["is_primary"] is False
+
+
+def test_reference_titles_are_filled(api: Any, rep: Headers) -> None:
+    customer = _create(api, rep, "customers", builders.customer()).json()
+    assert customer["owner_name"] == "李销售"
+    contact = _create(api, rep, "contacts", builders.contact(customer["id"])).json()
+    assert contact["customer_name"] == customer["name"]
+
+
+def test_estimated_and_exact_totals(api: Any, rep: Headers) -> None:
+    page = api.get(f"{API}/customers", params={"limit": 5}, headers=rep).json()
+    exact = api.get(f"{API}/customers", params={"exact_total": True}, headers=rep).json()
+    assert exact["total_exact"] is True
+    assert page["total"] == exact["total"] >= 200
