@@ -182,7 +182,7 @@ ATTACHMENT = register(EntitySpec(
         FieldSpec("entity", N_("Record type"), editable=False, filterable=True, listed=False),
         FieldSpec("record_id", N_("Record"), Kind.INT, editable=False, filterable=True,
                   listed=False),
-        FieldSpec("size", N_("Size"), Kind.INT, editable=False, sortable=True, width=80),
+        FieldSpec("size", N_("Size"), Kind.INT, editable=False, width=80),
         FieldSpec("content_type", N_("Type"), editable=False, listed=False),
         FieldSpec("owner_id", N_("Uploaded by"), Kind.REF, ref="user", display="owner_name",
                   editable=False, width=90),

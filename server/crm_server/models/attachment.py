@@ -14,7 +14,7 @@ class Attachment(Record, Base):
 
     entity: Mapped[str] = mapped_column(String(32))
     record_id: Mapped[int] = mapped_column(Id)
-    filename: Mapped[str] = mapped_column(String(200))
+    filename: Mapped[str] = mapped_column(String(200), index=True)
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64), index=True)

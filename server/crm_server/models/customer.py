@@ -25,6 +25,8 @@ class Customer(Record, Base):
         Index("ix_customer_name_id", "name", "id"),
         Index("ix_customer_province_name_id", "province", "name", "id"),
         Index("ix_customer_owner_name_id", "owner_id", "name", "id"),
+        Index("ix_customer_level_id", "level", "id"),
+        Index("ix_customer_updated_at_id", "updated_at", "id"),
     )
 
     name: Mapped[str] = mapped_column(String(100))

@@ -147,6 +147,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_attachment_entity_record", ["entity", "record_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_attachment_owner_id"), ["owner_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_attachment_sha256"), ["sha256"], unique=False)
+        batch_op.create_index(batch_op.f("ix_attachment_filename"), ["filename"], unique=False)
 
     op.create_table(
         "customer",
@@ -200,6 +201,8 @@ def upgrade() -> None:
         batch_op.create_index("ix_customer_name_id", ["name", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_customer_name_key"), ["name_key"], unique=False)
         batch_op.create_index("ix_customer_owner_name_id", ["owner_id", "name", "id"], unique=False)
+        batch_op.create_index("ix_customer_level_id", ["level", "id"], unique=False)
+        batch_op.create_index("ix_customer_updated_at_id", ["updated_at", "id"], unique=False)
         batch_op.create_index(
             "ix_customer_province_name_id", ["province", "name", "id"], unique=False
         )
@@ -358,6 +361,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_customer_uscc"))
         batch_op.drop_index("ix_customer_province_name_id")
         batch_op.drop_index("ix_customer_owner_name_id")
+        batch_op.drop_index("ix_customer_level_id")
+        batch_op.drop_index("ix_customer_updated_at_id")
         batch_op.drop_index(batch_op.f("ix_customer_name_key"))
         batch_op.drop_index("ix_customer_name_id")
         batch_op.drop_index(batch_op.f("ix_customer_last_activity_at"))
@@ -366,6 +371,7 @@ def downgrade() -> None:
     op.drop_table("customer")
     with op.batch_alter_table("attachment", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_attachment_sha256"))
+        batch_op.drop_index(batch_op.f("ix_attachment_filename"))
         batch_op.drop_index(batch_op.f("ix_attachment_owner_id"))
         batch_op.drop_index("ix_attachment_entity_record")
         batch_op.drop_index(batch_op.f("ix_attachment_created_at"))
