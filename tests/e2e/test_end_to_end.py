@@ -1,0 +1,124 @@
+"""End to end: the real ``crm-server`` process over TLS, driven by the real client code.
+
+IT's path (``crm-server init``, ``crm-server run``) and a user's path (trust the CA on
+first contact, sign in, create and edit a customer, lose a race to a colleague, search by
+pinyin initials) — and the refusal of a server whose CA changed.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import builders
+import pytest
+
+from crm_client.api.client import ApiClient
+from crm_client.api.errors import CertificateChanged
+from crm_client.api.trust import fetch_server_ca
+from crm_common.entities import entity
+from crm_common.errors import StaleVersion, Unauthenticated
+from crm_common.tlsinfo import fingerprint
+
+ADMIN_PASSWORD = "Admin-pass-2026"
+CUSTOMER = entity("customer")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "crm_server.cli", *args], text=True,
+                          capture_output=True, timeout=120, env=env, check=False)
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[str], ca: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        try:
+            ApiClient(url, ca).health()
+            return
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(0.2)
+    raise AssertionError("server did not come up")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    data = tmp_path_factory.mktemp("e2e") / "data"
+    port = _free_port()
+    env = {**os.environ, "E2E_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    env.pop("CRM_DATABASE_URL", None)
+    if os.environ.get("CRM_TEST_DATABASE_URL"):
+        pytest.skip("the end-to-end run uses the embedded database; the API suite covers "
+                    "PostgreSQL")
+    made = _cli("init", str(data), "--bind", "127.0.0.1", "--port", str(port), "--host",
+                "127.0.0.1", "--admin", "admin", "--admin-password-env", "E2E_ADMIN_PASSWORD",
+                env=env)
+    assert made.returncode == 0, made.stderr
+    process = subprocess.Popen([sys.executable, "-m", "crm_server.cli", "run", "--data-dir",
+                                str(data)], text=True, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    url = f"https://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process, (data / "tls" / "ca.crt").read_text("ascii"))
+        yield url, data
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+def test_first_contact_shows_the_ca_that_signed_the_server(server: tuple[str, Path]) -> None:
+    url, data = server
+    ca = fetch_server_ca(url)
+    assert fingerprint(ca) == fingerprint((data / "tls" / "ca.crt").read_text("ascii"))
+
+
+def test_sales_rep_day(server: tuple[str, Path]) -> None:
+    url, _ = server
+    ca = fetch_server_ca(url)
+    admin = ApiClient(url, ca)
+    admin.login("admin", ADMIN_PASSWORD)
+    admin.create(entity("user"), {"username": "e2e_rep", "name": "周销售",
+                                  "password": builders.PASSWORD})
+
+    rep, colleague = ApiClient(url, ca), ApiClient(url, ca)
+    rep.login("e2e_rep", builders.PASSWORD)
+    colleague.login("admin", ADMIN_PASSWORD)
+    made = rep.create(CUSTOMER, builders.customer(name="恒瑞精密机械有限公司"))
+    edited = rep.update(CUSTOMER, made.id, made.version, {"level": "A"})  # type: ignore[attr-defined]
+    assert edited.level == "A" and edited.version == 2  # type: ignore[attr-defined]
+
+    colleague.update(CUSTOMER, made.id, 2, {"city": "南通市"})  # type: ignore[attr-defined]
+    with pytest.raises(StaleVersion) as stale:
+        rep.update(CUSTOMER, made.id, 2, {"city": "无锡市"})  # type: ignore[attr-defined]
+    assert stale.value.data and stale.value.data["current"]["city"] == "南通市"
+
+    found = rep.list(CUSTOMER, {"q": "hrjm"})
+    assert made.id in [row.id for row in found.items]  # type: ignore[attr-defined]
+    rep.logout()
+    with pytest.raises(Unauthenticated):
+        rep.me()
+
+
+def test_a_changed_ca_is_refused(server: tuple[str, Path], tmp_path: Path) -> None:
+    from crm_server.security.tls import ensure_ca
+    from crm_server.settings import load_settings
+
+    other = load_settings(tmp_path)
+    ensure_ca(other)
+    stranger = other.path(other.tls_ca_cert).read_text("ascii")
+    url, _ = server
+    with pytest.raises(CertificateChanged) as refused:
+        ApiClient(url, stranger).health()
+    assert refused.value.pinned_fingerprint == fingerprint(stranger)
+    assert refused.value.presented_fingerprint == fingerprint(fetch_server_ca(url))
