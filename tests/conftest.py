@@ -28,8 +28,6 @@ from crm_server.serve import build_config
 from crm_server.settings import Settings, load_settings
 
 
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

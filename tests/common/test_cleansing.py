@@ -9,8 +9,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import crm_common.cleansing
 import pytest
+
+import crm_common.cleansing
 from crm_common.cleansing import (
     clean_text,
     company_key,

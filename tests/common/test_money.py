@@ -6,8 +6,9 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-import crm_common.money
 import pytest
+
+import crm_common.money
 from crm_common.i18n import translate
 from crm_common.money import amount_in_words, format_money, to_decimal
 

@@ -15,9 +15,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import builders
 import pytest
 
+import builders
 from crm_client.api.client import ApiClient
 from crm_client.api.errors import CertificateChanged
 from crm_client.api.trust import fetch_server_ca
@@ -47,7 +47,7 @@ def _wait_until_up(url: str, process: subprocess.Popen[str], ca: str) -> None:
         try:
             ApiClient(url, ca).health()
             return
-        except Exception:  # noqa: BLE001 - not up yet
+        except Exception:
             time.sleep(0.2)
     raise AssertionError("server did not come up")
 

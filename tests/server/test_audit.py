@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import builders
 from sqlalchemy import select, update
 
+import builders
 from crm_server.db.audit import verify_chain
 from crm_server.models import AuditEntry
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import builders
 from sqlalchemy import update
 
+import builders
 from crm_server.db.types import utcnow
 from crm_server.models import User, UserSession
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import builders
 import pytest
 
+import builders
 from crm_common.errors import ErrorBody
 
 API = "/api/v1"

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import builders
 import pytest
 
+import builders
 from crm_common.entities import REGISTRY, EntitySpec
 
 Headers = dict[str, str]

@@ -60,7 +60,7 @@ def test_postgres_refuses_a_c_locale_database() -> None:
             return Result()
 
     class FakeEngine:
-        class dialect:  # noqa: N801 - mirrors SQLAlchemy's attribute
+        class dialect:
             name = "postgresql"
 
         def connect(self) -> FakeConnection:

@@ -103,7 +103,7 @@ class CustomerRead(RecordRead):
     owner_name: str | None = None
     parent_id: int | None = None
     parent_name: str | None = None
-    tags: list[str] = []
+    tags: list[str] = Field(default_factory=list)
     notes: str | None = None
     last_activity_at: datetime | None = None
     next_follow_up_on: date | None = None

@@ -81,7 +81,8 @@ def append(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def entry(session: Session, action: str, entity: str | None, record_id: int | None,
-          changes: list[dict[str, Any]] | None = None, user_id: int | None = None) -> dict[str, Any]:
+          changes: list[dict[str, Any]] | None = None,
+          user_id: int | None = None) -> dict[str, Any]:
     """One audit row, attributed to the session's principal unless ``user_id`` is given."""
     principal = session.info.get("principal")
     return {

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from crm_common.entities import EntitySpec, Kind
@@ -30,7 +30,8 @@ def titles(session: Session, key: str, ids: set[int]) -> dict[int, str]:
 
 
 def record_values(record: Record) -> dict[str, Any]:
-    return {attr.key: getattr(record, attr.key) for attr in record.__mapper__.column_attrs}
+    mapper = inspect(record).mapper
+    return {attr.key: getattr(record, attr.key) for attr in mapper.column_attrs}
 
 
 def with_titles(session: Session, spec: EntitySpec,
