@@ -18,6 +18,9 @@ import uvicorn
 from crm_server.security import tls
 from crm_server.settings import Settings
 
+# Requests still running after SIGTERM get this long; below systemd's TimeoutStopSec (30 s).
+GRACEFUL_SHUTDOWN_SECONDS = 20
+
 
 class ServeError(Exception):
     """The server must not start with this configuration; the message says why."""
@@ -49,6 +52,7 @@ def build_config(settings: Settings, app: Callable[..., Any]) -> uvicorn.Config:
         ssl_keyfile=keyfile,
         log_level=settings.log_level,
         proxy_headers=False,  # no proxy is trusted to tell us the client's address
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
     config.load()
     if config.ssl is not None:
@@ -61,12 +65,31 @@ def build_config(settings: Settings, app: Callable[..., Any]) -> uvicorn.Config:
 def startup_line(settings: Settings) -> str:
     """What IT sees on start: where clients connect and which CA fingerprint they confirm."""
     if settings.dev_plain_http:
-        return f"CRM server on http://{_url_host(settings.host)}:{settings.port} (plain HTTP)"
+        return f"CRM server on {public_url(settings)} (plain HTTP, development only)"
     try:
         pin = f"CA fingerprint (SHA-256) {tls.ca_fingerprint(settings)}"
     except tls.TlsError:
         pin = "company certificate, no CA file configured (tls_ca_cert)"
-    return f"CRM server on https://{_url_host(settings.host)}:{settings.port}  {pin}"
+    return f"CRM server on {public_url(settings)}  {pin}"
+
+
+def public_url(settings: Settings) -> str:
+    """The address clients use; for a wildcard bind, the first name in the certificate."""
+    host = settings.host
+    if host in {"0.0.0.0", "::", ""}:
+        host = _certificate_name(settings)
+    if ":" in host:
+        host = f"[{host}]"
+    scheme = "http" if settings.dev_plain_http else "https"
+    return f"{scheme}://{host}:{settings.port}"
+
+
+def _certificate_name(settings: Settings) -> str:
+    try:
+        names = tls.certificate_hosts(settings.path(settings.tls_cert))
+    except (OSError, ValueError):  # no certificate yet, or not PEM
+        names = []
+    return next((name for name in names if not is_loopback(name)), socket.gethostname())
 
 
 def is_loopback(host: str) -> bool:
@@ -85,10 +108,3 @@ def _require_loopback(host: str) -> None:
             "passwords and customer data would cross the network unencrypted. "
             "Remove dev_plain_http to serve HTTPS."
         )
-
-
-def _url_host(host: str) -> str:
-    """The address to print: the machine name for a wildcard bind, brackets for IPv6."""
-    if host in {"0.0.0.0", "::", ""}:
-        return socket.getfqdn()
-    return f"[{host}]" if ":" in host else host

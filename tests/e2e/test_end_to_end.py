@@ -43,7 +43,7 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 def _wait_until_up(url: str, process: subprocess.Popen[str], ca: str) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        assert process.poll() is None, "the server exited; see server.log"
         try:
             ApiClient(url, ca).health()
             return
@@ -65,9 +65,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
                 "127.0.0.1", "--admin", "admin", "--admin-password-env", "E2E_ADMIN_PASSWORD",
                 env=env)
     assert made.returncode == 0, made.stderr
+    log = (data.parent / "server.log").open("w")  # a pipe nobody reads would fill and block
     process = subprocess.Popen([sys.executable, "-m", "crm_server.cli", "run", "--data-dir",
-                                str(data)], text=True, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
+                                str(data)], text=True, stdout=log, stderr=subprocess.STDOUT)
     url = f"https://127.0.0.1:{port}"
     try:
         _wait_until_up(url, process, (data / "tls" / "ca.crt").read_text("ascii"))
@@ -79,6 +79,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         except subprocess.TimeoutExpired:
             process.kill()
             raise
+        finally:
+            log.close()
 
 
 def test_first_contact_shows_the_ca_that_signed_the_server(server: tuple[str, Path]) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from crm_server import cli
 from crm_server.db import migrate
 from crm_server.security import tls
@@ -91,6 +92,25 @@ def test_a_bad_setting_is_reported_in_one_line(
     error = capsys.readouterr().err
     assert message in error
     assert "Traceback" not in error and len(error.strip().splitlines()) == 1
+
+
+def test_init_checks_its_options_before_writing_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["init", str(tmp_path), "--port", "70000"]) == 1
+    assert "port = 70000 (from the command line)" in capsys.readouterr().err
+    assert not (tmp_path / "crm.toml").exists()
+
+
+def test_an_unreachable_database_is_one_line_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"postgresql+psycopg2://crm:secret@127.0.0.1:{_free_port()}/crm"
+    monkeypatch.setenv("CRM_DATABASE_URL", url)
+    assert cli.main(["run", "--data-dir", str(tmp_path)]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("crm-server: cannot use the database:")
+    assert "Traceback" not in error and "secret" not in error
 
 
 def test_cert_issues_from_the_ca_and_prints_its_fingerprint(

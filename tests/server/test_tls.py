@@ -15,12 +15,13 @@ from typing import Any
 
 import pytest
 import uvicorn
-from crm_common.tlsinfo import fingerprint
-from crm_server.security import tls
-from crm_server.serve import ServeError, build_config
-from crm_server.settings import Settings
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from crm_common.tlsinfo import fingerprint
+from crm_server.security import tls
+from crm_server.serve import ServeError, build_config, public_url
+from crm_server.settings import Settings
 
 LOOPBACK = ["localhost", "127.0.0.1"]
 OLD_PROTOCOLS = pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
@@ -187,6 +188,18 @@ def test_default_names_cover_this_machine_and_loopback(tmp_path: Path) -> None:
     assert not any(name.startswith("127.0.1.") for name in names)
 
 
+def test_names_are_found_even_where_interfaces_cannot_be_listed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under the systemd unit (no AF_NETLINK) interface listing fails; names still come."""
+
+    def refused() -> list[tuple[int, str]]:
+        raise OSError("address family not supported")
+
+    monkeypatch.setattr(socket, "if_nameindex", refused)
+    assert {socket.gethostname(), "localhost", "127.0.0.1", "::1"} <= set(tls.default_hosts())
+
+
 def test_ip_and_dns_names_get_the_right_san_types(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
     tls.ensure_ca(settings)
@@ -325,3 +338,25 @@ def test_plain_http_is_refused_off_the_loopback(tmp_path: Path) -> None:
 def test_plain_http_is_allowed_for_development_on_the_loopback(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, dev_plain_http=True, host="127.0.0.1")
     assert build_config(settings, _hello_app).ssl is None
+
+
+@pytest.mark.parametrize(
+    ("host", "names", "expected"),
+    [
+        ("0.0.0.0", ["localhost", "crm.example.cn", "10.1.2.3"], "https://crm.example.cn:8443"),
+        ("0.0.0.0", ["::1", "fd00::5"], "https://[fd00::5]:8443"),
+        ("::1", ["localhost"], "https://[::1]:8443"),
+        ("10.1.2.3", ["crm.example.cn"], "https://10.1.2.3:8443"),
+    ],
+)
+def test_the_advertised_url_is_one_clients_can_verify(
+    host: str, names: list[str], expected: str, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path, host=host)
+    tls.ensure_tls(settings, names)
+    assert public_url(settings) == expected
+
+
+def test_a_wildcard_bind_without_a_certificate_advertises_the_host_name(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, host="0.0.0.0", port=9443)
+    assert public_url(settings) == f"https://{socket.gethostname()}:9443"

@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 import crm_server.models  # noqa: F401 - registers every table on Base.metadata
 from crm_server.db.base import Base
 from crm_server.db.engine import make_engine
+from crm_server.db.migrate import include_object
 
 config = context.config
 
@@ -19,6 +20,7 @@ def _run(connection: Connection) -> None:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

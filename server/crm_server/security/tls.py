@@ -18,13 +18,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from crm_common.tlsinfo import fingerprint
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from crm_common.tlsinfo import fingerprint
 from crm_server.settings import Settings
 
 CA_LIFETIME = dt.timedelta(days=3650)
@@ -152,7 +152,10 @@ def is_issued_by_our_ca(settings: Settings) -> bool:
 def certificate_hosts(cert_path: Path) -> list[str]:
     """The DNS names and IP addresses a certificate is valid for, in its own order."""
     cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
     return [str(entry.value) for entry in san if isinstance(entry, x509.DNSName | x509.IPAddress)]
 
 
@@ -185,9 +188,13 @@ def _interface_ipv4() -> list[ipaddress.IPv4Address]:
     import fcntl
     import struct
 
+    try:
+        interfaces = socket.if_nameindex()
+    except OSError:  # netlink refused, e.g. by the service's RestrictAddressFamilies
+        return []
     addresses = []
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        for _, name in socket.if_nameindex():
+        for _, name in interfaces:
             request = struct.pack("256s", name.encode()[:15])
             try:
                 reply = fcntl.ioctl(probe.fileno(), SIOCGIFADDR, request)

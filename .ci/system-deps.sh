@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Install the Debian/Ubuntu packages the project needs beyond Python wheels, but only those
+# that are missing: on a prepared machine this is a no-op that needs neither root nor network.
+#
+#   .ci/system-deps.sh            everything `make test` / `.ci/run` need
+#   .ci/system-deps.sh --runtime  only what `make demo` needs (venv, Qt libraries, CJK fonts)
+#
+# "a|b" means either package will do (names differ between Debian and Ubuntu releases);
+# the first one apt knows is installed.
+set -euo pipefail
+
+runtime=(
+    python3-venv
+    # Qt 6 (PySide6 wheels) on X11 and offscreen: GL/EGL, fonts, D-Bus, xkb and the xcb libraries
+    libegl1 libgl1 "libglib2.0-0|libglib2.0-0t64" libfontconfig1 libfreetype6 libdbus-1-3
+    libxkbcommon0 libxkbcommon-x11-0 libx11-xcb1 libxrender1 libxcb1 libxcb-cursor0
+    libxcb-glx0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render0
+    libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-xfixes0 libxcb-xkb1
+    fonts-noto-cjk  # Chinese text in the UI and in screenshots
+)
+testing=(
+    xvfb           # a display for the interactive-mode tests
+    poppler-utils  # pdftotext/pdftoppm check generated documents
+    binutils       # objdump, which PyInstaller needs to build the client bundle
+    shellcheck     # `make lint` checks the shell scripts
+    "postgresql|postgresql-15"  # server binaries and pg_virtualenv for the PostgreSQL run
+)
+
+packages=("${runtime[@]}")
+if [[ "${1:-}" != "--runtime" ]]; then
+    packages+=("${testing[@]}")
+fi
+
+installed() {
+    dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed
+}
+
+missing=()
+for choice in "${packages[@]}"; do
+    IFS='|' read -r -a alternatives <<<"$choice"
+    found=no
+    for name in "${alternatives[@]}"; do
+        if installed "$name"; then
+            found=yes
+            break
+        fi
+    done
+    if [[ $found == no ]]; then
+        missing+=("$choice")
+    fi
+done
+
+if ((${#missing[@]} == 0)); then
+    exit 0
+fi
+
+if [[ $EUID -ne 0 ]]; then
+    echo "Missing system packages: ${missing[*]}" >&2
+    echo "Install them (as root): apt-get install ${missing[*]//|*/}" >&2
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+to_install=()
+for choice in "${missing[@]}"; do
+    IFS='|' read -r -a alternatives <<<"$choice"
+    chosen=""
+    for name in "${alternatives[@]}"; do
+        if apt-cache policy "$name" 2>/dev/null | grep -q 'Candidate: [^(]'; then
+            chosen=$name
+            break
+        fi
+    done
+    if [[ -z $chosen ]]; then
+        echo "No installable package among: $choice" >&2
+        exit 1
+    fi
+    to_install+=("$chosen")
+done
+echo "Installing: ${to_install[*]}"
+apt-get install -y -qq --no-install-recommends "${to_install[@]}"

@@ -1,0 +1,288 @@
+"""``crm-server``: the commands company IT and developers run.
+
+``init`` prepares a data directory (config, database, CA and certificate, first admin) and is
+safe to re-run; ``run`` serves it; ``migrate``, ``create-admin``, ``cert`` and ``fingerprint``
+are the maintenance steps of the runbook; ``demo`` builds a seeded demo and opens the client.
+Errors an operator can fix are printed as one sentence that says how, not as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import tomllib
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
+
+from crm_server import serve
+from crm_server.security import tls
+from crm_server.settings import CONFIG_NAME, ENV_PREFIX, Settings, load_settings, write_config
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 128  # what the sign-in request accepts
+_HOST_HELP = "name or address clients use (repeatable; default: this machine's names and IPs)"
+_PASSWORD_ENV_HELP = "read the password from this environment variable instead of prompting"
+
+
+class CliError(Exception):
+    """An operator error: printed without a traceback, exit status 1."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse reports usage errors (2) and --help (0) this way
+        return int(exit_.code or 0)
+    command: Callable[[argparse.Namespace], int] = args.command
+    try:
+        return command(args)
+    except (CliError, tls.TlsError, serve.ServeError, PermissionError) as error:
+        print(f"crm-server: {error}", file=sys.stderr)
+        return 1
+    except OperationalError as error:  # unreachable server, wrong password, missing database
+        print(f"crm-server: cannot use the database: {error.orig or error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="crm-server", description="CRM server administration")
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    init = commands.add_parser("init", help="prepare a data directory (safe to re-run)")
+    init.add_argument("data_dir", type=Path, metavar="DATA_DIR")
+    init.add_argument(
+        "--database-url",
+        default=os.environ.get(f"{ENV_PREFIX}DATABASE_URL", ""),
+        help=f"PostgreSQL URL (default: ${ENV_PREFIX}DATABASE_URL, else SQLite in DATA_DIR)",
+    )
+    init.add_argument("--host", action="append", metavar="NAME_OR_IP", help=_HOST_HELP)
+    init.add_argument("--bind", default="0.0.0.0", help="listen address (default: %(default)s)")
+    init.add_argument("--port", type=int, default=8443, help="HTTPS port (default: %(default)s)")
+    init.add_argument("--admin", default="admin", help="first administrator (default: admin)")
+    init.add_argument("--admin-password-env", metavar="VAR", help=_PASSWORD_ENV_HELP)
+    init.set_defaults(command=_cmd_init)
+
+    _add(commands, "run", "serve HTTPS until stopped", _cmd_run)
+    _add(commands, "migrate", "upgrade the database schema (back up first)", _cmd_migrate)
+    admin = _add(commands, "create-admin", "add an administrator", _cmd_create_admin)
+    admin.add_argument("username")
+    admin.add_argument("--password-env", metavar="VAR", help=_PASSWORD_ENV_HELP)
+    cert = _add(commands, "cert", "re-issue the server certificate from the CA", _cmd_cert)
+    cert.add_argument("--host", action="append", metavar="NAME_OR_IP", help=_HOST_HELP)
+    _add(commands, "fingerprint", "print the CA fingerprint users confirm", _cmd_fingerprint)
+
+    demo = commands.add_parser("demo", help="build a demo, start it and open the client")
+    demo.add_argument("--data-dir", type=Path, default=Path("var/demo"))
+    demo.add_argument("--port", type=int, default=0, help="HTTPS port (default: a free one)")
+    demo.add_argument("--smoke", action="store_true", help="offscreen run with a screenshot")
+    demo.set_defaults(command=_cmd_demo)
+    return parser
+
+
+def _add(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    help_: str,
+    command: Callable[[argparse.Namespace], int],
+) -> argparse.ArgumentParser:
+    """A subcommand working on an existing data directory."""
+    parser = commands.add_parser(name, help=help_)
+    parser.add_argument("--data-dir", type=Path, help=f"default: ${ENV_PREFIX}DATA_DIR or var/data")
+    parser.set_defaults(command=command)
+    return parser
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from crm_server.db import migrate
+    from crm_server.domains import accounts
+
+    settings = prepare_data_dir(
+        args.data_dir, database_url=args.database_url, host=args.bind, port=args.port
+    )
+    fresh = migrate.current_revision(settings) is None
+    password = read_new_password(args.admin_password_env) if fresh else None
+    upgrade_database(settings)
+    _ensure_certificate(settings, args.host)
+    if password is None:
+        print("The database was already set up: no administrator created (see create-admin).")
+    else:
+        accounts.create_admin(settings, args.admin, password)
+        print(f"Administrator {args.admin!r} created.")
+    _print_next_steps(settings)
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    settings = load(args.data_dir)
+    require_current_schema(settings)
+    serve.run(settings)
+    return 0
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    upgrade_database(load(args.data_dir))
+    return 0
+
+
+def _cmd_create_admin(args: argparse.Namespace) -> int:
+    from crm_server.domains import accounts
+
+    settings = load(args.data_dir)
+    require_current_schema(settings)
+    try:
+        accounts.create_admin(settings, args.username, read_new_password(args.password_env))
+    except ValueError as error:  # the name is taken
+        raise CliError(str(error)) from None
+    print(f"Administrator {args.username!r} created.")
+    return 0
+
+
+def _cmd_cert(args: argparse.Namespace) -> int:
+    settings = load(args.data_dir)
+    current = settings.path(settings.tls_cert)
+    if current.exists() and not tls.is_issued_by_our_ca(settings):
+        raise CliError(
+            f"{current} was not issued by this server's CA (a company certificate?) and is left "
+            "alone; remove it or change tls_cert to issue one from the CA"
+        )
+    tls.ensure_ca(settings)
+    issued = tls.issue_server_certificate(settings, args.host)
+    print(f"Issued {issued} for {', '.join(tls.certificate_hosts(issued))}.")
+    print(f"CA fingerprint (SHA-256): {tls.ca_fingerprint(settings)}")
+    print("Restart the server to use it (systemctl restart crm-server).")
+    return 0
+
+
+def _cmd_fingerprint(args: argparse.Namespace) -> int:
+    print(tls.ca_fingerprint(load(args.data_dir)))
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from crm_server import demo_launcher
+
+    return demo_launcher.run_demo(args.data_dir, port=args.port, smoke=args.smoke)
+
+
+def load(data_dir: Path | None, **overrides: object) -> Settings:
+    """Settings for a data directory, with configuration mistakes turned into one clear line."""
+    try:
+        return load_settings(data_dir, **overrides)
+    except tomllib.TOMLDecodeError as error:
+        where = (
+            data_dir or Path(os.environ.get(f"{ENV_PREFIX}DATA_DIR", "var/data"))
+        ) / CONFIG_NAME
+        raise CliError(f"{where} is not valid TOML: {error}") from None
+    except ValidationError as error:
+        raise CliError(_describe_invalid(error)) from None
+
+
+def _describe_invalid(error: ValidationError, source: str | None = None) -> str:
+    """One line per problem, naming where the value came from (variable, file or option)."""
+    problems = []
+    for problem in error.errors():
+        name = ".".join(str(part) for part in problem["loc"])
+        variable = f"{ENV_PREFIX}{name.upper()}"
+        origin = source or (variable if variable in os.environ else CONFIG_NAME)
+        problems.append(f"{name} = {problem['input']!r} (from {origin}): {problem['msg']}")
+    return "invalid setting: " + "; ".join(problems)
+
+
+def prepare_data_dir(data_dir: Path, **config: object) -> Settings:
+    """Create the directory and its ``crm.toml`` unless they exist; an existing configuration
+    is never rewritten (it may hold the database password and local choices)."""
+    data_dir.mkdir(mode=0o750, parents=True, exist_ok=True)
+    config_path = data_dir / CONFIG_NAME
+    if config_path.exists():
+        print(f"{config_path} exists and is kept; init options apply only to a new directory.")
+    else:
+        try:  # check the options before they are written into a file that is then kept
+            proposed = Settings.model_validate({**config, "data_dir": data_dir})
+        except ValidationError as error:
+            raise CliError(_describe_invalid(error, "the command line")) from None
+        write_config(proposed, **config)
+        config_path.chmod(0o600)  # may contain the database password
+        print(f"Wrote {config_path}.")
+    return load(data_dir)
+
+
+def upgrade_database(settings: Settings) -> None:
+    from sqlalchemy.engine import make_url
+
+    from crm_server.db import migrate
+
+    before = migrate.current_revision(settings)
+    migrate.upgrade(settings)
+    after = migrate.current_revision(settings)
+    where = make_url(settings.effective_database_url).render_as_string(hide_password=True)
+    change = "already current" if before == after else f"upgraded from {before or 'empty'}"
+    print(f"Database {where} at revision {after} ({change}).")
+
+
+def require_current_schema(settings: Settings) -> None:
+    """Refuse to serve a database whose schema does not match the code: old code on a newer
+    schema, or new code before ``migrate``, would corrupt data or fail at random."""
+    from crm_server.db import migrate
+
+    current, head = migrate.current_revision(settings), migrate.head_revision()
+    if current is None:
+        raise CliError(f"{settings.data_dir} is not initialised: run `crm-server init` first")
+    if current != head:
+        raise CliError(
+            f"the database is at revision {current} but this version needs {head}: back it up, "
+            f"then run `crm-server migrate --data-dir {settings.data_dir}`"
+        )
+
+
+def read_new_password(env_name: str | None) -> str:
+    """A new administrator password from the named variable, or typed twice at the prompt."""
+    if env_name:
+        password = os.environ.get(env_name)
+        if password is None:
+            raise CliError(f"environment variable {env_name} is not set")
+    else:
+        try:
+            password = getpass.getpass("Password for the new administrator: ")
+            again = getpass.getpass("Repeat the password: ")
+        except EOFError:
+            raise CliError("no password given; use a terminal or a password variable") from None
+        if again != password:
+            raise CliError("the two passwords differ")
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        raise CliError(f"the password must have {PASSWORD_MIN} to {PASSWORD_MAX} characters")
+    return password
+
+
+def _ensure_certificate(settings: Settings, hosts: list[str] | None) -> None:
+    cert = settings.path(settings.tls_cert)
+    existed = cert.exists()
+    tls.ensure_tls(settings, hosts)
+    if existed:
+        print(f"{cert} exists and is kept (`crm-server cert` re-issues it).")
+    else:
+        print(f"Issued {cert} for {', '.join(tls.certificate_hosts(cert))}.")
+
+
+def _print_next_steps(settings: Settings) -> None:
+    print(
+        f"\nCA fingerprint (SHA-256), give it to users to confirm on first sign-in:\n"
+        f"  {tls.ca_fingerprint(settings)}\n"
+        f"Start the server:  crm-server run --data-dir {settings.data_dir}\n"
+        f"Connect a client:  crm-client --server {serve.public_url(settings)}"
+    )
+
+
+if __name__ == "__main__":
+    # Run the copy imported as ``crm_server.cli``: other modules import it under that name, and
+    # CliError raised there must be the class ``main`` catches, not a twin from ``__main__``.
+    from crm_server.cli import main as package_main
+
+    raise SystemExit(package_main())
