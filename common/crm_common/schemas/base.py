@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from crm_common.cleansing import clean_text
+from crm_common.cleansing import (
+    clean_text,
+    normalise_email,
+    normalise_mobile,
+    normalise_phone,
+    normalise_uscc,
+)
 
 T = TypeVar("T")
 
@@ -27,6 +34,20 @@ def _clean_or_none(value: Any) -> Any:
 Text = Annotated[str, BeforeValidator(_clean)]
 # Optional text where an empty string means "no value".
 OptText = Annotated[str | None, BeforeValidator(_clean_or_none)]
+
+
+def _normalised(normalise: Callable[[str], str]) -> Callable[[str | None], str | None]:
+    def check(value: str | None) -> str | None:
+        return normalise(value) if value else None
+
+    return check
+
+
+# Optional codes and numbers, normalised and checked (a ValueError becomes a field error).
+Mobile = Annotated[OptText, AfterValidator(_normalised(normalise_mobile))]
+Phone = Annotated[OptText, AfterValidator(_normalised(normalise_phone))]
+Email = Annotated[OptText, AfterValidator(_normalised(normalise_email))]
+Uscc = Annotated[OptText, AfterValidator(_normalised(normalise_uscc))]
 
 
 class Input(BaseModel):

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from crm_common.cleansing import normalise_email, normalise_mobile, normalise_phone
-from crm_common.schemas.base import Input, OptText, RecordRead, Text, UpdateInput
+from crm_common.schemas.base import (
+    Email,
+    Input,
+    Mobile,
+    OptText,
+    Phone,
+    RecordRead,
+    Text,
+    UpdateInput,
+)
 
 
 class DecisionRole(StrEnum):
@@ -19,31 +27,19 @@ class DecisionRole(StrEnum):
     OTHER = "other"
 
 
-def _mobile(value: str | None) -> str | None:
-    return normalise_mobile(value) if value else None
 
-
-def _phone(value: str | None) -> str | None:
-    return normalise_phone(value) if value else None
-
-
-def _email(value: str | None) -> str | None:
-    return normalise_email(value) if value else None
 
 
 class _ContactFields(Input):
     title: OptText = Field(default=None, max_length=64)
-    mobile: OptText = None
-    phone: OptText = None
-    email: OptText = None
+    mobile: Mobile = None
+    phone: Phone = None
+    email: Email = None
     wechat: OptText = Field(default=None, max_length=64)
     decision_role: DecisionRole | None = None
     is_primary: bool | None = None
     notes: OptText = Field(default=None, max_length=2000)
 
-    _mobile = field_validator("mobile")(_mobile)
-    _phone = field_validator("phone")(_phone)
-    _email = field_validator("email")(_email)
 
 
 class ContactCreate(_ContactFields):

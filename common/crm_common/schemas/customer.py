@@ -7,8 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field, field_validator
 
-from crm_common.cleansing import clean_text, normalise_phone, normalise_uscc
-from crm_common.schemas.base import Input, OptText, RecordRead, Text, UpdateInput
+from crm_common.cleansing import clean_text
+from crm_common.schemas.base import Input, OptText, Phone, RecordRead, Text, UpdateInput, Uscc
 
 
 class CustomerLevel(StrEnum):
@@ -35,12 +35,6 @@ class CustomerSource(StrEnum):
     OTHER = "other"
 
 
-def _uscc(value: str | None) -> str | None:
-    return normalise_uscc(value) if value else None
-
-
-def _phone(value: str | None) -> str | None:
-    return normalise_phone(value) if value else None
 
 
 def _tags(value: list[str] | None) -> list[str] | None:
@@ -56,21 +50,19 @@ def _tags(value: list[str] | None) -> list[str] | None:
 
 class _CustomerFields(Input):
     short_name: OptText = Field(default=None, max_length=64)
-    uscc: OptText = None
+    uscc: Uscc = None
     industry: OptText = Field(default=None, max_length=64)
     province: OptText = Field(default=None, max_length=32)
     city: OptText = Field(default=None, max_length=32)
     district: OptText = Field(default=None, max_length=32)
     address: OptText = Field(default=None, max_length=200)
-    phone: OptText = None
+    phone: Phone = None
     source: CustomerSource | None = None
     owner_id: int | None = None
     parent_id: int | None = None
     tags: list[str] | None = Field(default=None, max_length=20)
     notes: OptText = Field(default=None, max_length=2000)
 
-    _uscc = field_validator("uscc")(_uscc)
-    _phone = field_validator("phone")(_phone)
     _tags = field_validator("tags")(_tags)
 
 

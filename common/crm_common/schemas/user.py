@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from crm_common.cleansing import normalise_email, normalise_mobile
-from crm_common.schemas.base import Input, OptText, RecordRead, Text, UpdateInput
+from crm_common.schemas.base import Email, Input, Mobile, RecordRead, Text, UpdateInput
 
 
 class UserRole(StrEnum):
@@ -21,12 +20,6 @@ class UserRole(StrEnum):
     SERVICE = "service"
 
 
-def _email(value: str | None) -> str | None:
-    return normalise_email(value) if value else None
-
-
-def _mobile(value: str | None) -> str | None:
-    return normalise_mobile(value) if value else None
 
 
 class UserCreate(Input):
@@ -35,24 +28,20 @@ class UserCreate(Input):
     password: str = Field(min_length=8, max_length=128)
     department_id: int | None = None
     role: UserRole = UserRole.SALES
-    email: OptText = None
-    mobile: OptText = None
+    email: Email = None
+    mobile: Mobile = None
     is_active: bool = True
 
-    _email = field_validator("email")(_email)
-    _mobile = field_validator("mobile")(_mobile)
 
 
 class UserUpdate(UpdateInput):
     name: Text | None = Field(default=None, min_length=1, max_length=64)
     department_id: int | None = None
     role: UserRole | None = None
-    email: OptText = None
-    mobile: OptText = None
+    email: Email = None
+    mobile: Mobile = None
     is_active: bool | None = None
 
-    _email = field_validator("email")(_email)
-    _mobile = field_validator("mobile")(_mobile)
 
 
 class UserRead(RecordRead):
