@@ -27,9 +27,6 @@ class DecisionRole(StrEnum):
     OTHER = "other"
 
 
-
-
-
 class _ContactFields(Input):
     title: OptText = Field(default=None, max_length=64)
     mobile: Mobile = None
@@ -39,7 +36,6 @@ class _ContactFields(Input):
     decision_role: DecisionRole | None = None
     is_primary: bool | None = None
     notes: OptText = Field(default=None, max_length=2000)
-
 
 
 class ContactCreate(_ContactFields):

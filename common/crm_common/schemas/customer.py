@@ -35,8 +35,6 @@ class CustomerSource(StrEnum):
     OTHER = "other"
 
 
-
-
 def _tags(value: list[str] | None) -> list[str] | None:
     if value is None:
         return None

@@ -20,8 +20,6 @@ class UserRole(StrEnum):
     SERVICE = "service"
 
 
-
-
 class UserCreate(Input):
     username: Text = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
     name: Text = Field(min_length=1, max_length=64)
@@ -33,7 +31,6 @@ class UserCreate(Input):
     is_active: bool = True
 
 
-
 class UserUpdate(UpdateInput):
     name: Text | None = Field(default=None, min_length=1, max_length=64)
     department_id: int | None = None
@@ -41,7 +38,6 @@ class UserUpdate(UpdateInput):
     email: Email = None
     mobile: Mobile = None
     is_active: bool | None = None
-
 
 
 class UserRead(RecordRead):
