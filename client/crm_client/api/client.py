@@ -1,0 +1,376 @@
+"""``ApiClient``: every call the desktop client makes to the server, typed both ways.
+
+Synchronous httpx on purpose: calls run on the task runner's thread pool (``core.tasks``),
+never on the GUI thread, and a plain function per endpoint is easy to read and to test.
+Errors come back as the exceptions the server raised (``crm_common.errors``), or as
+``ServerUnreachable`` / ``CertificateChanged`` / ``CertificateRejected`` when there was no
+trustworthy answer at all. The client is safe to share between worker threads.
+"""
+
+from __future__ import annotations
+
+import builtins
+import mimetypes
+import os
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.message import Message
+from email.utils import collapse_rfc2231_value
+from enum import Enum
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import to_jsonable_python
+
+from crm_client.api import trust
+from crm_client.api.errors import (
+    CertificateChanged,
+    CertificateRejected,
+    ClientError,
+    ServerUnreachable,
+)
+from crm_common import API_PREFIX
+from crm_common.entities import EntitySpec
+from crm_common.errors import (
+    ApiError,
+    ErrorBody,
+    InternalError,
+    Unauthenticated,
+    Unavailable,
+    error_from_body,
+)
+from crm_common.i18n import N_, normalise_language, translate
+from crm_common.schemas.attachment import AttachmentRead
+from crm_common.schemas.auth import (
+    Health,
+    HistoryEntry,
+    LoginResponse,
+    Me,
+    SearchHit,
+    SearchResults,
+)
+from crm_common.schemas.customer import DuplicateMatch
+from crm_common.tlsinfo import fingerprint
+
+_HISTORY = TypeAdapter(list[HistoryEntry])
+_DUPLICATES = TypeAdapter(list[DuplicateMatch])
+_TRANSFER_TIMEOUT = 300.0
+_UNSAFE_FILENAME = re.compile(r'[\x00-\x1f<>:"/\\|?*]+')
+_GATEWAY_STATUSES = frozenset({502, 503, 504})
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """One page of a list: records, the cursor of the next page, and the (estimated) total."""
+
+    items: list[BaseModel]
+    next: str | None
+    total: int
+    total_exact: bool
+
+
+def normalise_base_url(address: str) -> str:
+    """``crm.company.local:8443/`` → ``https://crm.company.local:8443``; raises ValueError
+    for something that is not a server address."""
+    text = address.strip()
+    if "://" not in text:
+        text = f"https://{text}"
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("https", "http") or not parts.hostname:
+        raise ValueError(address)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
+
+
+def query_params(params: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Query pairs: ``None`` dropped, sequences repeated (``level=A&level=B``), bools as
+    ``true``/``false``, dates ISO, enums by value."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        values = value if isinstance(value, list | tuple | set | frozenset) else [value]
+        pairs.extend((key, _param_text(item)) for item in values if item is not None)
+    return pairs
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def accept_language(language: str) -> str:
+    return "en" if normalise_language(language) == "en" else "zh-CN"
+
+
+class ApiClient:
+    """One signed-in (or signing-in) connection to one server."""
+
+    def __init__(
+        self,
+        base_url: str,
+        ca_pem: str | None,
+        *,
+        language: str = "zh_CN",
+        timeout: float = 15.0,
+    ) -> None:
+        self.base_url = normalise_base_url(base_url)
+        self.ca_pem = ca_pem
+        self.language = normalise_language(language)
+        self.timeout = timeout
+        self.token: str | None = None
+        self._http = httpx.Client(
+            base_url=self.base_url + API_PREFIX,
+            verify=self._ssl_context(),
+            timeout=timeout,
+            headers={"Accept-Language": accept_language(language)},
+        )
+
+    def _ssl_context(self) -> Any:
+        if not self.base_url.startswith("https://"):
+            return True
+        return trust.pinned_context(self.ca_pem) if self.ca_pem else trust.system_context()
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).netloc
+
+    def close(self) -> None:
+        self._http.close()
+
+    # --- session -----------------------------------------------------------------------
+
+    def login(self, username: str, password: str) -> LoginResponse:
+        """Sign in; the token is kept and sent with every later call."""
+        response = self._request(
+            "POST", "/auth/login", json={"username": username, "password": password}
+        )
+        login = LoginResponse.model_validate_json(response.content)
+        self.token = login.token
+        return login
+
+    def logout(self) -> None:
+        """Revoke the token on the server (best effort: an expired token is already gone)."""
+        try:
+            if self.token:
+                self._request("POST", "/auth/logout")
+        except Unauthenticated:
+            pass
+        finally:
+            self.token = None
+
+    def me(self) -> Me:
+        return Me.model_validate_json(self._request("GET", "/me").content)
+
+    def health(self) -> Health:
+        return Health.model_validate_json(self._request("GET", "/health").content)
+
+    # --- generic entity routes -----------------------------------------------------------
+
+    def list(self, spec: EntitySpec, params: Mapping[str, Any]) -> PageResult:
+        response = self._request("GET", f"/{spec.path}", params=query_params(params))
+        data = response.json()
+        return PageResult(
+            items=[spec.read.model_validate(item) for item in data["items"]],
+            next=data.get("next"),
+            total=int(data.get("total", 0)),
+            total_exact=bool(data.get("total_exact", False)),
+        )
+
+    def get(self, spec: EntitySpec, record_id: int) -> BaseModel:
+        response = self._request("GET", f"/{spec.path}/{record_id}")
+        return spec.read.model_validate_json(response.content)
+
+    def create(
+        self, spec: EntitySpec, data: Mapping[str, Any], *, confirm: bool = False
+    ) -> BaseModel:
+        """Create a record; ``confirm`` creates it despite a duplicate warning."""
+        params = [("confirm", "true")] if confirm else None
+        response = self._request("POST", f"/{spec.path}", json=dict(data), params=params)
+        return spec.read.model_validate_json(response.content)
+
+    def update(
+        self, spec: EntitySpec, record_id: int, version: int, changes: Mapping[str, Any]
+    ) -> BaseModel:
+        """Change only ``changes``; a stale ``version`` raises ``StaleVersion``."""
+        payload = {**changes, "version": version}
+        response = self._request("PATCH", f"/{spec.path}/{record_id}", json=payload)
+        return spec.read.model_validate_json(response.content)
+
+    def delete(self, spec: EntitySpec, record_id: int, version: int) -> None:
+        self._request("DELETE", f"/{spec.path}/{record_id}", params=[("version", str(version))])
+
+    def restore(self, spec: EntitySpec, record_id: int) -> BaseModel:
+        response = self._request("POST", f"/{spec.path}/{record_id}/restore")
+        return spec.read.model_validate_json(response.content)
+
+    def history(self, spec: EntitySpec, record_id: int) -> builtins.list[HistoryEntry]:
+        response = self._request("GET", f"/{spec.path}/{record_id}/history")
+        return _HISTORY.validate_json(response.content)
+
+    # --- specific routes -------------------------------------------------------------------
+
+    def find_duplicates(
+        self, name: str, uscc: str | None, exclude_id: int | None = None
+    ) -> builtins.list[DuplicateMatch]:
+        payload = {"name": name, "uscc": uscc, "exclude_id": exclude_id}
+        response = self._request("POST", "/customers/duplicates", json=payload)
+        return _DUPLICATES.validate_json(response.content)
+
+    def search(self, q: str, limit: int = 20) -> builtins.list[SearchHit]:
+        params = [("q", q), ("limit", str(limit))]
+        response = self._request("GET", "/search", params=params)
+        return SearchResults.model_validate_json(response.content).hits
+
+    def upload(self, entity: str, record_id: int, path: Path) -> AttachmentRead:
+        """Attach the file at ``path`` to a record (``PayloadTooLarge`` over the limit)."""
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        with path.open("rb") as stream:
+            response = self._request(
+                "POST",
+                "/attachments",
+                data={"entity": entity, "record_id": str(record_id)},
+                files={"file": (path.name, stream, content_type)},
+                timeout=self._transfer_timeout(),
+            )
+        return AttachmentRead.model_validate_json(response.content)
+
+    def download(self, attachment_id: int, dest_dir: Path) -> Path:
+        """Save an attachment in ``dest_dir`` under its original name (``name (2).ext`` when
+        that exists already) and return the path. Nothing is left behind on failure."""
+        url = f"/attachments/{attachment_id}/content"
+        with self._stream("GET", url) as response:
+            name = filename_from_disposition(response.headers.get("content-disposition"))
+            target = unique_path(dest_dir, name or f"attachment-{attachment_id}")
+            partial = target.with_name(target.name + ".part")
+            try:
+                with partial.open("wb") as out:
+                    for chunk in response.iter_bytes():
+                        out.write(chunk)
+                os.replace(partial, target)
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                raise
+        return target
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _transfer_timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(self.timeout, read=_TRANSFER_TIMEOUT, write=_TRANSFER_TIMEOUT)
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: builtins.list[tuple[str, str]] | None = None,
+        json: Any = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        body = None if json is None else to_jsonable_python(json)
+        try:
+            response = self._http.request(
+                method,
+                url,
+                params=tuple(params) if params else None,
+                json=body,
+                headers=self._headers(),
+                **kwargs,
+            )
+        except httpx.TransportError as exc:
+            raise self._transport_failure(exc) from exc
+        if not response.is_success:
+            raise self._error_from(response)
+        return response
+
+    @contextmanager
+    def _stream(self, method: str, url: str) -> Iterator[httpx.Response]:
+        try:
+            with self._http.stream(
+                method, url, headers=self._headers(), timeout=self._transfer_timeout()
+            ) as response:
+                if not response.is_success:
+                    response.read()
+                    raise self._error_from(response)
+                yield response
+        except httpx.TransportError as exc:
+            raise self._transport_failure(exc) from exc
+
+    def _error_from(self, response: httpx.Response) -> ApiError:
+        """The typed error the server sent, or a clear one when the body is not ours (a proxy
+        or a crashed server answering instead)."""
+        try:
+            return error_from_body(ErrorBody.model_validate_json(response.content))
+        except (ValidationError, ValueError, KeyError):
+            pass
+        if response.status_code in _GATEWAY_STATUSES:
+            message = N_(
+                "The server is not available right now (HTTP {status}). "
+                "Please try again in a moment."
+            )
+            return Unavailable(self._tr(message).format(status=response.status_code))
+        message = N_(
+            "The server sent an unexpected answer (HTTP {status}). "
+            "If this keeps happening, contact your IT department."
+        )
+        return InternalError(self._tr(message).format(status=response.status_code))
+
+    def _transport_failure(self, exc: httpx.TransportError) -> ClientError:
+        failure = trust.verification_error(exc)
+        if failure is None:
+            return ServerUnreachable(self.base_url, str(exc) or type(exc).__name__)
+        if self.ca_pem is None:
+            return CertificateRejected(
+                self.base_url, trust.reject_reason(failure), failure.verify_message or ""
+            )
+        pinned = fingerprint(self.ca_pem)
+        presented = trust.presented_ca_fingerprint(self.base_url, self.timeout)
+        if presented == pinned:
+            # Same CA, yet no trust: wrong address for the certificate, or it expired.
+            return CertificateRejected(
+                self.base_url, trust.reject_reason(failure), failure.verify_message or ""
+            )
+        return CertificateChanged(pinned, presented)
+
+    def _tr(self, text: str) -> str:
+        return translate(text, self.language)
+
+
+def filename_from_disposition(header: str | None) -> str | None:
+    """The original file name from ``Content-Disposition`` (RFC 6266 ``filename*`` first),
+    reduced to a safe base name."""
+    if not header:
+        return None
+    message = Message()
+    message["content-disposition"] = header
+    params = message.get_params(header="content-disposition") or []
+    values = [value for key, value in params if key == "filename"]
+    extended = [v for v in values if isinstance(v, tuple)]  # filename*=UTF-8''… wins
+    chosen = extended[0] if extended else (values[0] if values else None)
+    name = collapse_rfc2231_value(chosen) if chosen else None
+    if not name:
+        return None
+    name = _UNSAFE_FILENAME.sub("_", name.replace("\\", "/").rsplit("/", 1)[-1]).strip(" .")
+    return name or None
+
+
+def unique_path(directory: Path, name: str) -> Path:
+    """``directory/name``, or ``name (2).ext`` … when that is taken: never overwrite."""
+    candidate = directory / name
+    stem, suffix = Path(name).stem, Path(name).suffix
+    counter = 2
+    while candidate.exists():
+        candidate = directory / f"{stem} ({counter}){suffix}"
+        counter += 1
+    return candidate

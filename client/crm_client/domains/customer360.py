@@ -1,0 +1,169 @@
+"""``Customer360View``: everything about one customer on one screen (客户360视图).
+
+A header with the key facts and the two actions people use most (edit, add a follow-up),
+then tabs. Tabs are a registration list: a later issue adds opportunities, quotes or tickets
+with one ``CustomerTab(...)`` line in ``CUSTOMER_TABS`` (or ``register_customer_tab``), and
+nothing else in this module changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QPushButton, QTabWidget, QVBoxLayout, QWidget
+
+from crm_client.core.i18n import N_, _
+from crm_client.domains.activity_timeline import ActivityTimelineWidget
+from crm_client.domains.attachments import AttachmentsWidget
+from crm_client.domains.customer_header import CustomerHeaderWidget
+from crm_client.views.entity_form import EntityFormDialog
+from crm_client.views.entity_list import EntityListView
+from crm_client.views.history import HistoryWidget
+from crm_common.entities import entity
+from crm_common.schemas.customer import CustomerRead
+
+if TYPE_CHECKING:
+    from crm_client.core.context import AppContext
+
+FOLLOW_UP_FIELDS = ("type", "subject", "contact_id", "notes", "next_follow_up_on")
+NEXT_FOLLOW_UP_IN_DAYS = 7
+
+TAB_STYLE = """
+QTabWidget#customerTabs QTabBar::tab { background: transparent; border: none;
+    border-bottom: 2px solid transparent; padding: 7px 16px; margin-left: 4px; color: #374151; }
+QTabWidget#customerTabs QTabBar::tab:hover { color: #1677ff; }
+QTabWidget#customerTabs QTabBar::tab:selected { color: #1677ff; border-bottom-color: #1677ff; }
+QTabWidget#customerTabs::pane { border: none; border-top: 1px solid #e5e7eb; }
+"""
+
+TabFactory = Callable[["AppContext", int, QWidget], QWidget]
+
+
+@dataclass(frozen=True)
+class CustomerTab:
+    """A tab of the 360 view: ``build(ctx, customer_id, parent)`` makes its widget. A widget
+    with a ``sig_open_record(str, int)`` signal has it forwarded by the view."""
+
+    key: str
+    label: str  # N_() source text
+    build: TabFactory
+
+
+def _contacts(ctx: AppContext, customer_id: int, parent: QWidget) -> QWidget:
+    fixed = {"customer_id": customer_id}
+    return EntityListView(ctx, entity("contact"), parent, fixed_filters=fixed)
+
+
+def _attachments(ctx: AppContext, customer_id: int, parent: QWidget) -> QWidget:
+    return AttachmentsWidget(ctx, "customer", customer_id, parent)
+
+
+def _history(ctx: AppContext, customer_id: int, parent: QWidget) -> QWidget:
+    return HistoryWidget(ctx, entity("customer"), customer_id, parent)
+
+
+CUSTOMER_TABS: list[CustomerTab] = [
+    CustomerTab("contacts", N_("Contacts"), _contacts),
+    CustomerTab("activities", N_("Follow-ups"), ActivityTimelineWidget),
+    CustomerTab("attachments", N_("Attachments"), _attachments),
+    CustomerTab("history", N_("History"), _history),
+]
+
+
+def register_customer_tab(tab: CustomerTab, before: str | None = None) -> None:
+    """Add a tab, at the end or before the tab called ``before`` (e.g. before "history")."""
+    keys = [existing.key for existing in CUSTOMER_TABS]
+    CUSTOMER_TABS.insert(keys.index(before) if before in keys else len(keys), tab)
+
+
+class Customer360View(QWidget):
+    """``sig_loaded`` once the header's record has arrived; ``sig_open_record(entity, id)``
+    when something inside asks to open another record."""
+
+    sig_loaded = Signal()
+    sig_open_record = Signal(str, int)
+
+    def __init__(self, ctx: AppContext, customer_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.customer_id = customer_id
+        self.customer: CustomerRead | None = None
+        self.header = CustomerHeaderWidget(self)
+        self.edit_button = QPushButton(_("Edit"), self)
+        self.edit_button.clicked.connect(self.edit)
+        self.follow_up_button = QPushButton(_("Add follow-up"), self)
+        self.follow_up_button.setDefault(True)
+        self.follow_up_button.clicked.connect(self.add_follow_up)
+        for button in (self.edit_button, self.follow_up_button):
+            button.setEnabled(False)
+            self.header.title_row.addWidget(button)
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("customerTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.setStyleSheet(TAB_STYLE)
+        self.tab_widgets: dict[str, QWidget] = {}
+        for tab in CUSTOMER_TABS:
+            self._add_tab(tab)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.header)
+        layout.addWidget(self.tabs, 1)
+        ctx.changes.sig_entity_changed.connect(self._on_entity_changed)
+        self.reload()
+
+    def _add_tab(self, tab: CustomerTab) -> None:
+        widget = tab.build(self._ctx, self.customer_id, self.tabs)
+        opener = getattr(widget, "sig_open_record", None)
+        if opener is not None:
+            opener.connect(self.sig_open_record)
+        self.tab_widgets[tab.key] = widget
+        self.tabs.addTab(widget, _(tab.label))
+
+    def reload(self) -> None:
+        """Fetch the customer again for the header (the tabs refresh themselves)."""
+        (
+            self._ctx.tasks.query(self, lambda api: api.get(entity("customer"), self.customer_id))
+            .success(self._show)
+            .run()
+        )
+
+    def _show(self, customer: BaseModel) -> None:
+        assert isinstance(customer, CustomerRead)
+        self.customer = customer
+        self.header.show_record(customer)
+        self.setWindowTitle(customer.name)
+        for button in (self.edit_button, self.follow_up_button):
+            button.setEnabled(True)
+        self.sig_loaded.emit()
+
+    def _on_entity_changed(self, key: str, ids: list[int]) -> None:
+        mine = key == "customer" and (not ids or self.customer_id in ids)
+        if mine or key == "activity":  # a follow-up moves the last / next follow-up dates
+            self.reload()
+
+    def edit(self) -> EntityFormDialog:
+        form = EntityFormDialog(self._ctx, entity("customer"), self.customer_id, self)
+        form.sig_open_record.connect(self.sig_open_record)
+        form.show()
+        return form
+
+    def add_follow_up(self) -> EntityFormDialog:
+        """The compact follow-up dialog: type, subject, contact, notes, next date prefilled."""
+        name = self.customer.name if self.customer else ""
+        initial = {
+            "customer_id": self.customer_id,
+            "customer_name": name,
+            "next_follow_up_on": date.today() + timedelta(days=NEXT_FOLLOW_UP_IN_DAYS),
+        }
+        form = EntityFormDialog(self._ctx, entity("activity"), None, self, initial=initial,
+                                fields=FOLLOW_UP_FIELDS)
+        form.setWindowTitle(_("Add follow-up — {customer}").format(customer=name))
+        form.show()
+        form.editors["subject"].focus()
+        return form

@@ -1,0 +1,136 @@
+"""``CustomerHeaderWidget``: the key facts at the top of the customer 360° view.
+
+Name with level and status badges, then owner, industry, region, phone, credit code, source,
+parent company, tags, last follow-up and next follow-up date — red when it is overdue, since
+that is what a sales rep opening the customer needs to act on first.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from crm_client.core.i18n import _
+from crm_client.models.formatting import format_date, format_datetime, format_tags
+from crm_client.widgets.badge import BadgeLabel
+from crm_client.widgets.field_error import ERROR_COLOUR
+from crm_common.entities import entity
+from crm_common.schemas.customer import CustomerRead
+
+LEVEL_COLOURS = {"key": "#cf1322", "A": "#d46b08", "B": "#1677ff", "C": "#595959"}
+STATUS_COLOURS = {
+    "potential": "#1677ff",
+    "active": "#389e0d",
+    "dormant": "#8c8c8c",
+    "lost": "#8c8c8c",
+}
+MUTED = "#6b7280"
+FACT_COLUMNS = 3
+VALUE_MIN_WIDTH = 210
+LABEL_MIN_WIDTH = 90
+TITLE_SCALE = 1.5
+FACTS = (  # field names of the facts grid, in reading order; "region" joins three fields
+    "owner_id", "industry", "region",
+    "phone", "uscc", "source",
+    "last_activity_at", "next_follow_up_on", "parent_id",
+    "tags",
+)
+
+
+class CustomerHeaderWidget(QFrame):
+    """``title_row`` is public so the 360 view can put its buttons on the name's line."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("customerHeader")
+        self.setStyleSheet(
+            "QFrame#customerHeader { background: palette(base);"
+            " border-bottom: 1px solid palette(mid); }"
+        )
+        self.name_label = QLabel(self)
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * TITLE_SCALE)
+        font.setBold(True)
+        self.name_label.setFont(font)
+        self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.short_name_label = QLabel(self)
+        self.short_name_label.setStyleSheet(f"color: {MUTED};")
+        self.level_badge = BadgeLabel(self)
+        self.status_badge = BadgeLabel(self)
+        self.title_row = QHBoxLayout()
+        for widget in (self.name_label, self.level_badge, self.status_badge,
+                       self.short_name_label):
+            self.title_row.addWidget(widget, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.title_row.addStretch(1)
+        self.facts: dict[str, QLabel] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.setSpacing(10)
+        layout.addLayout(self.title_row)
+        layout.addLayout(self._make_facts())
+
+    def _make_facts(self) -> QGridLayout:
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(6)
+        spec = entity("customer")
+        for index, name in enumerate(FACTS):
+            row, column = divmod(index, FACT_COLUMNS)
+            label_text = _("Region") if name == "region" else _(spec.field(name).label)
+            label = QLabel(label_text, self)
+            label.setStyleSheet(f"color: {MUTED};")
+            value = QLabel(self)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.facts[name] = value
+            grid.addWidget(label, row, column * 2, Qt.AlignmentFlag.AlignRight)
+            if column:
+                grid.setColumnMinimumWidth(column * 2, LABEL_MIN_WIDTH)
+            span = FACT_COLUMNS * 2 - 1 if name == "tags" else 1
+            grid.addWidget(value, row, column * 2 + 1, 1, span)
+        for column in range(FACT_COLUMNS):
+            grid.setColumnMinimumWidth(column * 2 + 1, VALUE_MIN_WIDTH)
+        grid.setColumnStretch(FACT_COLUMNS * 2, 1)  # facts stay together on wide screens
+        return grid
+
+    def show_record(self, customer: CustomerRead) -> None:
+        spec = entity("customer")
+        self.name_label.setText(customer.name)
+        self.short_name_label.setText(customer.short_name or "")
+        level = spec.field("level")
+        self.level_badge.set_badge(_(level.choice_label(customer.level)),
+                                   LEVEL_COLOURS.get(customer.level, MUTED))
+        status = spec.field("status")
+        self.status_badge.set_badge(_(status.choice_label(customer.status)),
+                                    STATUS_COLOURS.get(customer.status, MUTED))
+        region = " ".join(p for p in (customer.province, customer.city, customer.district) if p)
+        source = _(spec.field("source").choice_label(customer.source)) if customer.source else ""
+        texts = {
+            "owner_id": customer.owner_name or "",
+            "industry": customer.industry or "",
+            "region": region,
+            "phone": customer.phone or "",
+            "uscc": customer.uscc or "",
+            "source": source,
+            "last_activity_at": format_datetime(customer.last_activity_at),
+            "parent_id": customer.parent_name or "",
+            "tags": format_tags(customer.tags),
+        }
+        for name, text in texts.items():
+            self.facts[name].setText(text or "—")
+        self._show_next_follow_up(customer.next_follow_up_on)
+
+    def _show_next_follow_up(self, due: date | None) -> None:
+        label = self.facts["next_follow_up_on"]
+        if due is None:
+            label.setText("—")
+            label.setStyleSheet("")
+            return
+        overdue = due < date.today()
+        text = format_date(due)
+        if overdue:
+            text += " " + _("(overdue)")
+        label.setText(text)
+        label.setStyleSheet(f"color: {ERROR_COLOUR}; font-weight: bold;" if overdue else "")

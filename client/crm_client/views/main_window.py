@@ -1,0 +1,502 @@
+"""The main window: navigation at the left, pages and opened records in tabs, global search.
+
+Navigation pages (workbench and one generic list per entity) are built on first visit and
+kept. Records with their own view (the customer 360°) open as closable tabs next to the
+page tab; other records open in the generic form. The status bar shows the server, the
+signed-in user and a busy indicator; a banner with Retry appears while the server is
+unreachable. Window geometry and the last page are remembered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QProgressBar,
+    QSizePolicy,
+    QStackedWidget,
+    QTabBar,
+    QTabWidget,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+import crm_client
+from crm_client.core.context import AppContext
+from crm_client.core.i18n import _
+from crm_client.core.icons import ACCENT, icon
+from crm_client.domains import has_record_view, record_view
+from crm_client.views.entity_form import EntityFormDialog
+from crm_client.views.entity_list import EntityListView
+from crm_client.views.global_search import GlobalSearchBox
+from crm_client.views.settings_dialog import SettingsDialog
+from crm_client.views.sign_in import SignInDialog, monospace_font
+from crm_client.views.workbench import WorkbenchView
+from crm_client.widgets.banner import Banner, BannerLevel
+from crm_common.entities import REGISTRY, entity
+from crm_common.schemas.auth import Health, SearchHit
+from crm_common.tlsinfo import fingerprint
+
+WORKBENCH = "workbench"
+ROLE_KEY = Qt.ItemDataRole.UserRole
+
+
+def navigation_keys(ctx: AppContext) -> list[str]:
+    """The pages this user may open, in menu order; admins also manage users/departments."""
+    keys = [WORKBENCH, "customer", "contact", "activity"]
+    return [*keys, "user", "department"] if ctx.is_admin else keys
+
+
+def page_label(key: str) -> str:
+    return _("Workbench") if key == WORKBENCH else _(entity(key).label_plural)
+
+
+def role_label(role: str) -> str:
+    return _(entity("user").field("role").choice_label(role))
+
+
+class MainWindow(QMainWindow):
+    """``sig_signed_out`` when the person signs out (the app shows the sign-in again)."""
+
+    sig_signed_out = Signal()
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.pages: dict[str, QWidget] = {}
+        self.record_tabs: dict[tuple[str, int], QWidget] = {}
+        self.reauth_dialog: SignInDialog | None = None
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(_("CRM") + " - " + ctx.me.user.name)
+        self.setWindowIcon(icon("customer", ACCENT))
+        self._build_center()
+        self._build_toolbar()
+        self._build_menus()
+        self._build_status_bar()
+        self._connect_runner()
+        self.setStyleSheet(_STYLE)
+        self._restore_layout()
+
+    # --- building --------------------------------------------------------------------------
+
+    def _build_center(self) -> None:
+        self.navigation = QListWidget()
+        self.navigation.setObjectName("navigation")
+        self.navigation.setIconSize(QSize(18, 18))
+        self.navigation.setFixedWidth(172)
+        for key in navigation_keys(self.ctx):
+            icon_name = WORKBENCH if key == WORKBENCH else entity(key).icon
+            item = QListWidgetItem(icon(icon_name, selected=ACCENT), page_label(key))
+            item.setData(ROLE_KEY, key)
+            self.navigation.addItem(item)
+        self.navigation.currentItemChanged.connect(self._navigated)
+        self.stack = QStackedWidget()
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("recordTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.setTabBarAutoHide(True)
+        self.tabs.addTab(self.stack, "")
+        self.offline_banner = Banner()
+        self.offline_banner.sig_action.connect(self.ctx.tasks.retry_offline)
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.setSpacing(0)
+        right.addWidget(self.offline_banner)
+        right.addWidget(self.tabs, 1)
+        body = QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
+        body.setSpacing(0)
+        body.addWidget(self.navigation)
+        body.addLayout(right, 1)
+        central = QWidget()
+        central.setLayout(body)
+        self.setCentralWidget(central)
+
+    def _build_toolbar(self) -> None:
+        toolbar = QToolBar(_("Toolbar"))
+        toolbar.setObjectName("mainToolBar")
+        toolbar.setMovable(False)
+        toolbar.setFloatable(False)
+        toolbar.toggleViewAction().setEnabled(False)  # nothing to do without it
+        title = QLabel(_("CRM"))
+        title.setObjectName("productName")
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.search_box = GlobalSearchBox(self.ctx)
+        self.search_box.setFixedWidth(380)
+        self.search_box.sig_open_hit.connect(self.open_hit)
+        toolbar.addWidget(title)
+        toolbar.addWidget(spacer)
+        toolbar.addWidget(self.search_box)
+        self.addToolBar(toolbar)
+        self.toolbar = toolbar
+
+    def _build_menus(self) -> None:
+        self.settings_action = self._action(
+            _("&Settings…"), self.open_settings, "settings", QKeySequence("Ctrl+,")
+        )
+        self.toolbar.addAction(self.settings_action)
+        file_menu = self.menuBar().addMenu(_("&File"))
+        file_menu.addAction(self.settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self._action(_("Sign &out"), self.sign_out, "sign_out"))
+        file_menu.addAction(
+            self._action(
+                _("E&xit"), self.close, "exit", QKeySequence(QKeySequence.StandardKey.Quit)
+            )
+        )
+        view_menu = self.menuBar().addMenu(_("&View"))
+        for number, key in enumerate(navigation_keys(self.ctx), start=1):
+            view_menu.addAction(
+                self._action(
+                    page_label(key),
+                    partial(self.show_page, key),
+                    None,
+                    QKeySequence(f"Ctrl+{number}"),
+                )
+            )
+        view_menu.addSeparator()
+        view_menu.addAction(
+            self._action(
+                _("&Search"), self.search_box.focus_search, "search", QKeySequence("Ctrl+K")
+            )
+        )
+        self.close_tab_action = self._action(
+            _("&Close tab"), self.close_current_tab, None, QKeySequence("Ctrl+W")
+        )
+        view_menu.addAction(self.close_tab_action)
+        help_menu = self.menuBar().addMenu(_("&Help"))
+        help_menu.addAction(self._action(_("&About CRM"), self.show_about, "info"))
+
+    def _action(
+        self,
+        text: str,
+        slot: Callable[[], object],
+        icon_name: str | None,
+        shortcut: QKeySequence | None = None,
+    ) -> QAction:
+        action = QAction(text, self)
+        if icon_name:
+            action.setIcon(icon(icon_name))
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setToolTip(text.replace("&", "").removesuffix("…") + _shortcut_hint(shortcut))
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.busy_label = QLabel()
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setTextVisible(False)
+        self.busy_bar.setFixedSize(120, 12)
+        bar.addWidget(self.busy_label)
+        bar.addWidget(self.busy_bar)
+        self._show_busy("")
+        user = self.ctx.me.user
+        self.server_label = QLabel(self.ctx.api.host)
+        self.server_label.setToolTip(self._server_tooltip())
+        self.user_label = QLabel(f"{user.name} · {role_label(user.role)}")
+        self.user_label.setToolTip(_("Signed in as {username}").format(username=user.username))
+        for widget, icon_name in ((self.server_label, "lock"), (self.user_label, "contact")):
+            bar.addPermanentWidget(_with_icon(widget, icon_name))
+
+    def _server_tooltip(self) -> str:
+        text = _("Server: {url}").format(url=self.ctx.api.base_url)
+        if self.ctx.api.ca_pem:
+            text += "\n" + _("Certificate authority (SHA-256): {fingerprint}").format(
+                fingerprint=fingerprint(self.ctx.api.ca_pem)
+            )
+        return text
+
+    def _connect_runner(self) -> None:
+        tasks = self.ctx.tasks
+        tasks.sig_progress.connect(self._show_busy)
+        tasks.sig_offline.connect(self._offline_changed)
+        tasks.sig_session_expired.connect(self._reauthenticate)
+
+    # --- navigation --------------------------------------------------------------------------
+
+    def show_page(self, key: str) -> QWidget:
+        """Show a navigation page (``workbench`` or an entity key), building it on first use."""
+        row = navigation_keys(self.ctx).index(key)
+        if self.navigation.currentRow() != row:
+            self.navigation.setCurrentRow(row)  # comes back here through _navigated
+        page = self.pages.get(key) or self._make_page(key)
+        self.stack.setCurrentWidget(page)
+        self.tabs.setTabText(0, page_label(key))
+        self.tabs.setTabIcon(0, icon(WORKBENCH if key == WORKBENCH else entity(key).icon))
+        self.tabs.setCurrentIndex(0)
+        self.ctx.settings.last_page = key
+        return page
+
+    def current_page(self) -> QWidget | None:
+        return self.stack.currentWidget()
+
+    def _navigated(self, current: QListWidgetItem | None, _previous: object) -> None:
+        if current is not None:
+            self.show_page(str(current.data(ROLE_KEY)))
+
+    def _make_page(self, key: str) -> QWidget:
+        page: QWidget
+        if key == WORKBENCH:
+            workbench = WorkbenchView(self.ctx)
+            workbench.sig_open_record.connect(self.open_record)
+            workbench.sig_navigate.connect(self.show_page)
+            page = workbench
+        else:
+            view = EntityListView(self.ctx, entity(key))
+            view.sig_open_record.connect(self._opened_from_view)
+            page = view
+        self.pages[key] = page
+        self.stack.addWidget(page)
+        return page
+
+    # --- records -----------------------------------------------------------------------------
+
+    def open_record(self, entity_key: str, record_id: int, title: str | None = None) -> None:
+        """Open a record: in its own view (a tab) when it has one, otherwise in the form."""
+        if has_record_view(entity_key):
+            self.open_record_tab(entity_key, record_id, title)
+            return
+        form = EntityFormDialog(self.ctx, REGISTRY[entity_key], record_id, self)
+        form.sig_open_record.connect(self.open_record)
+        form.open()
+
+    def _opened_from_view(self, entity_key: str, record_id: int) -> None:
+        """Lists and record views open plain forms themselves; tabs are ours to open."""
+        if has_record_view(entity_key):
+            self.open_record_tab(entity_key, record_id)
+
+    def open_record_tab(self, entity_key: str, record_id: int, title: str | None = None) -> QWidget:
+        """Show the record's tab, creating it when it is not open yet."""
+        key = (entity_key, record_id)
+        view = self.record_tabs.get(key)
+        if view is None:
+            view = record_view(self.ctx, entity_key, record_id)
+            assert view is not None
+            if hasattr(view, "sig_open_record"):
+                view.sig_open_record.connect(self._opened_from_view)
+            label = title or f"{_(REGISTRY[entity_key].label)} #{record_id}"
+            index = self.tabs.addTab(view, icon(REGISTRY[entity_key].icon), label)
+            self.tabs.setTabToolTip(index, label)
+            self.tabs.tabBar().setTabButton(
+                index, QTabBar.ButtonPosition.RightSide, self._close_button(view)
+            )
+            view.windowTitleChanged.connect(lambda text, v=view: self._retitle(v, text))
+            self.record_tabs[key] = view
+        self.tabs.setCurrentWidget(view)
+        return view
+
+    def _close_button(self, view: QWidget) -> QToolButton:
+        """A quiet close cross (Fusion's own is a red box, foreign on Windows)."""
+        button = QToolButton()
+        button.setObjectName("closeTab")
+        button.setIcon(icon("close_tab"))
+        button.setIconSize(QSize(12, 12))
+        button.setFixedSize(QSize(18, 18))
+        button.setAutoRaise(True)
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
+        button.setToolTip(_("Close this tab (Ctrl+W)"))
+        button.clicked.connect(lambda: self.close_tab(self.tabs.indexOf(view)))
+        return button
+
+    def _retitle(self, view: QWidget, text: str) -> None:
+        index = self.tabs.indexOf(view)
+        if index > 0 and text:
+            self.tabs.setTabText(index, text)
+            self.tabs.setTabToolTip(index, text)
+
+    def close_tab(self, index: int) -> None:
+        """Close a record tab (the page tab stays)."""
+        if index <= 0:
+            return
+        view = self.tabs.widget(index)
+        if view is None:
+            return
+        self.tabs.removeTab(index)
+        self.record_tabs = {k: v for k, v in self.record_tabs.items() if v is not view}
+        view.deleteLater()
+
+    def close_current_tab(self) -> None:
+        self.close_tab(self.tabs.currentIndex())
+
+    def open_hit(self, hit: SearchHit) -> None:
+        if hit.entity in REGISTRY:
+            self.open_record(hit.entity, hit.id, hit.title)
+
+    # --- menus ---------------------------------------------------------------------------------
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.ctx.settings, self.ctx.api.base_url, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def show_about(self) -> AboutDialog:
+        dialog = AboutDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def sign_out(self) -> None:
+        """Leave this session; the application revokes the token and asks to sign in."""
+        self._save_layout()
+        self.sig_signed_out.emit()
+        self.close()
+
+    # --- runner feedback ---------------------------------------------------------------------
+
+    def _show_busy(self, text: str) -> None:
+        self.busy_label.setText(text)
+        self.busy_label.setVisible(bool(text))
+        self.busy_bar.setVisible(bool(text))
+
+    def _offline_changed(self, offline: bool) -> None:
+        if not offline:
+            self.offline_banner.clear()
+            return
+        self.offline_banner.show_message(
+            _(
+                "Cannot reach the server {host}. What you entered is kept; check the network "
+                "and retry."
+            ).format(host=self.ctx.api.host),
+            _("Retry"),
+            BannerLevel.WARNING,
+        )
+
+    def _reauthenticate(self) -> None:
+        if self.reauth_dialog is not None:
+            return
+        dialog = SignInDialog(
+            self.ctx.settings,
+            reauth_api=self.ctx.api,
+            username=self.ctx.me.user.username,
+            parent=self,
+        )
+        dialog.accepted.connect(self.ctx.tasks.resume_after_sign_in)
+        dialog.rejected.connect(self.ctx.tasks.abandon_after_sign_in)
+        dialog.finished.connect(self._reauth_closed)
+        self.reauth_dialog = dialog
+        dialog.open()
+
+    def _reauth_closed(self) -> None:
+        if self.reauth_dialog is not None:
+            self.reauth_dialog.deleteLater()
+        self.reauth_dialog = None
+
+    # --- layout memory -------------------------------------------------------------------------
+
+    def _restore_layout(self) -> None:
+        settings = self.ctx.settings
+        if not (settings.window_geometry and self.restoreGeometry(settings.window_geometry)):
+            self.resize(1280, 800)
+        if settings.window_state:
+            self.restoreState(settings.window_state)
+        keys = navigation_keys(self.ctx)
+        self.show_page(settings.last_page if settings.last_page in keys else "customer")
+
+    def _save_layout(self) -> None:
+        self.ctx.settings.window_geometry = bytes(self.saveGeometry().data())
+        self.ctx.settings.window_state = bytes(self.saveState().data())
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._save_layout()
+        super().closeEvent(event)
+
+
+class AboutDialog(QDialog):
+    """Version, server and the fingerprint of the server's certificate authority."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(_("About CRM"))
+        title = QLabel(_("CRM"))
+        title.setObjectName("aboutTitle")
+        title.setStyleSheet("QLabel#aboutTitle { font-size: 14pt; font-weight: 600; }")
+        self.server_version = QLabel(_("Checking…"))
+        form = QFormLayout()
+        form.addRow(_("Client version:"), QLabel(crm_client.__version__))
+        form.addRow(_("Server:"), QLabel(ctx.api.base_url))
+        form.addRow(_("Server version:"), self.server_version)
+        if ctx.api.ca_pem:
+            grouped = fingerprint(ctx.api.ca_pem).replace(":", " ")
+            lines = "\n".join(grouped[i : i + 48].strip() for i in range(0, len(grouped), 48))
+            value = QLabel(lines)
+            value.setFont(monospace_font())
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow(_("Certificate authority\n(SHA-256):"), value)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
+        buttons.accepted.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        ctx.tasks.query(self, lambda api: api.health()).success(self._health).failure(
+            self._health_failed
+        ).run()
+
+    def _health(self, health: Health) -> None:
+        self.server_version.setText(health.version)
+
+    def _health_failed(self, _error: BaseException) -> bool:
+        self.server_version.setText(_("unknown (the server did not answer)"))
+        return True
+
+
+def _shortcut_hint(shortcut: QKeySequence | None) -> str:
+    if shortcut is None or shortcut.isEmpty():
+        return ""
+    return f" ({shortcut.toString(QKeySequence.SequenceFormat.NativeText)})"
+
+
+def _with_icon(label: QLabel, icon_name: str) -> QWidget:
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(8, 0, 8, 0)
+    row.setSpacing(4)
+    glyph = QLabel()
+    glyph.setPixmap(icon(icon_name).pixmap(QSize(14, 14)))
+    row.addWidget(glyph)
+    row.addWidget(label)
+    return box
+
+
+_STYLE = """
+QToolBar#mainToolBar { background: #ffffff; border: none; border-bottom: 1px solid #e5e7eb;
+    padding: 6px 10px; spacing: 8px; }
+QLabel#productName { font-size: 12pt; font-weight: 600; color: #1677ff; padding: 0 12px 0 4px; }
+QLineEdit#globalSearch { padding: 5px 8px; border: 1px solid #d9dee7; border-radius: 4px;
+    background: #f5f7fa; }
+QLineEdit#globalSearch:focus { border-color: #1677ff; background: #ffffff; }
+QListWidget#navigation { background: #ffffff; border: none; border-right: 1px solid #e5e7eb;
+    outline: 0; padding-top: 8px; }
+QListWidget#navigation::item { height: 38px; padding-left: 10px; margin: 1px 8px;
+    border-radius: 4px; color: #1f2937; }
+QListWidget#navigation::item:hover { background: #f3f4f6; }
+QListWidget#navigation::item:selected { background: #e6f4ff; color: #1677ff; }
+QTabWidget#recordTabs > QTabBar::tab { background: #eef0f3; color: #4b5563;
+    border: 1px solid #e5e7eb; border-bottom: none; border-top-left-radius: 4px;
+    border-top-right-radius: 4px; padding: 6px 12px; margin-right: 2px; }
+QTabWidget#recordTabs > QTabBar::tab:selected { background: #ffffff; color: #1f2937; }
+QTabWidget#recordTabs > QTabBar::tab:hover:!selected { background: #f5f7fa; }
+QToolButton#closeTab { border: none; border-radius: 3px; padding: 1px; }
+QToolButton#closeTab:hover { background: #e5e7eb; }
+QStatusBar { background: #fafafa; border-top: 1px solid #e5e7eb; color: #4b5563; }
+QStatusBar::item { border: none; }
+"""

@@ -1,0 +1,231 @@
+"""The workbench (工作台): the home screen after signing in.
+
+A greeting, the signed-in user's latest follow-ups, and the follow-ups that are due next —
+both plain queries of the generic list API (filter ``owner_id``, sort by time / due date;
+the server puts records without a due date last). It refreshes when follow-ups change.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from PySide6.QtCore import QDate, QLocale, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from crm_client.api.client import PageResult
+from crm_client.core.context import AppContext
+from crm_client.core.i18n import _
+from crm_client.core.icons import icon
+from crm_client.models.formatting import format_date, format_datetime
+from crm_common.entities import entity
+from crm_common.schemas.activity import ActivityRead
+
+ROWS = 8
+ROW_HEIGHT = 28
+OVERDUE = QColor("#cf1322")
+ACTIVITY = entity("activity")
+ROLE_ID = Qt.ItemDataRole.UserRole
+
+
+def greeting(now: datetime) -> str:
+    if now.hour < 12:
+        return _("Good morning, {name}")
+    if now.hour < 18:
+        return _("Good afternoon, {name}")
+    return _("Good evening, {name}")
+
+
+class WorkbenchCardWidget(QFrame):
+    """A titled white card with a short list and a "View all" link."""
+
+    sig_view_all = Signal()
+
+    def __init__(
+        self, title: str, columns: list[tuple[str, int]], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("workbenchCard")
+        heading = QLabel(title)
+        heading.setObjectName("cardTitle")
+        view_all = QPushButton(_("View all"))
+        view_all.setFlat(True)
+        view_all.setCursor(Qt.CursorShape.PointingHandCursor)
+        view_all.setObjectName("linkButton")
+        view_all.clicked.connect(self.sig_view_all)
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("workbenchList")
+        self.tree.setColumnCount(len(columns))
+        self.tree.setHeaderLabels([label for label, _width in columns])
+        for column, (_label, width) in enumerate(columns):
+            self.tree.setColumnWidth(column, width)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tree.setFrameShape(QFrame.Shape.NoFrame)
+        self.tree.header().setStretchLastSection(True)
+        self.tree.setFixedHeight(self._list_height())
+        self.empty = QLabel()
+        self.empty.setObjectName("emptyHint")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.empty.hide()
+        top = QHBoxLayout()
+        top.addWidget(heading)
+        top.addStretch(1)
+        top.addWidget(view_all)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(16, 12, 16, 12)
+        box.addLayout(top)
+        box.addWidget(self.tree)
+        box.addWidget(self.empty)
+
+    def _list_height(self) -> int:
+        """Room for exactly ``ROWS`` rows: the card never scrolls and never gapes."""
+        return self.tree.header().sizeHint().height() + ROW_HEIGHT * ROWS + 4
+
+    def set_rows(self, rows: list[tuple[list[str], int, bool]], empty_text: str) -> None:
+        """``rows``: (cells, customer id, overdue) each; an overdue date shows in red."""
+        self.tree.clear()
+        for cells, customer_id, overdue in rows:
+            item = QTreeWidgetItem(cells)
+            item.setData(0, ROLE_ID, customer_id)
+            item.setToolTip(1, cells[1])
+            if overdue:
+                item.setForeground(0, QBrush(OVERDUE))
+                item.setToolTip(0, _("Overdue"))
+            self.tree.addTopLevelItem(item)
+        self.empty.setText(empty_text)
+        self.tree.setVisible(bool(rows))
+        self.empty.setVisible(not rows)
+        self.empty.setFixedHeight(self.tree.height())
+
+
+class WorkbenchView(QWidget):
+    """``sig_open_record(entity, id)`` opens a record; ``sig_navigate(key)`` shows a list."""
+
+    sig_open_record = Signal(str, int)
+    sig_navigate = Signal(str)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("workbench")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.recent = WorkbenchCardWidget(
+            _("My recent follow-ups"), [(_("Time"), 130), (_("Customer"), 240), (_("Subject"), 0)]
+        )
+        self.due = WorkbenchCardWidget(
+            _("Follow-ups due"), [(_("Due"), 100), (_("Customer"), 220), (_("Last subject"), 0)]
+        )
+        for card in (self.recent, self.due):
+            card.tree.itemActivated.connect(self._open_item)
+            card.sig_view_all.connect(lambda: self.sig_navigate.emit("activity"))
+        self._layout()
+        self.setStyleSheet(_STYLE)
+        ctx.changes.sig_entity_changed.connect(self._changed)
+        self.refresh()
+
+    def _layout(self) -> None:
+        user = self.ctx.me.user
+        title = QLabel(greeting(datetime.now()).format(name=user.name))
+        title.setObjectName("greeting")
+        today = QLocale().toString(QDate.currentDate(), QLocale.FormatType.LongFormat)
+        details = [today, user.department_name or ""]
+        subtitle = QLabel("  ·  ".join(part for part in details if part))
+        subtitle.setObjectName("subtitle")
+        refresh = QPushButton(icon("refresh"), _("Refresh"))
+        refresh.setToolTip(_("Load the latest follow-ups (F5)"))
+        refresh.setShortcut("F5")
+        refresh.clicked.connect(self.refresh)
+        header = QGridLayout()
+        header.addWidget(title, 0, 0)
+        header.addWidget(subtitle, 1, 0)
+        header.addWidget(refresh, 0, 1, 2, 1, Qt.AlignmentFlag.AlignRight)
+        cards = QHBoxLayout()
+        cards.setSpacing(16)
+        cards.addWidget(self.recent, 3)
+        cards.addWidget(self.due, 2)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(24, 20, 24, 20)
+        box.setSpacing(16)
+        box.addLayout(header)
+        box.addLayout(cards)
+        box.addStretch(1)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def refresh(self) -> None:
+        owner = self.ctx.me.user.id
+        recent = {"owner_id": owner, "sort": "-occurred_at", "limit": ROWS}
+        due = {"owner_id": owner, "sort": "next_follow_up_on", "limit": ROWS}
+        (
+            self.ctx.tasks.query(self, lambda api: api.list(ACTIVITY, recent))
+            .success(self._show_recent)
+            .with_progress(_("Loading the workbench…"))
+            .run()
+        )
+        self.ctx.tasks.query(self, lambda api: api.list(ACTIVITY, due)).success(
+            self._show_due
+        ).run()
+
+    def _show_recent(self, page: PageResult) -> None:
+        rows = [
+            (
+                [format_datetime(a.occurred_at), a.customer_name or "", a.subject],
+                a.customer_id,
+                False,
+            )
+            for a in _activities(page)
+        ]
+        self.recent.set_rows(rows, _("No follow-ups yet. Record one from a customer's page."))
+
+    def _show_due(self, page: PageResult) -> None:
+        today = date.today()
+        rows = [
+            (
+                [format_date(a.next_follow_up_on), a.customer_name or "", a.subject],
+                a.customer_id,
+                a.next_follow_up_on < today,
+            )
+            for a in _activities(page)
+            if a.next_follow_up_on is not None  # undated ones come last; not "due"
+        ]
+        self.due.set_rows(rows, _("Nothing is due. Well done!"))
+
+    def _open_item(self, item: QTreeWidgetItem) -> None:
+        self.sig_open_record.emit("customer", int(item.data(0, ROLE_ID)))
+
+    def _changed(self, entity_key: str, _ids: list[Any]) -> None:
+        if entity_key in ("activity", "customer"):
+            self.refresh()
+
+
+def _activities(page: PageResult) -> list[ActivityRead]:
+    return [item for item in page.items if isinstance(item, ActivityRead)]
+
+
+_STYLE = """
+QWidget#workbench { background: #f5f7fa; }
+QLabel#greeting { font-size: 15pt; font-weight: 600; color: #1f2937; }
+QLabel#subtitle { color: #6b7280; }
+QFrame#workbenchCard { background: white; border: 1px solid #e5e7eb; border-radius: 6px; }
+QLabel#cardTitle { font-weight: 600; color: #1f2937; }
+QLabel#emptyHint { color: #9ca3af; padding: 24px; }
+QTreeWidget#workbenchList::item { height: 28px; }
+QPushButton#linkButton { color: #1677ff; border: none; padding: 2px 4px; }
+QPushButton#linkButton:hover { text-decoration: underline; }
+"""

@@ -1,0 +1,257 @@
+"""One editor per field ``Kind``, all behind the same small interface.
+
+The generic form only knows ``FieldEditor``: ``value()`` gives what goes on the wire (JSON
+types: text, ids, ISO dates, lists), ``set_value()`` shows a record's value, ``sig_changed``
+fires on every edit. Which Qt widget edits which kind is decided here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QDateTime, QObject, QRegularExpression, Signal
+from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDateTimeEdit,
+    QLineEdit,
+    QPlainTextEdit,
+    QSpinBox,
+    QWidget,
+)
+
+from crm_client.core.i18n import _
+from crm_client.models.formatting import describe_value
+from crm_client.widgets.date_edit import DateEdit
+from crm_client.widgets.lookup_combo import LookupCombo
+from crm_client.widgets.tags_edit import TagsEdit
+from crm_client.widgets.value_combo import ValueComboBox
+from crm_common.entities import FieldSpec, Kind, entity
+
+if TYPE_CHECKING:
+    from crm_client.core.context import AppContext
+
+LONG_TEXT_LINES = 4
+INT_MAXIMUM = 999_999_999
+_MONEY_PATTERN = QRegularExpression(r"^-?\d{0,16}([.]\d{0,2})?$")
+
+
+class FieldEditor(QObject):
+    """Base: subclasses set ``self.widget`` and implement ``value``/``set_value``."""
+
+    sig_changed = Signal()
+
+    def __init__(self, field: FieldSpec, widget: QWidget) -> None:
+        super().__init__(widget)
+        self.field = field
+        self.widget = widget
+
+    def value(self) -> Any:
+        raise NotImplementedError
+
+    def set_value(self, value: Any, display: str | None = None) -> None:
+        """Show ``value``; ``display`` is the title of a referenced record, when known."""
+        raise NotImplementedError
+
+    def display_text(self) -> str:
+        """The current value as people read it (for the conflict comparison)."""
+        return describe_value(self.field, self.value())
+
+    def focus(self) -> None:
+        self.widget.setFocus()
+
+
+class TextEditor(FieldEditor):
+    def __init__(self, field: FieldSpec, parent: QWidget) -> None:
+        edit = QLineEdit(parent)
+        edit.setPlaceholderText(_(field.placeholder) if field.placeholder else "")
+        super().__init__(field, edit)
+        self._edit = edit
+        edit.textEdited.connect(self.sig_changed)
+
+    def value(self) -> str | None:
+        return self._edit.text().strip() or None
+
+    def set_value(self, value: Any, display: str | None = None) -> None:
+        self._edit.setText("" if value is None else str(value))
+        self._edit.setCursorPosition(0)
+
+
+class MoneyEditor(TextEditor):
+    def __init__(self, field: FieldSpec, parent: QWidget) -> None:
+        super().__init__(field, parent)
+        self._edit.setValidator(QRegularExpressionValidator(_MONEY_PATTERN, self._edit))
+
+    def value(self) -> str | None:
+        text = self._edit.text().strip()
+        try:
+            return str(Decimal(text).quantize(Decimal("0.01"))) if text else None
+        except InvalidOperation:
+            return text
+
+    def set_value(self, value: Any, display: str | None = None) -> None:
+        self._edit.setText("" if value is None else f"{Decimal(str(value)):.2f}")
+
+
+class LongTextEditor(FieldEditor):
+    def __init__(self, field: FieldSpec, parent: QWidget) -> None:
+        edit = QPlainTextEdit(parent)
+        edit.setTabChangesFocus(True)
+        edit.setPlaceholderText(_(field.placeholder) if field.placeholder else "")
+        line = edit.fontMetrics().lineSpacing()
+        edit.setFixedHeight(line * LONG_TEXT_LINES + 2 * edit.frameWidth() + 8)
+        super().__init__(field, edit)
+        self._edit = edit
+        edit.textChanged.connect(self.sig_changed)
+
+    def value(self) -> str | None:
+        return self._edit.toPlainText().strip() or None
+
+    def set_value(self, value: Any, display: str | None = None) -> None:
+        self._edit.setPlainText("" if value is None else str(value))
+
+
+class IntEditor(FieldEditor):
+    def __init__(self, field: FieldSpec, parent: QWidget) -> None:
+        spin = QSpinBox(parent)
+        spin.setRange(0, INT_MAXIMUM)
+        super().__init__(field, spin)
+        self._spin = spin
+        spin.valueChanged.connect(self.sig_changed)
+
+    def value(self) -> int:
+        return self._spin.value()
+
+    def set_value(self, value: Any, display: str | None = None) -> None:
+        self._spin.setValue(int(value or 0))
+
+
+class ChoiceEditor(FieldEditor):
+    """A required choice always has a value; an optional one starts with an empty entry."""
+
+    def __init__(self, field: FieldSpec, parent: QWidget) -> None:
+        combo = ValueComboBox(parent)
+        if not field.required:
+            combo.add_option("", None)
+        for choice in field.choices:
+            combo.add_option(_(choice.label), choice.value)
+        super().__init__(field, combo)
+        self._combo = combo
+        combo.activated.connect(self.sig_changed)
+
+    def value(self) -> str | None:
+        value: str | None = self._combo.value()
+        return value
+
+    def set_value(self, value: Any, display: str | None = None) -> None:
+        self._combo.set_value(None if value is None else str(value))
+
+
+class BoolEditor(FieldEditor):
+    def __init__(self, field: FieldSpec, parent: QWidget) -> None:
+        box = QCheckBox(parent)
+        super().__init__(field, box)
+        self._box = box
+        box.toggled.connect(self.sig_changed)
+
+    def value(self) -> bool:
+        return self._box.isChecked()
+
+    def set_value(self, value: Any, display: str | None = None) -> None:
+        self._box.setChecked(bool(value))
+
+
+class DateEditor(FieldEditor):
+    def __init__(self, field: FieldSpec, parent: QWidget) -> None:
+        edit = DateEdit(parent)
+        super().__init__(field, edit)
+        self._edit = edit
+        edit.sig_value_changed.connect(self.sig_changed)
+
+    def value(self) -> str | None:
+        current = self._edit.value()
+        return None if current is None else current.isoformat()
+
+    def set_value(self, value: Any, display: str | None = None) -> None:
+        self._edit.set_value(date.fromisoformat(value) if isinstance(value, str) else value)
+
+
+class DateTimeEditor(FieldEditor):
+    """Local time to the minute; an empty value shows "now" (the server's default too)."""
+
+    def __init__(self, field: FieldSpec, parent: QWidget) -> None:
+        edit = QDateTimeEdit(parent)
+        edit.setCalendarPopup(True)
+        edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+        super().__init__(field, edit)
+        self._edit = edit
+        edit.dateTimeChanged.connect(self.sig_changed)
+        self.set_value(None)
+
+    def value(self) -> str:
+        shown = self._edit.dateTime()
+        local = datetime.fromtimestamp(shown.toSecsSinceEpoch()).replace(second=0)
+        return local.astimezone().isoformat()
+
+    def set_value(self, value: Any, display: str | None = None) -> None:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        if moment is None:
+            self._edit.setDateTime(QDateTime.currentDateTime())
+            return
+        if moment.tzinfo is not None:
+            moment = moment.astimezone().replace(tzinfo=None)
+        self._edit.setDateTime(QDateTime(moment))
+
+
+class TagsEditor(FieldEditor):
+    def __init__(self, field: FieldSpec, parent: QWidget) -> None:
+        edit = TagsEdit(parent)
+        super().__init__(field, edit)
+        self._edit = edit
+        edit.textEdited.connect(self.sig_changed)
+
+    def value(self) -> list[str]:
+        return self._edit.tags()
+
+    def set_value(self, value: Any, display: str | None = None) -> None:
+        self._edit.set_tags(list(value or []))
+
+
+class RefEditor(FieldEditor):
+    def __init__(self, ctx: AppContext, field: FieldSpec, parent: QWidget) -> None:
+        assert field.ref is not None, f"{field.name} is a reference without a target"
+        combo = LookupCombo(ctx, entity(field.ref), parent)
+        super().__init__(field, combo)
+        self.combo = combo
+        combo.sig_value_changed.connect(self.sig_changed)
+
+    def value(self) -> int | None:
+        return self.combo.value()
+
+    def set_value(self, value: Any, display: str | None = None) -> None:
+        self.combo.set_value(None if value is None else int(value), display)
+
+    def display_text(self) -> str:
+        return self.combo.title() or describe_value(self.field, None)
+
+
+_SIMPLE_EDITORS: dict[Kind, type[FieldEditor]] = {
+    Kind.TEXT: TextEditor,
+    Kind.LONG_TEXT: LongTextEditor,
+    Kind.INT: IntEditor,
+    Kind.MONEY: MoneyEditor,
+    Kind.DATE: DateEditor,
+    Kind.DATETIME: DateTimeEditor,
+    Kind.BOOL: BoolEditor,
+    Kind.CHOICE: ChoiceEditor,
+    Kind.TAGS: TagsEditor,
+}
+
+
+def editor_for(ctx: AppContext, field: FieldSpec, parent: QWidget) -> FieldEditor:
+    """The editor for ``field``, its widget a child of ``parent``."""
+    if field.kind == Kind.REF:
+        return RefEditor(ctx, field, parent)
+    return _SIMPLE_EDITORS[field.kind](field, parent)

@@ -1,0 +1,173 @@
+"""The customer 360° view against the real server: header facts, the tabs, a follow-up added
+in two clicks appearing on the timeline, attachments, and the change history in words."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
+
+from builders import activity as activity_data
+from builders import contact as contact_data
+from builders import customer as customer_data
+from crm_client.core.context import AppContext
+from crm_client.domains import customer360, record_view
+from crm_client.domains.customer360 import (
+    CUSTOMER_TABS,
+    Customer360View,
+    CustomerTab,
+    register_customer_tab,
+)
+from crm_client.views.entity_form import EntityFormDialog
+from crm_client.views.entity_list import EntityListView
+from crm_common.entities import entity
+
+CUSTOMER = entity("customer")
+
+
+@pytest.fixture
+def ctx(sales_api: Any, make_context: Callable[[Any], AppContext]) -> AppContext:
+    return make_context(sales_api)
+
+
+@pytest.fixture
+def customer(sales_api: Any) -> Any:
+    """A customer with a contact and an overdue follow-up."""
+    made = sales_api.create(CUSTOMER, customer_data(level="key", tags=["老客户"]))
+    sales_api.create(entity("contact"), contact_data(made.id, name="周工"))
+    overdue = date.today() - timedelta(days=3)
+    sales_api.create(entity("activity"), activity_data(made.id, next_follow_up_on=overdue))
+    return sales_api.get(CUSTOMER, made.id)
+
+
+@pytest.fixture
+def view(qtbot: Any, ctx: AppContext, customer: Any) -> Customer360View:
+    shown = Customer360View(ctx, customer.id)
+    qtbot.addWidget(shown)
+    shown.resize(1100, 700)
+    with qtbot.waitSignal(shown.sig_loaded):
+        shown.show()
+    return shown
+
+
+def test_the_header_shows_the_key_facts(view: Customer360View, customer: Any) -> None:
+    header = view.header
+    assert header.name_label.text() == customer.name
+    assert header.level_badge.text() == "Key account"
+    assert header.facts["tags"].text() == "老客户"
+    assert header.facts["owner_id"].text() == customer.owner_name
+    next_date = header.facts["next_follow_up_on"]
+    assert "(overdue)" in next_date.text()
+    assert "color" in next_date.styleSheet()
+    assert view.windowTitle() == customer.name
+
+
+def test_the_tabs_come_from_the_registration_list(qtbot: Any, view: Customer360View) -> None:
+    assert [view.tabs.tabText(i) for i in range(view.tabs.count())] == [
+        "Contacts",
+        "Follow-ups",
+        "Attachments",
+        "History",
+    ]
+    assert len(CUSTOMER_TABS) == view.tabs.count()
+    contacts = view.tab_widgets["contacts"]
+    assert isinstance(contacts, EntityListView)
+    qtbot.waitUntil(lambda: contacts.model.rowCount() == 1)
+    assert contacts.model.record(0).name == "周工"  # type: ignore[attr-defined]
+    timeline = view.tab_widgets["activities"]
+    qtbot.waitUntil(lambda: len(timeline.cards) == 1)  # type: ignore[attr-defined]
+
+
+def test_a_later_tab_registers_with_one_line(
+    qtbot: Any, ctx: AppContext, customer: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(customer360, "CUSTOMER_TABS", list(CUSTOMER_TABS))
+    register_customer_tab(CustomerTab("quotes", "Quotes", lambda *_args: QLabel()), "history")
+    shown = Customer360View(ctx, customer.id)
+    qtbot.addWidget(shown)
+    labels = [shown.tabs.tabText(i) for i in range(shown.tabs.count())]
+    assert labels[-2:] == ["Quotes", "History"]
+
+
+def test_the_registry_opens_customers_in_the_360_view(
+    qtbot: Any, ctx: AppContext, customer: Any
+) -> None:
+    opened = record_view(ctx, "customer", customer.id)
+    assert isinstance(opened, Customer360View)
+    qtbot.addWidget(opened)
+    assert record_view(ctx, "contact", 1) is None
+
+
+def test_a_follow_up_added_in_two_clicks_appears_first_on_the_timeline(
+    qtbot: Any, view: Customer360View, ctx: AppContext
+) -> None:
+    timeline: Any = view.tab_widgets["activities"]
+    qtbot.waitUntil(lambda: len(timeline.cards) == 1)
+    view.follow_up_button.click()  # click 1
+    form = _open_form(EntityFormDialog)
+    assert (
+        form.editors["next_follow_up_on"].value() == (date.today() + timedelta(days=7)).isoformat()
+    )
+    form.editors["subject"].widget.setText("回访设备运行情况")
+    form.editors["notes"].widget.setPlainText("客户反馈良好")
+    with qtbot.waitSignal(view.sig_loaded):  # the header refreshes its follow-up dates
+        form.save_button.click()  # click 2
+    qtbot.waitUntil(lambda: len(timeline.cards) == 2)
+    newest = timeline.cards[0].activity
+    assert (newest.subject, newest.notes) == ("回访设备运行情况", "客户反馈良好")
+    assert "(overdue)" not in view.header.facts["next_follow_up_on"].text()
+
+
+def test_the_follow_up_contact_is_chosen_among_this_customers_contacts(
+    qtbot: Any, view: Customer360View
+) -> None:
+    form = view.add_follow_up()
+    lookup = form.editors["contact_id"].widget
+    assert lookup._params == {"customer_id": view.customer_id}  # type: ignore[attr-defined]
+    form.done(0)
+
+
+def test_history_shows_a_field_change_with_labels(
+    qtbot: Any, view: Customer360View, sales_api: Any, customer: Any
+) -> None:
+    sales_api.update(CUSTOMER, customer.id, customer.version, {"level": "A"})
+    history: Any = view.tab_widgets["history"]
+    history.reload()
+
+    def newest() -> list[str]:
+        tree = history.tree
+        item = tree.topLevelItem(0)
+        return [item.text(column) for column in range(tree.columnCount())] if item else []
+
+    qtbot.waitUntil(lambda: newest()[2:3] == ["Update"])
+    assert newest()[3:] == ["Level", "Key account", "A"]
+    assert newest()[1] == customer.owner_name  # who changed it
+
+
+def test_attachments_upload_and_refuse_files_over_the_limit(
+    qtbot: Any, view: Customer360View, tmp_path: Path, monkeypatch: Any
+) -> None:
+    attachments: Any = view.tab_widgets["attachments"]
+    small = tmp_path / "报价单.txt"
+    small.write_text("报价", "utf-8")
+    attachments.upload([small])
+    qtbot.waitUntil(lambda: attachments.model.rowCount() == 1)
+    assert attachments.model.record(0).filename == "报价单.txt"
+
+    warned: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warned.append(text))
+    big = tmp_path / "big.bin"
+    big.write_bytes(b"\0" * (1024 * 1024 + 1))  # the test server allows 1 MB
+    attachments.upload([big])
+    qtbot.waitUntil(lambda: bool(warned))
+    assert "big.bin" in warned[0]
+
+
+def _open_form(kind: type[EntityFormDialog]) -> Any:
+    forms = [w for w in QApplication.topLevelWidgets() if isinstance(w, kind) and w.isVisible()]
+    assert len(forms) == 1
+    return forms[0]

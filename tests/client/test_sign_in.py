@@ -1,0 +1,206 @@
+"""The sign-in dialog against the real server: trust on first use, pinning, inline errors."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from client_tls_server import Pair
+
+from crm_client.api.client import ApiClient
+from crm_client.core.settings import ClientSettings
+from crm_client.views.sign_in import SignInDialog
+from crm_common.entities import entity
+from crm_common.tlsinfo import fingerprint
+
+PASSWORD = "demo1234"  # every demo user's password (crm_server.demo)
+
+
+def make_dialog(
+    qtbot: Any, settings: ClientSettings, server: str, user: str = "sales", password: str = PASSWORD
+) -> SignInDialog:
+    dialog = SignInDialog(settings, server=server, username=user)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.password_edit.setText(password)
+    return dialog
+
+
+def sign_in_and_wait_for_failure(qtbot: Any, dialog: SignInDialog) -> str:
+    with qtbot.waitSignal(dialog.sig_failed, timeout=15_000) as failed:
+        dialog.sign_in()
+    return str(failed.args[0])
+
+
+def test_first_contact_asks_to_trust_then_pins_and_signs_in(
+    qtbot: Any, live_server: Any, client_settings: ClientSettings, tmp_path: Path
+) -> None:
+    dialog = make_dialog(qtbot, client_settings, live_server.base_url)
+
+    dialog.sign_in()
+    qtbot.waitUntil(lambda: dialog.trust_dialog is not None and dialog.trust_dialog.isVisible())
+    assert dialog.trust_dialog is not None
+    shown = dialog.trust_dialog.fingerprint_label.text().split()
+    with qtbot.waitSignal(dialog.sig_signed_in, timeout=15_000) as signed_in:
+        dialog.trust_dialog.trust_button.click()
+
+    api, me = signed_in.args
+    assert shown == fingerprint(live_server.ca_pem).split(":")
+    assert client_settings.trusted_ca(live_server.base_url) == live_server.ca_pem
+    assert me.user.username == "sales" and api.token
+    assert client_settings.last_server == live_server.base_url
+    assert client_settings.last_user == "sales"
+    assert dialog.result() == SignInDialog.DialogCode.Accepted
+    client_settings.sync()
+    assert PASSWORD not in (tmp_path / "client.ini").read_text("utf-8")
+
+
+def test_not_trusting_sends_nothing_and_pins_nothing(
+    qtbot: Any, live_server: Any, client_settings: ClientSettings
+) -> None:
+    dialog = make_dialog(qtbot, client_settings, live_server.base_url)
+
+    dialog.sign_in()
+    qtbot.waitUntil(lambda: dialog.trust_dialog is not None and dialog.trust_dialog.isVisible())
+    assert dialog.trust_dialog is not None
+    with qtbot.waitSignal(dialog.sig_failed) as failed:
+        dialog.trust_dialog.reject()
+
+    assert "did not trust" in failed.args[0]
+    assert client_settings.trusted_ca(live_server.base_url) is None
+    assert dialog.sign_in_button.isEnabled()
+
+
+def test_pinned_server_signs_in_without_asking_and_shows_busy_meanwhile(
+    qtbot: Any, live_server: Any, client_settings: ClientSettings
+) -> None:
+    client_settings.trust(live_server.base_url, live_server.ca_pem)
+    dialog = make_dialog(qtbot, client_settings, live_server.base_url)
+
+    with qtbot.waitSignal(dialog.sig_signed_in, timeout=15_000):
+        dialog.sign_in()
+        assert not dialog.sign_in_button.isEnabled()
+        assert dialog.sign_in_button.text() == "Signing in…"
+
+    assert dialog.trust_dialog is None
+    assert dialog.password_edit.text() == ""
+
+
+def test_wrong_password_is_explained_inline(
+    qtbot: Any, live_server: Any, client_settings: ClientSettings
+) -> None:
+    client_settings.trust(live_server.base_url, live_server.ca_pem)
+    dialog = make_dialog(qtbot, client_settings, live_server.base_url, "manager", "nope-nope")
+
+    text = sign_in_and_wait_for_failure(qtbot, dialog)
+
+    assert "Wrong username or password" in text
+    assert dialog.isVisible() and dialog.error_banner.isVisible()
+    assert dialog.sign_in_button.isEnabled() and dialog.password_edit.isEnabled()
+
+
+def test_locked_account_says_when_to_try_again(
+    qtbot: Any, live_server: Any, client_settings: ClientSettings, admin_api: ApiClient
+) -> None:
+    username = f"lock{uuid.uuid4().hex[:6]}"
+    admin_api.create(
+        entity("user"), {"username": username, "name": "锁定测试", "password": "right-password-1"}
+    )
+    client_settings.trust(live_server.base_url, live_server.ca_pem)
+    probe = ApiClient(live_server.base_url, live_server.ca_pem, language="en")
+    for _attempt in range(4):
+        with pytest.raises(Exception, match="Wrong username or password"):
+            probe.login(username, "wrong-password")
+    dialog = make_dialog(qtbot, client_settings, live_server.base_url, username, "wrong")
+
+    text = sign_in_and_wait_for_failure(qtbot, dialog)
+
+    assert "locked" in text and "15 minutes" in text
+
+
+def test_changed_certificate_authority_is_refused(
+    qtbot: Any, live_server: Any, client_settings: ClientSettings, pki: dict[str, Pair]
+) -> None:
+    other_ca = pki["ca_b"].cert_pem
+    client_settings.trust(live_server.base_url, other_ca)
+    dialog = make_dialog(qtbot, client_settings, live_server.base_url)
+
+    text = sign_in_and_wait_for_failure(qtbot, dialog)
+
+    assert "certificate authority has changed" in text
+    assert " ".join(fingerprint(other_ca).split(":")[:8]) in text
+    assert " ".join(fingerprint(live_server.ca_pem).split(":")[:8]) in text
+    assert client_settings.trusted_ca(live_server.base_url) == other_ca  # never replaced
+
+
+def test_unreachable_server_is_explained(qtbot: Any, client_settings: ClientSettings) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        address = f"https://127.0.0.1:{sock.getsockname()[1]}"
+        dialog = make_dialog(qtbot, client_settings, address)
+
+        text = sign_in_and_wait_for_failure(qtbot, dialog)
+
+    assert text.startswith("Cannot reach the server 127.0.0.1:")
+
+
+@pytest.mark.parametrize(
+    ("server", "user", "password", "expected"),
+    [
+        ("ftp://nowhere", "sales", "x", "Enter the server address"),
+        ("https://crm.company.local:8443", "", "x", "Please enter your user name and password."),
+        (
+            "https://crm.company.local:8443",
+            "sales",
+            "",
+            "Please enter your user name and password.",
+        ),
+    ],
+)
+def test_incomplete_input_is_caught_before_any_network_call(
+    qtbot: Any,
+    client_settings: ClientSettings,
+    server: str,
+    user: str,
+    password: str,
+    expected: str,
+) -> None:
+    dialog = make_dialog(qtbot, client_settings, server, user, password)
+
+    with qtbot.waitSignal(dialog.sig_failed) as failed:
+        dialog.sign_in()
+
+    assert failed.args[0].startswith(expected)
+    assert dialog.sign_in_button.isEnabled()
+
+
+def test_remembered_server_and_user_are_prefilled(
+    qtbot: Any, client_settings: ClientSettings
+) -> None:
+    client_settings.last_server = "https://crm.example.cn:8443"
+    client_settings.last_user = "wang"
+
+    dialog = SignInDialog(client_settings)
+    qtbot.addWidget(dialog)
+
+    assert dialog.server_combo.currentText() == "https://crm.example.cn:8443"
+    assert dialog.user_edit.text() == "wang" and dialog.password_edit.text() == ""
+
+
+def test_signing_in_again_keeps_the_same_connection(
+    qtbot: Any, live_server: Any, client_settings: ClientSettings
+) -> None:
+    api = ApiClient(live_server.base_url, live_server.ca_pem, language="en")
+    dialog = SignInDialog(client_settings, reauth_api=api, username="sales")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.password_edit.setText(PASSWORD)
+
+    with qtbot.waitSignal(dialog.sig_signed_in, timeout=15_000) as signed_in:
+        dialog.sign_in()
+
+    assert signed_in.args[0] is api and api.token
+    assert not dialog.server_combo.isEnabled() and dialog.user_edit.isReadOnly()
