@@ -15,9 +15,6 @@ from functools import partial
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -34,20 +31,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import crm_client
 from crm_client.core.context import AppContext
 from crm_client.core.i18n import _
 from crm_client.core.icons import ACCENT, icon
 from crm_client.domains import has_record_view, record_view
+from crm_client.views.about_dialog import AboutDialog
 from crm_client.views.entity_form import EntityFormDialog
 from crm_client.views.entity_list import EntityListView
 from crm_client.views.global_search import GlobalSearchBox
 from crm_client.views.settings_dialog import SettingsDialog
-from crm_client.views.sign_in import SignInDialog, monospace_font
+from crm_client.views.sign_in import SignInDialog
 from crm_client.views.workbench import WorkbenchView
 from crm_client.widgets.banner import Banner, BannerLevel
 from crm_common.entities import REGISTRY, entity
-from crm_common.schemas.auth import Health, SearchHit
+from crm_common.schemas.auth import SearchHit
 from crm_common.tlsinfo import fingerprint
 
 WORKBENCH = "workbench"
@@ -418,45 +415,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save_layout()
         super().closeEvent(event)
-
-
-class AboutDialog(QDialog):
-    """Version, server and the fingerprint of the server's certificate authority."""
-
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(_("About CRM"))
-        title = QLabel(_("CRM"))
-        title.setObjectName("aboutTitle")
-        title.setStyleSheet("QLabel#aboutTitle { font-size: 14pt; font-weight: 600; }")
-        self.server_version = QLabel(_("Checking…"))
-        form = QFormLayout()
-        form.addRow(_("Client version:"), QLabel(crm_client.__version__))
-        form.addRow(_("Server:"), QLabel(ctx.api.base_url))
-        form.addRow(_("Server version:"), self.server_version)
-        if ctx.api.ca_pem:
-            grouped = fingerprint(ctx.api.ca_pem).replace(":", " ")
-            lines = "\n".join(grouped[i : i + 48].strip() for i in range(0, len(grouped), 48))
-            value = QLabel(lines)
-            value.setFont(monospace_font())
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            form.addRow(_("Certificate authority\n(SHA-256):"), value)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
-        buttons.accepted.connect(self.accept)
-        layout = QVBoxLayout(self)
-        layout.addWidget(title)
-        layout.addLayout(form)
-        layout.addWidget(buttons)
-        ctx.tasks.query(self, lambda api: api.health()).success(self._health).failure(
-            self._health_failed
-        ).run()
-
-    def _health(self, health: Health) -> None:
-        self.server_version.setText(health.version)
-
-    def _health_failed(self, _error: BaseException) -> bool:
-        self.server_version.setText(_("unknown (the server did not answer)"))
-        return True
 
 
 def _shortcut_hint(shortcut: QKeySequence | None) -> str:
