@@ -8,10 +8,8 @@ on an emptied database.
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +17,12 @@ from typing import Any
 
 import pytest
 import uvicorn
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from crm_server.app import create_app
 from crm_server.db import migrate
 from crm_server.serve import build_config
 from crm_server.settings import Settings, load_settings
+from databases import fresh_database
 
 
 def _free_port() -> int:
@@ -37,20 +34,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A fresh, empty database for this test process."""
-    base = os.environ.get("CRM_TEST_DATABASE_URL", "")
-    if not base:
-        yield ""  # SQLite in the data directory
-        return
-    name = f"crm_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(
-            f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' "
-            "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"))
-    yield make_url(base).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,7 @@ from crm_client.api.trust import fetch_server_ca
 from crm_common.entities import entity
 from crm_common.errors import StaleVersion, Unauthenticated
 from crm_common.tlsinfo import fingerprint
+from databases import fresh_database
 
 ADMIN_PASSWORD = "Admin-pass-2026"
 CUSTOMER = entity("customer")
@@ -58,13 +59,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     port = _free_port()
     env = {**os.environ, "E2E_ADMIN_PASSWORD": ADMIN_PASSWORD}
     env.pop("CRM_DATABASE_URL", None)
-    if os.environ.get("CRM_TEST_DATABASE_URL"):
-        pytest.skip("the end-to-end run uses the embedded database; the API suite covers "
-                    "PostgreSQL")
-    made = _cli("init", str(data), "--bind", "127.0.0.1", "--port", str(port), "--host",
-                "127.0.0.1", "--admin", "admin", "--admin-password-env", "E2E_ADMIN_PASSWORD",
-                env=env)
-    assert made.returncode == 0, made.stderr
+    with fresh_database() as database_url:
+        made = _cli("init", str(data), "--bind", "127.0.0.1", "--port", str(port), "--host",
+                    "127.0.0.1", "--admin", "admin", "--admin-password-env",
+                    "E2E_ADMIN_PASSWORD", "--database-url", database_url, env=env)
+        assert made.returncode == 0, made.stderr
+        yield from _serve(data, port)
+
+
+def _serve(data: Path, port: int) -> Iterator[tuple[str, Path]]:
     log = (data.parent / "server.log").open("w")  # a pipe nobody reads would fill and block
     process = subprocess.Popen([sys.executable, "-m", "crm_server.cli", "run", "--data-dir",
                                 str(data)], text=True, stdout=log, stderr=subprocess.STDOUT)
