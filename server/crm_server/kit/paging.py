@@ -1,6 +1,5 @@
 """Keyset paging (ARCHITECTURE §5a): ``WHERE (key, id) > (:key, :id)`` on an index of
-``(key, id)`` instead of OFFSET, written in the expanded form because SQLite's row-value
-comparison skips the index. Nullable sort keys put NULLs last in both directions.
+``(key, id)`` instead of OFFSET. Nullable sort keys put NULLs last in both directions.
 
 The cursor is opaque to clients: base64 of ``[sort, key, id]``; a cursor made for another
 sort order is refused.
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, Select, and_, literal, or_, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from crm_common.entities import EntitySpec
@@ -71,10 +70,13 @@ def decode_cursor(raw: str, sort: Sort, column: InstrumentedAttribute[Any]) -> t
 
 
 def _after(column: InstrumentedAttribute[Any], id_col: InstrumentedAttribute[int], sort: Sort,
-           key: Any, last_id: int, nullable: bool) -> ColumnElement[bool]:
+           key: Any, last_id: int, nullable: bool, row_values: bool) -> ColumnElement[bool]:
     beyond_id = id_col < last_id if sort.descending else id_col > last_id
     if key is None:  # already in the trailing NULL block
         return and_(column.is_(None), beyond_id)
+    if row_values and not nullable:
+        pair, cursor = tuple_(column, id_col), tuple_(literal(key), literal(last_id))
+        return pair < cursor if sort.descending else pair > cursor
     beyond_key = column < key if sort.descending else column > key
     condition = or_(beyond_key, and_(column == key, beyond_id))
     return or_(condition, column.is_(None)) if nullable else condition
@@ -82,13 +84,18 @@ def _after(column: InstrumentedAttribute[Any], id_col: InstrumentedAttribute[int
 
 def keyset(stmt: Select[Any], column: InstrumentedAttribute[Any],
            id_col: InstrumentedAttribute[int], sort: Sort, after: str | None,
-           limit: int) -> Select[Any]:
+           limit: int, dialect: str) -> Select[Any]:
     """``stmt`` ordered by the sort key then id, starting after the cursor, ``limit + 1``
-    rows (the extra row tells whether another page exists)."""
+    rows (the extra row tells whether another page exists).
+
+    PostgreSQL gets the row-value comparison, which it turns into one index range (the
+    expanded OR form degraded to ~150 ms a page deep into a million rows); SQLite gets the
+    expanded form, because its row-value comparison skips the index."""
     nullable = bool(column.property.columns[0].nullable) and column is not id_col
     if after:
         key, last_id = decode_cursor(after, sort, column)
-        stmt = stmt.where(_after(column, id_col, sort, key, last_id, nullable))
+        stmt = stmt.where(_after(column, id_col, sort, key, last_id, nullable,
+                                 row_values=dialect == "postgresql"))
     ordered = column.desc() if sort.descending else column.asc()
     if nullable:
         ordered = ordered.nulls_last()

@@ -87,7 +87,8 @@ class CrudService:
         sort = paging.parse_sort(self.spec, query.sort)
         column = getattr(self.model, sort.field)
         rows = list(session.scalars(
-            paging.keyset(stmt, column, self.model.id, sort, query.after, limit)))
+            paging.keyset(stmt, column, self.model.id, sort, query.after, limit,
+                          session.get_bind().dialect.name)))
         more = len(rows) > limit
         rows = rows[:limit]
         last = rows[-1] if rows and more else None
