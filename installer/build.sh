@@ -4,6 +4,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-"${PYTHON:-.venv/bin/python}" -m PyInstaller --noconfirm --log-level WARN \
+python=${PYTHON:-.venv/bin/python}
+QT_QPA_PLATFORM=offscreen "$python" installer/make_icon.py resources/icons/crm.svg build/icon
+"$python" -m PyInstaller --noconfirm --log-level WARN \
     --distpath dist --workpath build/pyinstaller installer/crm-client.spec
 echo "Built $root/dist/crm-client/"
