@@ -314,12 +314,12 @@ def _customer(ctx: Context) -> Customer:
     while name in ctx.used_names:
         name, short, industry, public = _naming(ctx, "factory", city, district)
     ctx.used_names.add(name)
-    created = ctx.now - ctx.rng.randint(30, 1000) * DAY - ctx.rng.randint(0, 36_000) * \
-        timedelta(seconds=1)
+    created = ctx.now - timedelta(days=ctx.rng.randint(30, 1000),
+                                  seconds=ctx.rng.randint(0, 36_000))
     status = ctx.pick((("active", 45), ("potential", 35), ("dormant", 12), ("lost", 8)))
     return Customer(
         name=name, short_name=short, industry=industry,
-        uscc=_uscc(ctx, "12" if public else ctx.pick((("91", 95), ("92", 5))), region),
+        uscc=_uscc(ctx, "12" if public else "91", region),  # 事业单位 / 企业
         province=city.province, city=city.name, district=district,
         address=_address(ctx, district),
         phone=f"{city.area_code}-{ctx.rng.randint(5, 8)}{ctx.rng.randint(0, 9_999_999):07d}",

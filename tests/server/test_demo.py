@@ -3,7 +3,9 @@ idempotent."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date
 from pathlib import Path
 
@@ -25,22 +27,28 @@ from crm_server.db.migrate import upgrade
 from crm_server.models import Activity, AuditEntry, Contact, Customer, Department, User
 from crm_server.security.passwords import verify_password
 from crm_server.settings import Settings, load_settings
+from databases import fresh_database
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """A database of its own (SQLite, or PostgreSQL under CRM_TEST_DATABASE_URL), migrated
+    and seeded once."""
     data_dir: Path = tmp_path_factory.mktemp("demo")
-    settings = load_settings(data_dir, database_url="")  # SQLite in data_dir whatever the env
-    upgrade(settings)
-    demo.seed(settings)
-    return settings
+    with fresh_database() as url:
+        settings = load_settings(data_dir, database_url=url)
+        upgrade(settings)
+        started = time.perf_counter()
+        demo.seed(settings)
+        assert time.perf_counter() - started < 30, "the demo must seed in seconds"
+        yield settings
 
 
 @pytest.fixture()
-def session(seeded: Settings) -> Session:
+def session(seeded: Settings) -> Iterator[Session]:
     engine = make_engine(seeded.effective_database_url)
     with make_session_factory(engine)() as db:
-        yield db  # type: ignore[misc]
+        yield db
     engine.dispose()
 
 
