@@ -60,6 +60,7 @@ def test_search_by_substring_initials_and_phone_digits(api: Any, rep: Headers) -
     made = _create(api, rep, "customers", builders.customer(
         name="华为技术有限公司", short_name="华为", phone="0755-28780808"), confirm=True).json()
     assert made["id"] in _search(api, rep, "为技术")
+    assert made["id"] in _search(api, rep, "为技")  # two characters: no trigram, pairs index
     assert made["id"] in _search(api, rep, "hwjs")
     assert made["id"] in _search(api, rep, "HWJS")
     assert made["id"] in _search(api, rep, "28780808")
@@ -115,3 +116,14 @@ def test_estimated_and_exact_totals(api: Any, rep: Headers) -> None:
     exact = api.get(f"{API}/customers", params={"exact_total": True}, headers=rep).json()
     assert exact["total_exact"] is True
     assert page["total"] == exact["total"] >= 200
+
+
+def test_customers_never_followed_up_come_last_both_ways(api: Any, rep: Headers) -> None:
+    for sort in ("last_activity_at", "-last_activity_at"):
+        rows = api.get(f"{API}/customers", params={"sort": sort, "limit": 500},
+                       headers=rep).json()["items"]
+        dates = [row["last_activity_at"] for row in rows]
+        known = [d for d in dates if d is not None]
+        assert known and None in dates
+        assert dates == known + [None] * (len(dates) - len(known))
+        assert known == sorted(known, reverse=sort.startswith("-"))

@@ -23,9 +23,10 @@ MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 def include_object(obj: Any, name: str | None, kind: str, reflected: bool,
                    compare_to: Any) -> bool:
-    """What autogenerate compares. The trigram search indexes exist on PostgreSQL only and
-    are made by hand in the migration (the models cannot express them portably)."""
-    return not (kind == "index" and name is not None and name.endswith("_search_trgm"))
+    """What autogenerate compares. The search indexes (trigrams, Chinese character pairs)
+    exist on PostgreSQL only and are made by hand in the migrations (the models cannot
+    express them portably)."""
+    return not (kind == "index" and (name or "").endswith(("_search_trgm", "_search_pairs")))
 
 
 def alembic_config(url: str) -> Config:

@@ -17,7 +17,7 @@ from crm_common.i18n import N_, translate
 from crm_common.schemas.auth import SearchHit, SearchResults
 from crm_common.schemas.customer import DuplicateMatch
 from crm_server.db.types import utcnow
-from crm_server.kit import filtering, refs
+from crm_server.kit import refs, search
 from crm_server.kit.binding import binding
 from crm_server.kit.service import CrudService
 from crm_server.kit.web import current_principal, transaction
@@ -174,32 +174,28 @@ def duplicates(request: Request, user: User, payload: DuplicateQuery) -> Any:
 @router.get("/search", response_model=SearchResults)
 def global_search(request: Request, user: User, q: Annotated[str, Query(max_length=100)],
                   limit: Annotated[int, Query(ge=1, le=50)] = 20) -> Any:
-    term = filtering.like_pattern(filtering.search_term(q))
-    hits: list[SearchHit] = []
+    """Customers first (shortest name first: the closest match), then contacts."""
     with transaction(request, user) as session:
-        if filtering.search_term(q):
-            hits += _customer_hits(session, user, term, limit)
-            hits += _contact_hits(session, user, term, limit - len(hits))
+        customers = _matches(session, user, "customer", q, limit)
+        contacts = _matches(session, user, "contact", q, limit - len(customers))
+        names = refs.titles(session, "customer", {c.customer_id for c in contacts})
+    hits = [SearchHit(entity="customer", id=c.id, title=c.name,
+                      subtitle=" · ".join(filter(None, [c.province, c.city, c.industry])))
+            for c in customers]
+    hits += [SearchHit(entity="contact", id=c.id, title=c.name,
+                       subtitle=" · ".join(filter(None, [names.get(c.customer_id), c.title,
+                                                         c.mobile])))
+             for c in contacts]
     return SearchResults(hits=hits)
 
 
-def _customer_hits(session: Session, user: Principal, term: str, limit: int) -> list[SearchHit]:
-    service = binding("customer").service
-    stmt = service.base_query(user).where(Customer.search_text.like(term, escape="\\"))
-    found = session.scalars(stmt.order_by(func.length(Customer.name), Customer.id).limit(limit))
-    return [SearchHit(entity="customer", id=c.id, title=c.name,
-                      subtitle=" · ".join(filter(None, [c.province, c.city, c.industry])))
-            for c in found]
-
-
-def _contact_hits(session: Session, user: Principal, term: str, limit: int) -> list[SearchHit]:
-    if limit <= 0:
+def _matches(session: Session, user: Principal, key: str, q: str, limit: int) -> list[Any]:
+    if limit <= 0 or not search.search_term(q):
         return []
-    service = binding("contact").service
-    stmt = service.base_query(user).where(Contact.search_text.like(term, escape="\\"))
-    found = list(session.scalars(stmt.order_by(Contact.name, Contact.id).limit(limit)))
-    companies = refs.titles(session, "customer", {c.customer_id for c in found})
-    return [SearchHit(entity="contact", id=c.id, title=c.name,
-                      subtitle=" · ".join(filter(None, [companies.get(c.customer_id), c.title,
-                                                        c.mobile])))
-            for c in found]
+    service = binding(key).service
+    narrowed = search.narrow(session, service.base_query(user), service.model, service.spec,
+                             q, exact_total=False)
+    found = narrowed.entity
+    # Ranking by length needs every match at hand, so only when there are few.
+    first = func.length(found.name) if narrowed.few and key == "customer" else found.name
+    return list(session.scalars(narrowed.stmt.order_by(first, found.id).limit(limit)))

@@ -1,4 +1,4 @@
-"""Filters and search from query parameters, checked against the entity's declaration.
+"""Filters from query parameters, checked against the entity's declaration.
 
 Unknown parameters are an error rather than ignored: a client that misspells a filter
 must not silently get the unfiltered list.
@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import Select
 
-from crm_common.cleansing import clean_text, to_halfwidth
 from crm_common.entities import EntitySpec, FieldSpec, Kind
 from crm_common.errors import BadRequest
 from crm_common.i18n import N_
@@ -50,25 +49,3 @@ def apply_filters(stmt: Select[Any], model: Any, spec: EntitySpec, user: Princip
         column = getattr(model, name)
         stmt = stmt.where(column == values[0] if len(values) == 1 else column.in_(values))
     return stmt
-
-
-def search_term(q: str) -> str:
-    """The normalised form of what was typed: half-width, lower case; a phone-like query
-    ("138-0013 8000", "+86 138…") becomes its digits."""
-    term = to_halfwidth(clean_text(q)).lower()
-    compact = term.replace(" ", "").replace("-", "").removeprefix("+86")
-    return compact if compact.isdigit() else term
-
-
-def like_pattern(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def apply_search(stmt: Select[Any], model: Any, spec: EntitySpec, q: str | None) -> Select[Any]:
-    if not q or not q.strip():
-        return stmt
-    if not spec.searchable:
-        raise BadRequest(N_("This list cannot be searched"), {"q": q})
-    term = search_term(q)
-    return stmt.where(model.search_text.like(like_pattern(term), escape="\\"))

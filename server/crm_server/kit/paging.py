@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, literal, or_, tuple_
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import Session
 
 from crm_common.entities import EntitySpec
 from crm_common.errors import BadRequest
@@ -46,7 +46,7 @@ def encode_cursor(sort: Sort, key: Any, record_id: int) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _parse_key(column: InstrumentedAttribute[Any], value: Any) -> Any:
+def _parse_key(column: Any, value: Any) -> Any:
     if value is None:
         return None
     column_type = column.type
@@ -58,7 +58,7 @@ def _parse_key(column: InstrumentedAttribute[Any], value: Any) -> Any:
     return python_type(value)
 
 
-def decode_cursor(raw: str, sort: Sort, column: InstrumentedAttribute[Any]) -> tuple[Any, int]:
+def decode_cursor(raw: str, sort: Sort, column: Any) -> tuple[Any, int]:
     try:
         token, key, record_id = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
         if token != sort.token:
@@ -69,36 +69,58 @@ def decode_cursor(raw: str, sort: Sort, column: InstrumentedAttribute[Any]) -> t
                          {"after": raw}) from exc
 
 
-def _after(column: InstrumentedAttribute[Any], id_col: InstrumentedAttribute[int], sort: Sort,
-           key: Any, last_id: int, nullable: bool, row_values: bool) -> ColumnElement[bool]:
-    beyond_id = id_col < last_id if sort.descending else id_col > last_id
-    if key is None:  # already in the trailing NULL block
-        return and_(column.is_(None), beyond_id)
-    if row_values and not nullable:
+def _beyond(column: Any, id_col: Any, sort: Sort, key: Any, last_id: int,
+            dialect: str) -> ColumnElement[bool]:
+    """Rows after ``(key, last_id)`` in the sort order. PostgreSQL gets the row-value
+    comparison, which it turns into one index range (the expanded OR form degraded to
+    ~150 ms a page deep into a million rows); SQLite gets the expanded form, because its
+    row-value comparison skips the index."""
+    if dialect == "postgresql":
         pair, cursor = tuple_(column, id_col), tuple_(literal(key), literal(last_id))
         return pair < cursor if sort.descending else pair > cursor
     beyond_key = column < key if sort.descending else column > key
-    condition = or_(beyond_key, and_(column == key, beyond_id))
-    return or_(condition, column.is_(None)) if nullable else condition
+    beyond_id = id_col < last_id if sort.descending else id_col > last_id
+    return or_(beyond_key, and_(column == key, beyond_id))
 
 
-def keyset(stmt: Select[Any], column: InstrumentedAttribute[Any],
-           id_col: InstrumentedAttribute[int], sort: Sort, after: str | None,
-           limit: int, dialect: str) -> Select[Any]:
-    """``stmt`` ordered by the sort key then id, starting after the cursor, ``limit + 1``
-    rows (the extra row tells whether another page exists).
+def _ordered(*columns: Any, descending: bool) -> list[Any]:
+    return [c.desc() if descending else c.asc() for c in columns]
 
-    PostgreSQL gets the row-value comparison, which it turns into one index range (the
-    expanded OR form degraded to ~150 ms a page deep into a million rows); SQLite gets the
-    expanded form, because its row-value comparison skips the index."""
-    nullable = bool(column.property.columns[0].nullable) and column is not id_col
-    if after:
-        key, last_id = decode_cursor(after, sort, column)
-        stmt = stmt.where(_after(column, id_col, sort, key, last_id, nullable,
-                                 row_values=dialect == "postgresql"))
-    ordered = column.desc() if sort.descending else column.asc()
-    if nullable:
-        ordered = ordered.nulls_last()
-    tie = id_col.desc() if sort.descending else id_col.asc()
-    order = (ordered,) if column is id_col else (ordered, tie)
-    return stmt.order_by(*order).limit(limit + 1)
+
+@dataclass(frozen=True)
+class Keyset:
+    """Where a page reads from: the entity (the model, or an alias of a narrowed subquery),
+    its sort column and id, and whether the sort column may be NULL."""
+
+    stmt: Select[Any]
+    column: Any
+    id_col: Any
+    nullable: bool
+
+
+def page_rows(session: Session, keyset: Keyset, sort: Sort, after: str | None,
+              limit: int) -> list[Any]:
+    """Up to ``limit + 1`` rows after the cursor (the extra row says another page exists).
+
+    A nullable key is read as two index ranges, the rows with a key and then the NULL block
+    by id, so NULLs come last in both directions without an index per direction."""
+    dialect = session.get_bind().dialect.name
+    key, last_id = decode_cursor(after, sort, keyset.column) if after else (None, None)
+    in_null_block = after is not None and key is None
+    rows: list[Any] = []
+    if not in_null_block:
+        keyed = keyset.stmt.where(keyset.column.is_not(None)) if keyset.nullable \
+            else keyset.stmt
+        if after is not None and last_id is not None:
+            keyed = keyed.where(_beyond(keyset.column, keyset.id_col, sort, key, last_id,
+                                        dialect))
+        order = _ordered(keyset.column, keyset.id_col, descending=sort.descending)
+        rows = list(session.scalars(keyed.order_by(*order).limit(limit + 1)))
+    if keyset.nullable and len(rows) <= limit:
+        nulls = keyset.stmt.where(keyset.column.is_(None))
+        if in_null_block and last_id is not None:
+            nulls = nulls.where(keyset.id_col < last_id if sort.descending
+                                else keyset.id_col > last_id)
+        order = _ordered(keyset.id_col, descending=sort.descending)
+        rows += session.scalars(nulls.order_by(*order).limit(limit + 1 - len(rows)))
+    return rows

@@ -23,7 +23,7 @@ from crm_common.i18n import N_, translate
 from crm_common.schemas.auth import HistoryEntry
 from crm_server.db.base import Record
 from crm_server.db.types import utcnow
-from crm_server.kit import counting, filtering, paging, refs
+from crm_server.kit import filtering, paging, refs, search
 from crm_server.models import AuditEntry
 from crm_server.security import access
 from crm_server.security.principal import Principal
@@ -83,22 +83,20 @@ class CrudService:
         limit = max(1, min(query.limit, MAX_LIMIT))
         stmt = self.base_query(user, query.deleted)
         stmt = filtering.apply_filters(stmt, self.model, self.spec, user, query.filters)
-        stmt = filtering.apply_search(stmt, self.model, self.spec, query.q)
+        narrowed = search.narrow(session, stmt, self.model, self.spec, query.q,
+                                 query.exact_total)
         sort = paging.parse_sort(self.spec, query.sort)
-        column = getattr(self.model, sort.field)
-        rows = list(session.scalars(
-            paging.keyset(stmt, column, self.model.id, sort, query.after, limit,
-                          session.get_bind().dialect.name)))
-        more = len(rows) > limit
-        rows = rows[:limit]
-        last = rows[-1] if rows and more else None
-        total, exact = counting.total(session, stmt, query.exact_total)
+        nullable = bool(self.model.__table__.c[sort.field].nullable)  # type: ignore[attr-defined]
+        keyset = paging.Keyset(narrowed.stmt, getattr(narrowed.entity, sort.field),
+                               narrowed.entity.id, nullable)
+        rows = paging.page_rows(session, keyset, sort, query.after, limit)
+        last = rows[limit - 1] if len(rows) > limit else None
         return {
-            "items": self.present_many(session, user, rows),
+            "items": self.present_many(session, user, rows[:limit]),
             "next": paging.encode_cursor(sort, getattr(last, sort.field), last.id)
             if last else None,
-            "total": total,
-            "total_exact": exact,
+            "total": narrowed.total,
+            "total_exact": narrowed.total_exact,
         }
 
     def fetch(self, session: Session, user: Principal, record_id: int,

@@ -15,6 +15,7 @@ class Activity(Record, Base):
     __table_args__ = (
         Index("ix_activity_customer_occurred", "customer_id", "occurred_at", "id"),
         Index("ix_activity_owner_occurred", "owner_id", "occurred_at", "id"),
+        Index("ix_activity_next_follow_up_on_id", "next_follow_up_on", "id"),
     )
 
     customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customer.id"))
@@ -23,5 +24,5 @@ class Activity(Record, Base):
     occurred_at: Mapped[datetime] = mapped_column(index=True)
     subject: Mapped[str] = mapped_column(String(200))
     notes: Mapped[str | None] = mapped_column(Text)
-    next_follow_up_on: Mapped[date | None] = mapped_column(Date, index=True)
+    next_follow_up_on: Mapped[date | None] = mapped_column(Date)
     owner_id: Mapped[int | None] = mapped_column(Id, ForeignKey("user_account.id"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_server.db.base import Base, Id, Record
@@ -12,10 +12,11 @@ from crm_server.db.base import Base, Id, Record
 
 class Contact(Record, Base):
     __tablename__ = "contact"
+    __table_args__ = (Index("ix_contact_name_id", "name", "id"),)
     __audit_exclude__: ClassVar[frozenset[str]] = frozenset({"search_text"})
 
     customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customer.id"), index=True)
-    name: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(64))
     title: Mapped[str | None] = mapped_column(String(64))
     mobile: Mapped[str | None] = mapped_column(String(20))
     phone: Mapped[str | None] = mapped_column(String(32))

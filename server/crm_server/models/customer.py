@@ -24,6 +24,8 @@ class Customer(Record, Base):
     __table_args__ = (
         Index("ix_customer_name_id", "name", "id"),
         Index("ix_customer_province_name_id", "province", "name", "id"),
+        Index("ix_customer_province_id", "province", "id"),
+        Index("ix_customer_last_activity_at_id", "last_activity_at", "id"),
         Index("ix_customer_owner_name_id", "owner_id", "name", "id"),
         Index("ix_customer_level_id", "level", "id"),
         Index("ix_customer_updated_at_id", "updated_at", "id"),
@@ -45,7 +47,7 @@ class Customer(Record, Base):
     parent_id: Mapped[int | None] = mapped_column(Id, ForeignKey("customer.id"))
     tags: Mapped[list[str]] = mapped_column(PortableJSON, default=list)
     notes: Mapped[str | None] = mapped_column(Text)
-    last_activity_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    last_activity_at: Mapped[datetime | None] = mapped_column(default=None)
     next_follow_up_on: Mapped[date | None] = mapped_column(Date, default=None)
     search_text: Mapped[str] = mapped_column(Text, default="")
     name_key: Mapped[str] = mapped_column(String(100), default="", index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_server.db.base import Base, Id, Record
@@ -13,13 +13,14 @@ from crm_server.db.base import Base, Id, Record
 
 class User(Record, Base):
     __tablename__ = "user_account"
+    __table_args__ = (Index("ix_user_account_name_id", "name", "id"),)
     __audit_exclude__: ClassVar[frozenset[str]] = frozenset(
         {"failed_logins", "locked_until", "last_login_at"}
     )
     __audit_redact__: ClassVar[frozenset[str]] = frozenset({"password_hash"})
 
     username: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(64))
     password_hash: Mapped[str] = mapped_column(String(255))
     department_id: Mapped[int | None] = mapped_column(Id, ForeignKey("department.id"), index=True)
     role: Mapped[str] = mapped_column(String(16), default="sales")
