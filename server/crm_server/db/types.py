@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Numeric
+from sqlalchemy import JSON, DateTime, Dialect, Numeric, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
 
@@ -33,6 +33,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 # JSON that is JSONB (indexable, compact) on PostgreSQL.
 PortableJSON = JSON().with_variant(JSONB(), "postgresql")
+
+def pinyin_ordered(length: int) -> String:
+    """A name column that sorts in pinyin order on PostgreSQL (ICU ``zh-x-icu``, migration
+    0003); SQLite has no ICU and keeps code-point order."""
+    return String(length).with_variant(String(length, collation="zh-x-icu"), "postgresql")
+
 
 Money = Numeric(18, 2)
 UnitPrice = Numeric(18, 4)

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_server.db.base import Base, Id, Record
+from crm_server.db.types import pinyin_ordered
 
 
 class Contact(Record, Base):
@@ -16,7 +17,7 @@ class Contact(Record, Base):
     __audit_exclude__: ClassVar[frozenset[str]] = frozenset({"search_text"})
 
     customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customer.id"), index=True)
-    name: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(pinyin_ordered(64))
     title: Mapped[str | None] = mapped_column(String(64))
     mobile: Mapped[str | None] = mapped_column(String(20))
     phone: Mapped[str | None] = mapped_column(String(32))

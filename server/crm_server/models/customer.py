@@ -9,7 +9,7 @@ from sqlalchemy import Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_server.db.base import Base, Id, Record
-from crm_server.db.types import PortableJSON
+from crm_server.db.types import PortableJSON, pinyin_ordered
 
 
 class Customer(Record, Base):
@@ -31,11 +31,11 @@ class Customer(Record, Base):
         Index("ix_customer_updated_at_id", "updated_at", "id"),
     )
 
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(pinyin_ordered(100))
     short_name: Mapped[str | None] = mapped_column(String(64))
     uscc: Mapped[str | None] = mapped_column(String(18), index=True)
     industry: Mapped[str | None] = mapped_column(String(64))
-    province: Mapped[str | None] = mapped_column(String(32))
+    province: Mapped[str | None] = mapped_column(pinyin_ordered(32))
     city: Mapped[str | None] = mapped_column(String(32))
     district: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str | None] = mapped_column(String(200))

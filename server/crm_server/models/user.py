@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_server.db.base import Base, Id, Record
+from crm_server.db.types import pinyin_ordered
 
 
 class User(Record, Base):
@@ -20,7 +21,7 @@ class User(Record, Base):
     __audit_redact__: ClassVar[frozenset[str]] = frozenset({"password_hash"})
 
     username: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(pinyin_ordered(64))
     password_hash: Mapped[str] = mapped_column(String(255))
     department_id: Mapped[int | None] = mapped_column(Id, ForeignKey("department.id"), index=True)
     role: Mapped[str] = mapped_column(String(16), default="sales")
