@@ -42,7 +42,7 @@ def database_url() -> Iterator[str]:
 def settings(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Settings:
     data_dir = tmp_path_factory.mktemp("data")
     built = load_settings(data_dir, database_url=database_url, port=_free_port(),
-                          attachment_max_mb=1)
+                          attachment_max_mb=1, log_level="warning")
     migrate.upgrade(built)
     from crm_server.security.tls import ensure_tls
 
@@ -79,7 +79,6 @@ class LiveServer:
 def live_server(settings: Settings, app: Any) -> Iterator[LiveServer]:
     """The real app served over TLS by uvicorn on a free port, in a thread."""
     server = uvicorn.Server(build_config(settings, app))
-    server.config.log_level = "warning"
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = 200

@@ -1,26 +1,22 @@
 """A tiny HTTPS server for the client's TLS tests (trust on first use, changed CA, host names).
 
 Only TLS behaviour is tested against it; everything else runs against the real server
-(``live_server``). Certificate authorities and server certificates are made on the fly with
-``cryptography``.
+(``live_server``). Certificate authorities and server certificates are made by the server's
+own code (``crm_server.security.tls``), as ``crm-server init`` makes them.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import ssl
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from crm_server.security import tls
+from crm_server.settings import Settings, load_settings
 
 HEALTH = {
     "status": "ok",
@@ -33,87 +29,33 @@ HEALTH = {
 
 @dataclass(frozen=True)
 class Pair:
-    key: ec.EllipticCurvePrivateKey
-    cert: x509.Certificate
+    """A certificate (PEM, with its chain) and the file holding its key."""
+
+    cert_file: Path
+    key_file: Path
 
     @property
     def cert_pem(self) -> str:
-        return self.cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
-
-    @property
-    def key_pem(self) -> bytes:
-        return self.key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+        return self.cert_file.read_text("ascii")
 
 
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+def make_ca(directory: Path) -> Settings:
+    """A private CA made by the server's own code, in ``directory``."""
+    settings = load_settings(directory)
+    tls.ensure_ca(settings)
+    return settings
 
 
-def make_ca(common_name: str) -> Pair:
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(common_name))
-        .issuer_name(_name(common_name))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-        .sign(key, hashes.SHA256())
-    )
-    return Pair(key, cert)
+def ca_pair(ca: Settings) -> Pair:
+    return Pair(ca.path(ca.tls_ca_cert), ca.path(ca.tls_ca_key))
 
 
-def issue(ca: Pair, names: tuple[str, ...], *, days: int = 30) -> Pair:
+def issue(ca: Settings, names: tuple[str, ...], name: str) -> Pair:
     """A server certificate from ``ca`` for DNS names / IP addresses ``names``."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.now(UTC)
-    sans: list[x509.GeneralName] = []
-    for name in names:
-        try:
-            sans.append(x509.IPAddress(ipaddress.ip_address(name)))
-        except ValueError:
-            sans.append(x509.DNSName(name))
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(names[0]))
-        .issuer_name(ca.cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=2))
-        .not_valid_after(now + timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), False
-        )
-        .sign(ca.key, hashes.SHA256())
-    )
-    return Pair(key, cert)
+    target = ca.model_copy(update={"tls_cert": Path(f"{name}.crt"),
+                                   "tls_key": Path(f"{name}.key")})
+    tls.issue_server_certificate(target, list(names))
+    return Pair(target.path(target.tls_cert), target.path(target.tls_key))
 
 
 @dataclass
@@ -128,12 +70,8 @@ class TlsTestServer:
     routes: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        cert_file = self.directory / "server.crt"
-        key_file = self.directory / "server.key"
-        cert_file.write_text(self.server.cert_pem)
-        key_file.write_bytes(self.server.key_pem)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(cert_file, key_file)
+        context.load_cert_chain(self.server.cert_file, self.server.key_file)
         self.routes.setdefault(
             "/api/v1/tls/ca.pem", (200, "application/x-pem-file", self.published_ca.encode())
         )

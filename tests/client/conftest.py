@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from client_tls_server import Pair, TlsTestServer, issue, make_ca
+from client_tls_server import Pair, TlsTestServer, ca_pair, issue, make_ca
 from PySide6.QtCore import QSettings
 
 from crm_client.api.client import ApiClient
@@ -84,15 +84,16 @@ def make_context(
 
 
 @pytest.fixture(scope="session")
-def pki() -> dict[str, Pair]:
+def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pair]:
     """Two unrelated CAs, and server certificates for 127.0.0.1 from each."""
-    ca_a, ca_b = make_ca("Test CA A"), make_ca("Test CA B")
+    ca_a = make_ca(tmp_path_factory.mktemp("ca_a"))
+    ca_b = make_ca(tmp_path_factory.mktemp("ca_b"))
     return {
-        "ca_a": ca_a,
-        "ca_b": ca_b,
-        "server_a": issue(ca_a, ("localhost", "127.0.0.1")),
-        "server_b": issue(ca_b, ("localhost", "127.0.0.1")),
-        "server_a_elsewhere": issue(ca_a, ("crm.elsewhere.example",)),
+        "ca_a": ca_pair(ca_a),
+        "ca_b": ca_pair(ca_b),
+        "server_a": issue(ca_a, ("localhost", "127.0.0.1"), "server_a"),
+        "server_b": issue(ca_b, ("localhost", "127.0.0.1"), "server_b"),
+        "server_a_elsewhere": issue(ca_a, ("crm.elsewhere.example",), "elsewhere"),
     }
 
 
