@@ -8,6 +8,7 @@ from typing import Any
 from crm_common.cleansing import uscc_check_char
 
 PASSWORD = "demo1234"  # every demo user's password
+ADMIN_PASSWORD = "Admin-pass-2026"  # the first administrator of the end-to-end server
 _counter = itertools.count(1)
 _ORG_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 

@@ -244,10 +244,10 @@ def test_about_shows_the_server_version_and_fingerprint(
 
 
 def test_settings_dialog_saves_language_page_size_and_forgets_servers(
-    qtbot: Any, client_settings: ClientSettings
+    qtbot: Any, client_settings: ClientSettings, pki: dict[str, Any]
 ) -> None:
-    client_settings.trust("https://a.example:8443", _any_ca())
-    client_settings.trust("https://b.example:8443", _any_ca())
+    client_settings.trust("https://a.example:8443", pki["ca_a"].cert_pem)
+    client_settings.trust("https://b.example:8443", pki["ca_b"].cert_pem)
     dialog = SettingsDialog(client_settings, "https://a.example:8443")
     qtbot.addWidget(dialog)
 
@@ -312,9 +312,3 @@ def test_smoke_run_signs_in_opens_a_customer_and_saves_a_screenshot(
     for widget in QApplication.topLevelWidgets():
         widget.close()
         widget.deleteLater()
-
-
-def _any_ca() -> str:
-    from client_tls_server import make_ca
-
-    return make_ca("Settings test CA").cert_pem

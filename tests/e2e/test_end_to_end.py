@@ -2,17 +2,12 @@
 
 IT's path (``crm-server init``, ``crm-server run``) and a user's path (trust the CA on
 first contact, sign in, create and edit a customer, lose a race to a colleague, search by
-pinyin initials) — and the refusal of a server whose CA changed.
+pinyin initials) — and the refusal of a server whose CA changed. The server process is the
+shared ``server`` fixture of ``conftest.py``.
 """
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,66 +19,8 @@ from crm_client.api.trust import fetch_server_ca
 from crm_common.entities import entity
 from crm_common.errors import StaleVersion, Unauthenticated
 from crm_common.tlsinfo import fingerprint
-from databases import fresh_database
 
-ADMIN_PASSWORD = "Admin-pass-2026"
 CUSTOMER = entity("customer")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "crm_server.cli", *args], text=True,
-                          capture_output=True, timeout=120, env=env, check=False)
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[str], ca: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the server exited; see server.log"
-        try:
-            ApiClient(url, ca).health()
-            return
-        except Exception:
-            time.sleep(0.2)
-    raise AssertionError("server did not come up")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    data = tmp_path_factory.mktemp("e2e") / "data"
-    port = _free_port()
-    env = {**os.environ, "E2E_ADMIN_PASSWORD": ADMIN_PASSWORD}
-    env.pop("CRM_DATABASE_URL", None)
-    with fresh_database() as database_url:
-        made = _cli("init", str(data), "--bind", "127.0.0.1", "--port", str(port), "--host",
-                    "127.0.0.1", "--admin", "admin", "--admin-password-env",
-                    "E2E_ADMIN_PASSWORD", "--database-url", database_url, env=env)
-        assert made.returncode == 0, made.stderr
-        yield from _serve(data, port)
-
-
-def _serve(data: Path, port: int) -> Iterator[tuple[str, Path]]:
-    log = (data.parent / "server.log").open("w")  # a pipe nobody reads would fill and block
-    process = subprocess.Popen([sys.executable, "-m", "crm_server.cli", "run", "--data-dir",
-                                str(data)], text=True, stdout=log, stderr=subprocess.STDOUT)
-    url = f"https://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, process, (data / "tls" / "ca.crt").read_text("ascii"))
-        yield url, data
-    finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
-        finally:
-            log.close()
 
 
 def test_first_contact_shows_the_ca_that_signed_the_server(server: tuple[str, Path]) -> None:
@@ -96,13 +33,13 @@ def test_sales_rep_day(server: tuple[str, Path]) -> None:
     url, _ = server
     ca = fetch_server_ca(url)
     admin = ApiClient(url, ca)
-    admin.login("admin", ADMIN_PASSWORD)
+    admin.login("admin", builders.ADMIN_PASSWORD)
     admin.create(entity("user"), {"username": "e2e_rep", "name": "周销售",
                                   "password": builders.PASSWORD})
 
     rep, colleague = ApiClient(url, ca), ApiClient(url, ca)
     rep.login("e2e_rep", builders.PASSWORD)
-    colleague.login("admin", ADMIN_PASSWORD)
+    colleague.login("admin", builders.ADMIN_PASSWORD)
     made = rep.create(CUSTOMER, builders.customer(name="恒瑞精密机械有限公司"))
     edited = rep.update(CUSTOMER, made.id, made.version, {"level": "A"})  # type: ignore[attr-defined]
     assert edited.level == "A" and edited.version == 2  # type: ignore[attr-defined]

@@ -259,10 +259,14 @@ class SignInDialog(QDialog):
         (
             self._tasks(api)
             .query(self, lambda client: fetch_server_ca(client.base_url))
-            .success(lambda pem: self._ask_trust(url, pem))
+            .success(lambda pem: self._fetched(api, url, pem))
             .failure(lambda error: self._failed(error, api))
             .run()
         )
+
+    def _fetched(self, api: ApiClient, url: str, pem: str) -> None:
+        api.close()  # only carried the task; the trusted client is made after the prompt
+        self._ask_trust(url, pem)
 
     def _ask_trust(self, url: str, pem: str) -> None:
         self.trust_dialog = TrustServerDialog(host_of(url), fingerprint(pem), self)
