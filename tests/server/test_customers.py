@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 import builders
 
 API = "/api/v1"
@@ -127,3 +129,30 @@ def test_customers_never_followed_up_come_last_both_ways(api: Any, rep: Headers)
         assert known and None in dates
         assert dates == known + [None] * (len(dates) - len(known))
         assert known == sorted(known, reverse=sort.startswith("-"))
+
+
+@pytest.mark.parametrize("sort", ["-id", "id", "name", "-name"])
+def test_search_pages_are_the_same_whichever_way_they_are_read(
+        api: Any, rep: Headers, monkeypatch: pytest.MonkeyPatch, sort: str) -> None:
+    """Many matches (above FENCE_MAX, forced to 0 here) are read by walking a window of the
+    sort order (PROBE_ROWS, forced small) and, when it holds no full page, found first and
+    sorted: both must give exactly the pages the plain query gives."""
+    tag = f"窗口{builders.unique()}"
+    made = [_create(api, rep, "customers", builders.customer(name=f"{tag}客户{i}有限公司"),
+                    confirm=True).json()["id"] for i in range(7)]
+
+    def pages() -> list[int]:
+        seen: list[int] = []
+        params: dict[str, Any] = {"q": tag, "sort": sort, "limit": 2}
+        while True:
+            page = api.get(f"{API}/customers", params=params, headers=rep).json()
+            seen += [row["id"] for row in page["items"]]
+            if not page["next"]:
+                return seen
+            params["after"] = page["next"]
+
+    plain = pages()
+    monkeypatch.setattr("crm_server.kit.search.FENCE_MAX", 0)
+    monkeypatch.setattr("crm_server.kit.paging.PROBE_ROWS", 6)
+    assert sorted(plain) == sorted(made)
+    assert pages() == plain

@@ -17,7 +17,7 @@ from crm_common.i18n import N_, translate
 from crm_common.schemas.auth import SearchHit, SearchResults
 from crm_common.schemas.customer import DuplicateMatch
 from crm_server.db.types import utcnow
-from crm_server.kit import refs, search
+from crm_server.kit import paging, refs, search
 from crm_server.kit.binding import binding
 from crm_server.kit.service import CrudService
 from crm_server.kit.web import current_principal, transaction
@@ -195,7 +195,9 @@ def _matches(session: Session, user: Principal, key: str, q: str, limit: int) ->
     service = binding(key).service
     narrowed = search.narrow(session, service.base_query(user), service.model, service.spec,
                              q, exact_total=False)
-    found = narrowed.entity
-    # Ranking by length needs every match at hand, so only when there are few.
-    first = func.length(found.name) if narrowed.few and key == "customer" else found.name
-    return list(session.scalars(narrowed.stmt.order_by(first, found.id).limit(limit)))
+    if narrowed.few and key == "customer":  # every match at hand: the shortest name first
+        found = narrowed.entity
+        ranked = narrowed.stmt.order_by(func.length(found.name), found.id).limit(limit)
+        return list(session.scalars(ranked))
+    by_name = paging.Sort("name", descending=False)
+    return search.read_page(session, narrowed, by_name, None, limit, nullable=False)[:limit]

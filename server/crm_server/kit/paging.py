@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, literal, or_, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, literal, or_, select, tuple_
+from sqlalchemy.orm import Session, aliased
 
 from crm_common.entities import EntitySpec
 from crm_common.errors import BadRequest
@@ -90,37 +91,62 @@ def _ordered(*columns: Any, descending: bool) -> list[Any]:
 @dataclass(frozen=True)
 class Keyset:
     """Where a page reads from: the entity (the model, or an alias of a narrowed subquery),
-    its sort column and id, and whether the sort column may be NULL."""
+    the sort field, and whether it may be NULL. With ``probe``, the page is looked for only
+    in the next ``PROBE_ROWS`` rows of the sort order, filtered by ``probe``: when they hold
+    no full page, ``page_rows`` answers None and the caller reads another way."""
 
     stmt: Select[Any]
-    column: Any
-    id_col: Any
+    entity: Any
+    field: str
     nullable: bool
+    probe: Callable[[Any], ColumnElement[bool]] | None = None
+
+    @property
+    def column(self) -> Any:
+        return getattr(self.entity, self.field)
+
+
+PROBE_ROWS = 5_000
+
+
+def _keyed_rows(session: Session, keyset: Keyset, keyed: Select[Any], sort: Sort,
+                limit: int) -> list[Any] | None:
+    order = _ordered(keyset.column, keyset.entity.id, descending=sort.descending)
+    if keyset.probe is None:
+        return list(session.scalars(keyed.order_by(*order).limit(limit + 1)))
+    window = aliased(keyset.entity, keyed.order_by(*order).limit(PROBE_ROWS).subquery())
+    inside = _ordered(getattr(window, keyset.field), window.id, descending=sort.descending)
+    rows = list(session.scalars(select(window).where(keyset.probe(window))
+                                .order_by(*inside).limit(limit + 1)))
+    return rows if len(rows) > limit else None
 
 
 def page_rows(session: Session, keyset: Keyset, sort: Sort, after: str | None,
-              limit: int) -> list[Any]:
-    """Up to ``limit + 1`` rows after the cursor (the extra row says another page exists).
+              limit: int) -> list[Any] | None:
+    """Up to ``limit + 1`` rows after the cursor (the extra row says another page exists),
+    or None when a probing keyset found no full page.
 
     A nullable key is read as two index ranges, the rows with a key and then the NULL block
     by id, so NULLs come last in both directions without an index per direction."""
     dialect = session.get_bind().dialect.name
-    key, last_id = decode_cursor(after, sort, keyset.column) if after else (None, None)
+    column, id_col = keyset.column, keyset.entity.id
+    key, last_id = decode_cursor(after, sort, column) if after else (None, None)
     in_null_block = after is not None and key is None
     rows: list[Any] = []
     if not in_null_block:
-        keyed = keyset.stmt.where(keyset.column.is_not(None)) if keyset.nullable \
-            else keyset.stmt
+        keyed = keyset.stmt.where(column.is_not(None)) if keyset.nullable else keyset.stmt
         if after is not None and last_id is not None:
-            keyed = keyed.where(_beyond(keyset.column, keyset.id_col, sort, key, last_id,
-                                        dialect))
-        order = _ordered(keyset.column, keyset.id_col, descending=sort.descending)
-        rows = list(session.scalars(keyed.order_by(*order).limit(limit + 1)))
+            keyed = keyed.where(_beyond(column, id_col, sort, key, last_id, dialect))
+        found = _keyed_rows(session, keyset, keyed, sort, limit)
+        if found is None:
+            return None
+        rows = found
+    elif keyset.probe is not None:
+        return None
     if keyset.nullable and len(rows) <= limit:
-        nulls = keyset.stmt.where(keyset.column.is_(None))
+        nulls = keyset.stmt.where(column.is_(None))
         if in_null_block and last_id is not None:
-            nulls = nulls.where(keyset.id_col < last_id if sort.descending
-                                else keyset.id_col > last_id)
-        order = _ordered(keyset.id_col, descending=sort.descending)
+            nulls = nulls.where(id_col < last_id if sort.descending else id_col > last_id)
+        order = _ordered(id_col, descending=sort.descending)
         rows += session.scalars(nulls.order_by(*order).limit(limit + 1 - len(rows)))
     return rows

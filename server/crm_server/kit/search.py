@@ -6,13 +6,16 @@ three characters or more, and ``crm_cjk_pairs`` (migration 0002) for two Chinese
 which have no trigram. How the page is then read depends on how many rows match, by the
 planner's estimate: up to ``FENCE_MAX`` they are found by that index first and sorted (the
 subquery keeps the planner from walking the sort index instead, which took over a second
-for a term like 苏州 whose matches sit together in name order); above it the sort index is
-walked with the cheap LIKE as a filter, since a common term is met within a few hundred
-rows. SQLite, small by definition, scans with LIKE.
+for a term like 苏州 whose matches sit together in name order). Above it, a common term is
+usually met within a few hundred rows of any order, so the next ``PROBE_ROWS`` rows of the
+sort order are filtered with the cheap LIKE; only when they hold no full page (上海: 47,000
+matches, all in one block of the name order) are the matches found first and sorted.
+SQLite, small by definition, scans with LIKE.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +28,7 @@ from crm_common.cleansing import clean_text, to_halfwidth
 from crm_common.entities import EntitySpec
 from crm_common.errors import BadRequest
 from crm_common.i18n import N_
-from crm_server.kit import counting
+from crm_server.kit import counting, paging
 
 FENCE_MAX = 30_000  # estimated matches up to which "find, then sort" beats walking the order
 
@@ -47,27 +50,38 @@ def is_cjk_pair(term: str) -> bool:
     return len(term) == 2 and not any(char.isascii() for char in term)
 
 
-def _conditions(model: Any, term: str, dialect: str) -> tuple[ColumnElement[bool],
-                                                              ColumnElement[bool]]:
-    """(the condition an index answers, the plain LIKE) for ``term``."""
-    like = model.search_text.like(like_pattern(term), escape="\\")
-    if dialect == "postgresql" and is_cjk_pair(term):
+def _like(entity: Any, term: str) -> ColumnElement[bool]:
+    return entity.search_text.like(like_pattern(term), escape="\\")  # type: ignore[no-any-return]
+
+
+def _indexed(model: Any, term: str) -> ColumnElement[bool]:
+    """The condition a PostgreSQL index answers for ``term``: Chinese character pairs for
+    two Chinese characters (no trigram exists), else the trigram-indexed LIKE."""
+    if is_cjk_pair(term):
         pairs = func.crm_cjk_pairs(model.search_text, type_=ARRAY(Text))
-        return pairs.contains(array([term], type_=Text)), like
-    return like, like
+        return pairs.contains(array([term], type_=Text))
+    return _like(model, term)
 
 
 @dataclass(frozen=True)
 class Narrowed:
-    """The statement a page is read from, the entity its columns come from (the model, or
-    an alias of the narrowed subquery), and the total it will show. ``few``: the matches
-    are found without walking a sort index, so any order costs the same (rank freely)."""
+    """How to read the rows matching a search: the statement and the entity its columns
+    come from (the model, or an alias of the narrowed subquery), and the total to show.
+
+    ``few``: the matches are at hand without walking a sort index, so any order costs the
+    same (rank freely). ``probe``: walk the sort order filtering by it, and when that finds
+    no full page nearby, read ``fallback`` (find all matches, then sort) instead."""
 
     stmt: Select[Any]
     entity: Any
     total: int
     total_exact: bool
     few: bool = False
+    probe: Callable[[Any], ColumnElement[bool]] | None = None
+    fallback: Narrowed | None = None
+
+    def keyset(self, field: str, nullable: bool) -> paging.Keyset:
+        return paging.Keyset(self.stmt, self.entity, field, nullable, self.probe)
 
 
 def narrow(session: Session, stmt: Select[Any], model: Any, spec: EntitySpec, q: str | None,
@@ -80,9 +94,27 @@ def narrow(session: Session, stmt: Select[Any], model: Any, spec: EntitySpec, q:
     if not spec.searchable:
         raise BadRequest(N_("This list cannot be searched"), {"q": q or ""})
     dialect = session.get_bind().dialect.name
-    indexed, like = _conditions(model, term, dialect)
+    if dialect != "postgresql":
+        total, exact = counting.total(session, stmt.where(_like(model, term)), exact_total)
+        return Narrowed(stmt.where(_like(model, term)), model, total, exact, few=True)
+    indexed = _indexed(model, term)
     total, exact = counting.total(session, stmt.where(indexed), exact_total)
-    if dialect == "postgresql" and total <= FENCE_MAX:
-        found = aliased(model, stmt.where(indexed).offset(0).subquery())
-        return Narrowed(select(found), found, total, exact, few=True)
-    return Narrowed(stmt.where(like), model, total, exact, few=dialect != "postgresql")
+    found = aliased(model, stmt.where(indexed).offset(0).subquery())
+    fenced = Narrowed(select(found), found, total, exact, few=True)
+    if total <= FENCE_MAX:
+        return fenced
+    return Narrowed(stmt, model, total, exact, probe=lambda entity: _like(entity, term),
+                    fallback=fenced)
+
+
+def read_page(session: Session, narrowed: Narrowed, sort: paging.Sort, after: str | None,
+              limit: int, nullable: bool) -> list[Any]:
+    """Up to ``limit + 1`` matching rows after the cursor, in the sort order."""
+    current: Narrowed | None = narrowed
+    while current is not None:
+        rows = paging.page_rows(session, current.keyset(sort.field, nullable), sort, after,
+                                limit)
+        if rows is not None:
+            return rows
+        current = current.fallback
+    raise AssertionError("the last way of reading a page never declines")

@@ -87,9 +87,7 @@ class CrudService:
                                  query.exact_total)
         sort = paging.parse_sort(self.spec, query.sort)
         nullable = bool(self.model.__table__.c[sort.field].nullable)  # type: ignore[attr-defined]
-        keyset = paging.Keyset(narrowed.stmt, getattr(narrowed.entity, sort.field),
-                               narrowed.entity.id, nullable)
-        rows = paging.page_rows(session, keyset, sort, query.after, limit)
+        rows = search.read_page(session, narrowed, sort, query.after, limit, nullable)
         last = rows[limit - 1] if len(rows) > limit else None
         return {
             "items": self.present_many(session, user, rows[:limit]),

@@ -70,6 +70,9 @@ def upgrade() -> None:
                 f"CREATE INDEX ix_{table}_search_pairs ON {table} "
                 "USING gin (crm_cjk_pairs(search_text))"
             )
+        # New expression indexes have no statistics until analysed, and autovacuum will
+        # not analyse tables whose rows did not change: the planner would guess blindly.
+        op.execute(f"ANALYZE {', '.join(SEARCH_TABLES)}")
 
 
 def downgrade() -> None:

@@ -35,6 +35,8 @@ def _collate(collation: str) -> None:
     for table, column, length in NAMES:
         op.execute(f'ALTER TABLE {table} ALTER COLUMN {column} '
                    f'TYPE varchar({length}) COLLATE "{collation}"')
+    # Changing a column's type drops its statistics; without them the planner guesses.
+    op.execute(f"ANALYZE {', '.join(sorted({table for table, _, _ in NAMES}))}")
 
 
 def upgrade() -> None:
