@@ -158,6 +158,11 @@ class Bench:
         out = [f"{'=' * 100}\n{case}\n{'=' * 100}"]
         with self.engine.connect() as connection:
             for statement, parameters in self.capture(action):
+                if statement.lstrip().upper().startswith("SET "):
+                    # Session settings the product makes (SET LOCAL …) shape the plans after.
+                    connection.exec_driver_sql(statement, parameters)
+                    out.append(f"-- {_one_line(statement, parameters)}\n")
+                    continue
                 rows = connection.exec_driver_sql(
                     "EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters).scalars().all()
                 out.append(f"-- {_one_line(statement, parameters)}\n" + "\n".join(rows) + "\n")

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.types import Text
@@ -97,6 +97,9 @@ def narrow(session: Session, stmt: Select[Any], model: Any, spec: EntitySpec, q:
     if dialect != "postgresql":
         total, exact = counting.total(session, stmt.where(_like(model, term)), exact_total)
         return Narrowed(stmt.where(_like(model, term)), model, total, exact, few=True)
+    # Parallel workers cost more than they save on the tens of thousands of rows a search
+    # reads (上海 on a million customers: 68 ms with 2 workers, 55 ms without, on 2 cores).
+    session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     indexed = _indexed(model, term)
     total, exact = counting.total(session, stmt.where(indexed), exact_total)
     found = aliased(model, stmt.where(indexed).offset(0).subquery())
