@@ -37,7 +37,9 @@ def ctx(sales_api: Any, make_context: Callable[[Any], AppContext]) -> AppContext
 @pytest.fixture
 def customer(sales_api: Any) -> Any:
     """A customer with a contact and an overdue follow-up."""
-    made = sales_api.create(CUSTOMER, customer_data(level="key", tags=["老客户"]))
+    made = sales_api.create(CUSTOMER, customer_data(level="key", tags=["老客户"],
+                                                    province="上海市", city="上海市",
+                                                    district="青浦区"))
     sales_api.create(entity("contact"), contact_data(made.id, name="周工"))
     overdue = date.today() - timedelta(days=3)
     sales_api.create(entity("activity"), activity_data(made.id, next_follow_up_on=overdue))
@@ -60,6 +62,7 @@ def test_the_header_shows_the_key_facts(view: Customer360View, customer: Any) ->
     assert header.level_badge.text() == "Key account"
     assert header.facts["tags"].text() == "老客户"
     assert header.facts["owner_id"].text() == customer.owner_name
+    assert header.facts["region"].text() == "上海市 青浦区"  # a municipality is named once
     next_date = header.facts["next_follow_up_on"]
     assert "(overdue)" in next_date.text()
     assert "color" in next_date.styleSheet()

@@ -105,7 +105,9 @@ class CustomerHeaderWidget(QFrame):
         status = spec.field("status")
         self.status_badge.set_badge(_(status.choice_label(customer.status)),
                                     STATUS_COLOURS.get(customer.status, MUTED))
-        region = " ".join(p for p in (customer.province, customer.city, customer.district) if p)
+        # dict.fromkeys drops the repeat of a municipality (上海市 上海市 青浦区 → 上海市 青浦区).
+        parts = (customer.province, customer.city, customer.district)
+        region = " ".join(dict.fromkeys(p for p in parts if p))
         source = _(spec.field("source").choice_label(customer.source)) if customer.source else ""
         texts = {
             "owner_id": customer.owner_name or "",
