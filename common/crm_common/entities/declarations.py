@@ -157,7 +157,7 @@ ACTIVITY = register(EntitySpec(
         FieldSpec("type", N_("Type"), Kind.CHOICE, filterable=True, width=80,
                   choices=choices(ActivityType, {
                       ActivityType.CALL: N_("Call"), ActivityType.VISIT: N_("Visit"),
-                      ActivityType.MEETING: N_("Meeting"), ActivityType.EMAIL: N_("Email"),
+                      ActivityType.MEETING: N_("Meeting"), ActivityType.EMAIL: N_("E-mail"),
                       ActivityType.TECHNICAL: N_("Technical exchange")})),
         FieldSpec("customer_id", N_("Customer"), Kind.REF, ref="customer",
                   display="customer_name", required=True, filterable=True, width=200),
