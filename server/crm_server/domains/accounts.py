@@ -16,6 +16,7 @@ from crm_common.schemas.user import UserRead
 from crm_server.db import audit
 from crm_server.db.engine import make_engine, make_session_factory
 from crm_server.db.types import utcnow
+from crm_server.kit.binding import binding
 from crm_server.kit.service import CrudService
 from crm_server.kit.web import (
     client_address,
@@ -139,7 +140,6 @@ def login(request: Request, payload: LoginRequest) -> Any:
 
 
 def _user_read(session: Session, user: User) -> UserRead:
-    from crm_server.kit.binding import binding
 
     return UserRead.model_validate(binding("user").service.present_many(
         session, _system_principal(user), [user])[0])

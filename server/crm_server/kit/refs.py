@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 
 from crm_common.entities import EntitySpec, Kind
 from crm_server.db.base import Record
+from crm_server.kit.binding import binding
 
 
 def titles(session: Session, key: str, ids: set[int]) -> dict[int, str]:
     """``{id: title}`` of ``ids`` in entity ``key`` (deleted ones included: history stays
     readable)."""
-    from crm_server.kit.binding import binding
 
     if not ids:
         return {}

@@ -24,6 +24,7 @@ from crm_common.schemas.auth import HistoryEntry
 from crm_server.db.base import Record
 from crm_server.db.types import utcnow
 from crm_server.kit import filtering, paging, refs, search
+from crm_server.kit.binding import binding
 from crm_server.models import AuditEntry
 from crm_server.security import access
 from crm_server.security.principal import Principal
@@ -121,8 +122,6 @@ class CrudService:
             value = values.get(spec_field.name)
             if spec_field.kind is not Kind.REF or value is None or not spec_field.ref:
                 continue
-            from crm_server.kit.binding import binding
-
             target = binding(spec_field.ref).service
             exists = session.scalar(target.base_query(user).where(target.model.id == value)
                                     .with_only_columns(target.model.id))
