@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_common.errors import AccountLocked, Conflict, Unauthenticated, ValidationFailed
-from crm_common.i18n import N_, translate
+from crm_common.i18n import N_
 from crm_common.schemas.auth import LoginRequest, LoginResponse, Me
 from crm_common.schemas.user import UserRead
 from crm_server.db import audit
@@ -21,7 +21,6 @@ from crm_server.kit.service import CrudService
 from crm_server.kit.web import (
     client_address,
     current_principal,
-    language_of,
     settings_of,
     transaction,
 )
@@ -42,7 +41,7 @@ class UserService(CrudService):
                      confirm: bool) -> None:
         taken = session.scalar(select(User.id).where(User.username == values["username"]))
         if taken is not None:
-            message = translate(N_("This username is already taken"), user.language)
+            message = N_("This username is already taken")
             raise Conflict(message, {"username": message})
 
 
@@ -86,11 +85,10 @@ def create_admin(settings: Settings, username: str, password: str) -> None:
 router = APIRouter(tags=["Session"])
 
 
-def _record_failure(session: Session, user: User | None, settings: Settings,
-                    language: str) -> Exception:
+def _record_failure(session: Session, user: User | None, settings: Settings) -> Exception:
     """Count a failed sign-in (the threshold-th in a row locks the account) and return the
     error to answer with. Unknown users get the same answer as wrong passwords."""
-    wrong = Unauthenticated(translate(N_("Wrong username or password"), language))
+    wrong = Unauthenticated(N_("Wrong username or password"))
     if user is None:
         return wrong
     user.failed_logins += 1
@@ -100,30 +98,29 @@ def _record_failure(session: Session, user: User | None, settings: Settings,
         return wrong
     user.failed_logins = 0
     user.locked_until = utcnow() + timedelta(minutes=settings.lockout_minutes)
-    return _locked(user, language)
+    return _locked(user)
 
 
-def _locked(user: User, language: str) -> AccountLocked:
+def _locked(user: User) -> AccountLocked:
     remaining = (user.locked_until or utcnow()) - utcnow()
     minutes = max(1, int(remaining.total_seconds() // 60) + 1)
     return AccountLocked(
-        translate(N_("Too many wrong passwords: the account is locked, try again later"),
-                  language),
+        N_("Too many wrong passwords: the account is locked, try again later"),
         data={"minutes": minutes},
     )
 
 
 @router.post("/auth/login", response_model=LoginResponse)
 def login(request: Request, payload: LoginRequest) -> Any:
-    language, settings = language_of(request), settings_of(request)
+    settings = settings_of(request)
     with transaction(request) as session:
         user = session.scalars(select(User).where(
             User.username == payload.username, User.deleted_at.is_(None))).first()
         if user is not None and user.locked_until is not None and user.locked_until > utcnow():
-            raise _locked(user, language)
+            raise _locked(user)
         ok = verify_password(user.password_hash if user else None, payload.password)
         if user is None or not ok or not user.is_active:
-            failure = _record_failure(session, user, settings, language)
+            failure = _record_failure(session, user, settings)
         else:
             failure = None
             user.failed_logins, user.locked_until, user.last_login_at = 0, None, utcnow()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from crm_common.cleansing import company_key, digits, initials, normalise_uscc
 from crm_common.errors import Duplicate, DuplicateWarning
-from crm_common.i18n import N_, translate
+from crm_common.i18n import N_
 from crm_common.schemas.auth import SearchHit, SearchResults
 from crm_common.schemas.customer import DuplicateMatch
 from crm_server.db.types import utcnow
@@ -82,11 +82,9 @@ class CustomerService(CrudService):
         data = {"matches": [m.model_dump() for m in matches]}
         fields = {m.reason: m.name for m in matches}
         if settings_policy(session) == "block":
-            raise Duplicate(translate(N_("A customer with the same name or code exists"),
-                                      user.language), fields, data)
+            raise Duplicate(N_("A customer with the same name or code exists"), fields, data)
         if not confirm:
-            raise DuplicateWarning(translate(N_("A similar customer already exists"),
-                                             user.language), fields, data)
+            raise DuplicateWarning(N_("A similar customer already exists"), fields, data)
 
 
 def settings_policy(session: Session) -> str:

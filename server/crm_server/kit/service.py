@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crm_common.entities import EntitySpec, Kind
 from crm_common.errors import NotFound, StaleVersion, ValidationFailed
-from crm_common.i18n import N_, translate
+from crm_common.i18n import N_
 from crm_common.schemas.auth import HistoryEntry
 from crm_server.db.base import Record
 from crm_server.db.types import utcnow
@@ -107,8 +107,7 @@ class CrudService:
             stmt = stmt.where(self.model.deleted_at.is_(None))
         record = session.scalars(stmt).first()
         if record is None:
-            raise NotFound(translate(N_("The record does not exist or was deleted"),
-                                     user.language))
+            raise NotFound(N_("The record does not exist or was deleted"))
         return record
 
     def get(self, session: Session, user: Principal, record_id: int,
@@ -126,19 +125,16 @@ class CrudService:
             exists = session.scalar(target.base_query(user).where(target.model.id == value)
                                     .with_only_columns(target.model.id))
             if exists is None:
-                errors[spec_field.name] = translate(N_("The referenced record does not exist"),
-                                                    user.language)
+                errors[spec_field.name] = N_("The referenced record does not exist")
         if errors:
-            raise ValidationFailed(translate(N_("Please correct the marked fields"),
-                                             user.language), errors)
+            raise ValidationFailed(N_("Please correct the marked fields"), errors)
 
     def _flush(self, session: Session, user: Principal, record: Record) -> None:
         self.derive(session, record)
         try:
             session.flush()
         except StaleDataError as exc:
-            raise StaleVersion(translate(N_("Someone else changed this record meanwhile"),
-                                         user.language)) from exc
+            raise StaleVersion(N_("Someone else changed this record meanwhile")) from exc
         self.after_write(session, user, record)
 
     def create(self, session: Session, user: Principal, payload: BaseModel,
@@ -174,7 +170,7 @@ class CrudService:
                        version: int) -> None:
         if record.version != version:
             raise StaleVersion(
-                translate(N_("Someone else changed this record meanwhile"), user.language),
+                N_("Someone else changed this record meanwhile"),
                 data={"current": self.present(session, user, record)},
             )
 

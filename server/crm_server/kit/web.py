@@ -11,7 +11,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from crm_common.errors import Unauthenticated
-from crm_common.i18n import N_, normalise_language, translate
+from crm_common.i18n import N_, normalise_language
 from crm_server.security import sessions
 from crm_server.security.principal import Principal
 from crm_server.settings import Settings
@@ -59,12 +59,11 @@ def current_principal(request: Request) -> Principal:
     language = language_of(request)
     token = _bearer(request)
     if token is None:
-        raise Unauthenticated(translate(N_("Please sign in"), language))
+        raise Unauthenticated(N_("Please sign in"))
     with transaction(request) as session:
         found = sessions.resolve(session, settings_of(request), token)
         if found is None:
-            raise Unauthenticated(translate(N_("Your session has expired, please sign in again"),
-                                            language))
+            raise Unauthenticated(N_("Your session has expired, please sign in again"))
         live, user = found
         return Principal(user_id=user.id, username=user.username, name=user.name,
                          role=user.role, department_id=user.department_id,

@@ -19,7 +19,7 @@ from sqlalchemy import Select
 
 from crm_common.entities import EntitySpec
 from crm_common.errors import Forbidden
-from crm_common.i18n import N_, translate
+from crm_common.i18n import N_
 from crm_server.security.principal import Principal
 
 
@@ -37,7 +37,7 @@ def present(values: dict[str, Any], user: Principal, spec: EntitySpec) -> dict[s
 def accept(changes: dict[str, Any], user: Principal, spec: EntitySpec) -> dict[str, Any]:
     """The changes ``user`` may make; refuses (never drops) what is not allowed."""
     if spec.admin_only_write and not user.is_admin:
-        raise Forbidden(translate(N_("Only administrators may change this"), user.language))
+        raise Forbidden(N_("Only administrators may change this"))
     return changes
 
 
