@@ -8,6 +8,7 @@ on an emptied database.
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -23,6 +24,11 @@ from crm_server.db import migrate
 from crm_server.serve import build_config
 from crm_server.settings import Settings, load_settings
 from databases import fresh_database
+
+# Qt tests run unattended, also as plain ``pytest`` without ``make``'s environment (without a
+# display Qt would abort). Set before pytest-qt creates the QApplication; an explicit
+# QT_QPA_PLATFORM still wins.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def _free_port() -> int:

@@ -21,14 +21,6 @@ import builders
 from crm_client.api.client import ApiClient
 from databases import fresh_database
 
-# The GUI end-to-end test must run unattended, also as plain ``pytest tests/e2e`` without
-# ``make``'s environment (and without it Qt aborts on a machine without a display).
-# Set before pytest-qt creates the QApplication; an explicit QT_QPA_PLATFORM still wins.
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-# The administrator ``crm-server init`` creates. test_end_to_end.py signs in with the same
-# literal (a conftest is not importable by name); keep the two equal.
-
 
 def _free_port() -> int:
     with socket.socket() as sock:
