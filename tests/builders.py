@@ -35,7 +35,6 @@ def customer(**overrides: Any) -> dict[str, Any]:
         "short_name": f"精工{tag}",
         "province": "江苏省",
         "city": "苏州市",
-        "level": "B",
         "status": "potential",
         "phone": "0512-66886688",
     }

@@ -25,6 +25,8 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     ACCOUNT_LOCKED = "account_locked"
     PAYLOAD_TOO_LARGE = "payload_too_large"
+    TOO_MANY_REQUESTS = "too_many_requests"
+    PASSWORD_CHANGE_REQUIRED = "password_change_required"
     UNAVAILABLE = "unavailable"
     INTERNAL = "internal_error"
 
@@ -102,6 +104,16 @@ class AccountLocked(ApiError):
 
 class PayloadTooLarge(ApiError):
     code, status = ErrorCode.PAYLOAD_TOO_LARGE, 413
+
+
+class TooManyRequests(ApiError):
+    code, status = ErrorCode.TOO_MANY_REQUESTS, 429
+
+
+class PasswordChangeRequired(ApiError):
+    """The password was reset by an administrator or has expired: change it first."""
+
+    code, status = ErrorCode.PASSWORD_CHANGE_REQUIRED, 403
 
 
 class Unavailable(ApiError):

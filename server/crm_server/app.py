@@ -22,7 +22,7 @@ from crm_server.bindings import bind_all
 from crm_server.db import audit
 from crm_server.db.engine import make_engine, make_session_factory
 from crm_server.db.migrate import engine_revision, head_revision
-from crm_server.domains import accounts, attachments, customers
+from crm_server.domains import accounts, admin, attachments, customers, people
 from crm_server.kit.binding import BINDINGS
 from crm_server.kit.router import entity_router
 from crm_server.limits import BodyLimitMiddleware
@@ -92,6 +92,8 @@ def create_app(settings: Settings) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(_system_router(engine, settings))
     api.include_router(accounts.router)
+    api.include_router(people.router)
+    api.include_router(admin.router)
     api.include_router(customers.router)
     api.include_router(attachments.router)
     for binding in BINDINGS.values():

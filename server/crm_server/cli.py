@@ -102,7 +102,7 @@ def _add(
 
 def _cmd_init(args: argparse.Namespace) -> int:
     from crm_server.db import migrate
-    from crm_server.domains import accounts
+    from crm_server.domains import people
 
     settings = prepare_data_dir(
         args.data_dir, database_url=args.database_url, host=args.bind, port=args.port
@@ -114,7 +114,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
     if password is None:
         print("The database was already set up: no administrator created (see create-admin).")
     else:
-        accounts.create_admin(settings, args.admin, password)
+        people.create_admin(settings, args.admin, password)
         print(f"Administrator {args.admin!r} created.")
     _print_next_steps(settings)
     return 0
@@ -133,12 +133,12 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_create_admin(args: argparse.Namespace) -> int:
-    from crm_server.domains import accounts
+    from crm_server.domains import people
 
     settings = load(args.data_dir)
     require_current_schema(settings)
     try:
-        accounts.create_admin(settings, args.username, read_new_password(args.password_env))
+        people.create_admin(settings, args.username, read_new_password(args.password_env))
     except ValueError as error:  # the name is taken
         raise CliError(str(error)) from None
     print(f"Administrator {args.username!r} created.")

@@ -23,7 +23,7 @@ from crm_server import demo_data as data
 from crm_server.bindings import bind_all
 from crm_server.db import audit
 from crm_server.db.engine import make_engine, make_session_factory
-from crm_server.domains.accounts import create_user
+from crm_server.domains.people import create_user
 from crm_server.domains.customers import refresh_customer_search, refresh_follow_up
 from crm_server.kit.binding import binding
 from crm_server.models import Activity, Contact, Customer, Department, User
@@ -115,7 +115,7 @@ def _departments(session: Session) -> dict[str, Department]:
 
 
 def _users(session: Session, departments: dict[str, Department]) -> dict[str, User]:
-    return {username: create_user(session, username, name, PASSWORD, role=role,
+    return {username: create_user(session, username, name, PASSWORD, roles=(role,),
                                   department_id=departments[department].id,
                                   email=f"{username}@demo-equipment.cn")
             for username, name, role, department in data.PEOPLE}

@@ -192,13 +192,16 @@ NON_FACTORY = frozenset({"医疗卫生", "教育科研", "水务环保"})
 DEPARTMENTS = (("总经理办公室", None), ("销售部", None), ("华东销售一组", "销售部"),
                ("华南销售组", "销售部"), ("华北销售组", "销售部"), ("服务部", None),
                ("售后服务组", "服务部"), ("财务部", None))
-# (username, name, role, department); all share ``crm_server.demo.PASSWORD``.
-PEOPLE = (("admin", "系统管理员", "admin", "总经理办公室"),
-          ("manager", "王经理", "manager", "销售部"),
-          ("sales", "李销售", "sales", "华东销售一组"),
-          ("sales2", "张晓明", "sales", "华南销售组"),
+# All share ``crm_server.demo.PASSWORD``.
+# (username, name, built-in role, department)
+PEOPLE = (("admin", "系统管理员", "administrator", "总经理办公室"),
+          ("manager", "王经理", "sales_manager", "销售部"),
+          ("sales", "李销售", "sales_rep", "华东销售一组"),
+          ("sales2", "张晓明", "sales_rep", "华南销售组"),
           ("finance", "陈会计", "finance", "财务部"),
-          ("service", "赵工", "service", "售后服务组"))
+          ("service", "赵工", "service_dispatcher", "售后服务组"),
+          ("engineer", "孙工程师", "service_engineer", "售后服务组"),
+          ("auditor", "周审计", "auditor", "总经理办公室"))
 
 # Weighted choices for a customer: what kind of organisation it is, and its standing.
 ORGANISATION_KINDS = (("factory", 72), ("hospital", 12), ("university", 7), ("utility", 9))

@@ -10,8 +10,6 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 
 CONFIG_NAME = "crm.toml"
@@ -36,13 +34,8 @@ class Settings(BaseModel):
     tls_ca_key: Path = Path("tls/ca.key")
     # Plain HTTP only for development on 127.0.0.1; never in production.
     dev_plain_http: bool = False
-    session_absolute_hours: int = Field(default=12, ge=1, le=24 * 30)
-    session_idle_minutes: int = Field(default=120, ge=5, le=24 * 60)
-    lockout_threshold: int = Field(default=5, ge=1)
-    lockout_minutes: int = Field(default=15, ge=1)
     attachment_max_mb: int = Field(default=50, ge=1, le=2048)
     request_max_kb: int = Field(default=1024, ge=16)
-    duplicate_policy: Literal["warn", "block"] = "warn"
     attachments_dir: Path = Path("attachments")
     log_level: str = "info"
 

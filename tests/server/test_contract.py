@@ -29,7 +29,11 @@ def payload_for(key: str, api: Any, admin: Headers) -> tuple[dict[str, Any], dic
         return {"name": f"测试部{tag}"}, {"name": f"测试部{tag}改"}
     if key == "user":
         return ({"username": f"user{tag}", "name": f"测试{tag}", "password": "s3cret-pass",
-                 "role": "sales"}, {"name": f"测试改{tag}"})
+                 "role_ids": [_role_id(api, admin, "销售代表")]}, {"name": f"测试改{tag}"})
+    if key == "role":
+        return ({"name": f"角色{tag}", "permissions": {"entities": {
+            "customer": {"actions": {"read": "own"}, "fields": {"notes": "hidden"}}}}},
+                {"description": "改过的说明"})
     if key == "customer":
         return builders.customer(), {"level": "A", "city": "无锡市"}
     customer = _make(api, admin, "customers", builders.customer())
@@ -38,6 +42,11 @@ def payload_for(key: str, api: Any, admin: Headers) -> tuple[dict[str, Any], dic
     if key == "activity":
         return builders.activity(customer["id"]), {"subject": "报价沟通"}
     raise AssertionError(f"no builder for {key}")
+
+
+def _role_id(api: Any, admin: Headers, name: str) -> int:
+    roles = api.get(f"{API}/roles", params={"limit": 100}, headers=admin).json()["items"]
+    return next(int(r["id"]) for r in roles if r["name"] == name)
 
 
 CREATABLE = [spec for spec in REGISTRY.values() if spec.create is not None]
@@ -79,7 +88,8 @@ def test_create_get_update_delete_restore(api: Any, admin: Headers, spec: Entity
     assert restored.status_code == 200 and restored.json()["deleted_at"] is None
 
     actions = [e["action"] for e in api.get(f"{url}/history", headers=admin).json()]
-    assert actions == ["restore", "delete", "update", "create"]
+    given_roles = ["permission"] if spec.key == "user" else []  # roles assigned on create
+    assert actions == ["restore", "delete", "update", *given_roles, "create"]
 
 
 def test_unknown_record_is_404_with_error_body(api: Any, admin: Headers,

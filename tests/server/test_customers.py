@@ -39,15 +39,18 @@ def test_duplicate_name_is_found_after_normalising(api: Any, rep: Headers) -> No
     assert [m["reason"] for m in matches] == ["name"]
 
 
-def test_duplicate_policy_block(api: Any, rep: Headers, app: Any) -> None:
+def test_duplicate_policy_block(api: Any, rep: Headers, admin: Headers) -> None:
     uscc = builders.valid_uscc()
     _create(api, rep, "customers", builders.customer(uscc=uscc))
-    original = app.state.settings
-    app.state.settings = original.model_copy(update={"duplicate_policy": "block"})
+    policy = api.get(f"{API}/security/policy", headers=admin).json()
+    changed = api.patch(f"{API}/security/policy", headers=admin,
+                        json={"version": policy["version"], "duplicate_policy": "block"})
+    assert changed.status_code == 200, changed.text
     try:
         blocked = _create(api, rep, "customers", builders.customer(uscc=uscc), confirm=True)
     finally:
-        app.state.settings = original
+        api.patch(f"{API}/security/policy", headers=admin,
+                  json={"version": changed.json()["version"], "duplicate_policy": "warn"})
     assert blocked.status_code == 409
     assert blocked.json()["error"] == "duplicate"
 
@@ -113,9 +116,9 @@ def test_reference_titles_are_filled(api: Any, rep: Headers) -> None:
     assert contact["customer_name"] == customer["name"]
 
 
-def test_estimated_and_exact_totals(api: Any, rep: Headers) -> None:
-    page = api.get(f"{API}/customers", params={"limit": 5}, headers=rep).json()
-    exact = api.get(f"{API}/customers", params={"exact_total": True}, headers=rep).json()
+def test_estimated_and_exact_totals(api: Any, admin: Headers) -> None:
+    page = api.get(f"{API}/customers", params={"limit": 5}, headers=admin).json()
+    exact = api.get(f"{API}/customers", params={"exact_total": True}, headers=admin).json()
     assert exact["total_exact"] is True
     assert page["total"] == exact["total"] >= 200
 

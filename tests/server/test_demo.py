@@ -24,7 +24,16 @@ from crm_common.cleansing import (
 from crm_server import demo
 from crm_server.db.engine import make_engine, make_session_factory
 from crm_server.db.migrate import upgrade
-from crm_server.models import Activity, AuditEntry, Contact, Customer, Department, User
+from crm_server.models import (
+    Activity,
+    AuditEntry,
+    Contact,
+    Customer,
+    Department,
+    Role,
+    User,
+    UserRole,
+)
 from crm_server.security.passwords import verify_password
 from crm_server.settings import Settings, load_settings
 from databases import fresh_database
@@ -54,8 +63,13 @@ def session(seeded: Settings) -> Iterator[Session]:
 
 def test_users_and_departments(session: Session) -> None:
     users = {u.username: u for u in session.scalars(select(User))}
-    assert set(users) == {"admin", "manager", "sales", "sales2", "finance", "service"}
-    assert users["admin"].role == "admin" and users["manager"].role == "manager"
+    assert set(users) == {"admin", "manager", "sales", "sales2", "finance", "service",
+                          "engineer", "auditor"}
+    roles = dict(session.execute(select(UserRole.user_id, Role.key)
+                                 .join(Role, Role.id == UserRole.role_id)).tuples().all())
+    assert roles[users["admin"].id] == "administrator"
+    assert roles[users["manager"].id] == "sales_manager"
+    assert roles[users["engineer"].id] == "service_engineer"
     assert verify_password(users["sales"].password_hash, "demo1234")
     departments = {d.id: d for d in session.scalars(select(Department))}
     assert departments[users["sales"].department_id].name == "华东销售一组"

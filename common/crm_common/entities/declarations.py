@@ -18,7 +18,9 @@ from crm_common.schemas.customer import (
     CustomerUpdate,
 )
 from crm_common.schemas.department import DepartmentCreate, DepartmentRead, DepartmentUpdate
-from crm_common.schemas.user import UserCreate, UserRead, UserRole, UserUpdate
+from crm_common.schemas.role import RoleCreate, RoleRead, RoleUpdate
+from crm_common.schemas.security import AuditRead
+from crm_common.schemas.user import UserCreate, UserRead, UserUpdate
 
 
 def choices(enum: type[StrEnum], labels: dict[StrEnum, str]) -> tuple[Choice, ...]:
@@ -44,7 +46,7 @@ DEPARTMENT = register(EntitySpec(
         FieldSpec("sort_order", N_("Sort order"), Kind.INT, listed=False),
         CREATED,
     ),
-    admin_only_write=True, icon="department",
+    icon="department",
 ))
 
 USER = register(EntitySpec(
@@ -56,19 +58,32 @@ USER = register(EntitySpec(
         FieldSpec("name", N_("Name"), required=True, sortable=True, width=100),
         FieldSpec("department_id", N_("Department"), Kind.REF, ref="department",
                   display="department_name", filterable=True, width=140),
-        FieldSpec("role", N_("Role"), Kind.CHOICE, filterable=True, width=90,
-                  choices=choices(UserRole, {
-                      UserRole.ADMIN: N_("Administrator"), UserRole.MANAGER: N_("Manager"),
-                      UserRole.SALES: N_("Sales rep"), UserRole.FINANCE: N_("Finance"),
-                      UserRole.SERVICE: N_("Service")})),
+        FieldSpec("role_ids", N_("Roles"), Kind.REFS, ref="role", display="role_names",
+                  width=160),
         FieldSpec("mobile", N_("Mobile"), width=110),
         FieldSpec("email", N_("Email"), width=180),
         FieldSpec("is_active", N_("Active"), Kind.BOOL, filterable=True, width=60),
         FieldSpec("last_login_at", N_("Last sign-in"), Kind.DATETIME, editable=False,
                   width=140),
+        FieldSpec("must_change_password", N_("Must change password"), Kind.BOOL,
+                  editable=False, listed=False, width=60),
         CREATED,
     ),
-    admin_only_write=True, icon="user",
+    icon="user",
+))
+
+ROLE = register(EntitySpec(
+    key="role", path="roles",
+    label=N_("Role"), label_plural=N_("Roles"),
+    read=RoleRead, create=RoleCreate, update=RoleUpdate,
+    fields=(
+        FieldSpec("name", N_("Name"), required=True, sortable=True, width=160),
+        FieldSpec("description", N_("Description"), Kind.LONG_TEXT, width=300),
+        FieldSpec("is_builtin", N_("Built-in"), Kind.BOOL, editable=False, filterable=True,
+                  width=60),
+        CREATED,
+    ),
+    admin_only_write=True, icon="role",
 ))
 
 CUSTOMER = register(EntitySpec(
@@ -117,7 +132,8 @@ CUSTOMER = register(EntitySpec(
                   listed=False, width=100),
         CREATED, UPDATED,
     ),
-    searchable=True, icon="customer",
+    searchable=True, search_fields=("name", "short_name", "uscc", "phone"),
+    icon="customer",
 ))
 
 CONTACT = register(EntitySpec(
@@ -145,7 +161,7 @@ CONTACT = register(EntitySpec(
         FieldSpec("notes", N_("Notes"), Kind.LONG_TEXT, listed=False),
         CREATED,
     ),
-    searchable=True, icon="contact",
+    searchable=True, search_fields=("name", "mobile", "phone", "email"), icon="contact",
 ))
 
 ACTIVITY = register(EntitySpec(
@@ -190,4 +206,35 @@ ATTACHMENT = register(EntitySpec(
                   width=140),
     ),
     title_field="filename", default_sort="-created_at", icon="attachment",
+))
+
+AUDIT_ACTIONS = ("create", "update", "delete", "restore", "login", "login_failed", "logout",
+                 "revoke", "permission")
+
+AUDIT = register(EntitySpec(
+    key="audit", path="audit",
+    label=N_("Audit entry"), label_plural=N_("Audit log"),
+    read=AuditRead, create=None, update=None,
+    fields=(
+        FieldSpec("at", N_("Time"), Kind.DATETIME, editable=False, filterable=True,
+                  width=140),
+        FieldSpec("user_id", N_("User"), Kind.REF, ref="user", display="user_name",
+                  editable=False, filterable=True, width=90),
+        FieldSpec("action", N_("Action"), Kind.CHOICE, editable=False, filterable=True,
+                  width=80, choices=(
+                      Choice("create", N_("Created")), Choice("update", N_("Changed")),
+                      Choice("delete", N_("Deleted")), Choice("restore", N_("Restored")),
+                      Choice("login", N_("Signed in")),
+                      Choice("login_failed", N_("Wrong password")),
+                      Choice("logout", N_("Signed out")),
+                      Choice("revoke", N_("Session revoked")),
+                      Choice("permission", N_("Permissions changed")))),
+        FieldSpec("entity", N_("Record type"), editable=False, filterable=True, width=90),
+        FieldSpec("record_id", N_("Record"), Kind.INT, editable=False, filterable=True,
+                  width=70),
+        FieldSpec("changes", N_("Changes"), Kind.LONG_TEXT, editable=False, width=360),
+        FieldSpec("client_address", N_("Address"), editable=False, width=110),
+    ),
+    title_field="action", default_sort="-id", soft_delete=False, read_only=True,
+    icon="audit",
 ))

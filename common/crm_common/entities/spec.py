@@ -26,6 +26,7 @@ class Kind(StrEnum):
     BOOL = "bool"
     CHOICE = "choice"
     REF = "ref"
+    REFS = "refs"  # several references (a user's roles); ``display`` carries their titles
     TAGS = "tags"
 
 
@@ -76,7 +77,9 @@ class EntitySpec:
 
     ``create``/``update`` are None where records are not made through the generic routes
     (attachments arrive by upload). ``searchable`` means the server keeps a search text
-    for ``q`` (names, pinyin initials, codes, phone digits).
+    for ``q`` (names, pinyin initials, codes, phone digits) made of ``search_fields``.
+    ``read_only`` entities are records of what happened (the audit log): listed and read,
+    never written through the API.
     """
 
     key: str
@@ -90,8 +93,10 @@ class EntitySpec:
     title_field: str = "name"
     default_sort: str = "name"
     searchable: bool = False
+    search_fields: tuple[str, ...] = ()
     soft_delete: bool = True
-    admin_only_write: bool = False
+    read_only: bool = False
+    admin_only_write: bool = False  # roles: whoever writes them could grant themselves more
     icon: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -103,11 +108,19 @@ class EntitySpec:
 
     @property
     def sort_fields(self) -> frozenset[str]:
-        return frozenset(f.name for f in self.fields if f.sortable) | {"id", "created_at"}
+        envelope = {"id"} if self.read_only else {"id", "created_at"}
+        return frozenset(f.name for f in self.fields if f.sortable) | envelope
 
     @property
     def filter_fields(self) -> frozenset[str]:
         return frozenset(f.name for f in self.fields if f.filterable)
+
+    def owns(self, name: str) -> FieldSpec | None:
+        """The field a wire key belongs to (a reference's title belongs to the reference)."""
+        for spec in self.fields:
+            if name in (spec.name, spec.display):
+                return spec
+        return None
 
     @property
     def listed_fields(self) -> tuple[FieldSpec, ...]:

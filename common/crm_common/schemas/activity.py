@@ -41,13 +41,13 @@ class ActivityUpdate(_ActivityFields, UpdateInput):
 
 
 class ActivityRead(RecordRead):
-    customer_id: int
+    customer_id: int | None = None
     customer_name: str | None = None
     contact_id: int | None = None
     contact_name: str | None = None
-    type: ActivityType
-    occurred_at: datetime
-    subject: str
+    type: ActivityType | None = None
+    occurred_at: datetime | None = None
+    subject: str | None = None
     notes: str | None = None
     next_follow_up_on: date | None = None
     owner_id: int | None = None

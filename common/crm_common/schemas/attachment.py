@@ -12,11 +12,11 @@ class AttachmentUpdate(UpdateInput):
 
 
 class AttachmentRead(RecordRead):
-    entity: str
-    record_id: int
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
+    entity: str | None = None
+    record_id: int | None = None
+    filename: str | None = None
+    content_type: str | None = None
+    size: int | None = None
+    sha256: str | None = None
     owner_id: int | None = None
     owner_name: str | None = None

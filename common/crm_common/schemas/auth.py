@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from crm_common.permissions import Permissions
 from crm_common.schemas.base import Input
 from crm_common.schemas.user import UserRead
 
@@ -23,8 +24,12 @@ class LoginResponse(BaseModel):
 
 
 class Me(BaseModel):
+    """The signed-in user and the merged grants of their roles."""
+
     user: UserRead
-    permissions: list[str] = []
+    permissions: Permissions = Field(default_factory=Permissions)
+    must_change_password: bool = False  # reset by an administrator, or expired
+    preview_role_id: int | None = None
 
 
 class Health(BaseModel):

@@ -63,7 +63,10 @@ class UpdateInput(Input):
 
 
 class RecordRead(BaseModel):
-    """The envelope every record carries on the wire."""
+    """The envelope every record carries on the wire.
+
+    Every other field has a default: a field the viewer may not see comes as null, and a
+    masked one as null with its masked form (138****5678) in ``masked``."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -72,6 +75,7 @@ class RecordRead(BaseModel):
     created_at: datetime
     updated_at: datetime
     deleted_at: datetime | None = None
+    masked: dict[str, str] = Field(default_factory=dict)
 
 
 class Page(BaseModel, Generic[T]):

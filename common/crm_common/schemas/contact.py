@@ -49,14 +49,14 @@ class ContactUpdate(_ContactFields, UpdateInput):
 
 
 class ContactRead(RecordRead):
-    customer_id: int
+    customer_id: int | None = None
     customer_name: str | None = None
-    name: str
+    name: str | None = None
     title: str | None = None
     mobile: str | None = None
     phone: str | None = None
     email: str | None = None
     wechat: str | None = None
     decision_role: DecisionRole | None = None
-    is_primary: bool = False
+    is_primary: bool | None = None
     notes: str | None = None

@@ -77,7 +77,7 @@ class CustomerUpdate(_CustomerFields, UpdateInput):
 
 
 class CustomerRead(RecordRead):
-    name: str
+    name: str | None = None
     short_name: str | None = None
     uscc: str | None = None
     industry: str | None = None
@@ -86,8 +86,8 @@ class CustomerRead(RecordRead):
     district: str | None = None
     address: str | None = None
     phone: str | None = None
-    level: CustomerLevel
-    status: CustomerStatus
+    level: CustomerLevel | None = None
+    status: CustomerStatus | None = None
     source: CustomerSource | None = None
     owner_id: int | None = None
     owner_name: str | None = None

@@ -20,7 +20,7 @@ class DepartmentUpdate(UpdateInput):
 
 
 class DepartmentRead(RecordRead):
-    name: str
+    name: str | None = None
     parent_id: int | None = None
     parent_name: str | None = None
     sort_order: int = 0

@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from pydantic import Field
 
 from crm_common.schemas.base import Email, Input, Mobile, RecordRead, Text, UpdateInput
 
-
-class UserRole(StrEnum):
-    """Coarse role until per-role permissions arrive; ``admin`` may do everything."""
-
-    ADMIN = "admin"
-    MANAGER = "manager"
-    SALES = "sales"
-    FINANCE = "finance"
-    SERVICE = "service"
+USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 
 
 class UserCreate(Input):
-    username: Text = Field(min_length=2, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
+    username: Text = Field(min_length=2, max_length=64, pattern=USERNAME_PATTERN)
     name: Text = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=8, max_length=128)
+    password: str = Field(min_length=1, max_length=128)  # the password policy decides more
     department_id: int | None = None
-    role: UserRole = UserRole.SALES
+    role_ids: list[int] = Field(default_factory=list, max_length=20)
     email: Email = None
     mobile: Mobile = None
     is_active: bool = True
@@ -34,19 +25,34 @@ class UserCreate(Input):
 class UserUpdate(UpdateInput):
     name: Text | None = Field(default=None, min_length=1, max_length=64)
     department_id: int | None = None
-    role: UserRole | None = None
+    role_ids: list[int] | None = Field(default=None, max_length=20)
     email: Email = None
     mobile: Mobile = None
     is_active: bool | None = None
 
 
 class UserRead(RecordRead):
-    username: str
-    name: str
+    username: str | None = None
+    name: str | None = None
     department_id: int | None = None
     department_name: str | None = None
-    role: UserRole
+    role_ids: list[int] = Field(default_factory=list)
+    role_names: list[str] = Field(default_factory=list)
     email: str | None = None
     mobile: str | None = None
-    is_active: bool
+    is_active: bool | None = None
     last_login_at: datetime | None = None
+    must_change_password: bool | None = None
+
+
+class PasswordReset(Input):
+    """An administrator sets a new password; the user must change it at next sign-in."""
+
+    password: str = Field(min_length=1, max_length=128)
+
+
+class PasswordChange(Input):
+    """A user changes their own password."""
+
+    current_password: str = Field(min_length=1, max_length=128)
+    new_password: str = Field(min_length=1, max_length=128)

@@ -37,11 +37,23 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade_engine(engine: Engine, revision: str = "head") -> None:
-    """Bring the database behind ``engine`` to ``revision``."""
+    """Bring the database behind ``engine`` to ``revision``; at the head, also seed what
+    the code defines (the built-in roles' grants for every entity, the security policy)."""
     with engine.begin() as connection:
         config = alembic_config(str(engine.url))
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+    if revision == "head":
+        seed_defaults(engine)
+
+
+def seed_defaults(engine: Engine) -> None:
+    from crm_server.db.engine import make_session_factory
+    from crm_server.security import policy, roles
+
+    with make_session_factory(engine).begin() as session:
+        roles.ensure_builtin(session)
+        policy.stored(session)
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:

@@ -1,4 +1,5 @@
-"""Users, departments and signing in: passwords, lockout, tokens, ``/me``."""
+"""Signing in and out: passwords, rate limits, lockout, tokens, changing one's own password,
+``/me``."""
 
 from __future__ import annotations
 
@@ -9,95 +10,42 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_common.errors import AccountLocked, Conflict, Unauthenticated, ValidationFailed
+from crm_common.errors import AccountLocked, Forbidden, Unauthenticated, ValidationFailed
 from crm_common.i18n import N_
+from crm_common.permissions import Permissions
 from crm_common.schemas.auth import LoginRequest, LoginResponse, Me
-from crm_common.schemas.user import UserRead
+from crm_common.schemas.user import PasswordChange, UserRead
 from crm_server.db import audit
-from crm_server.db.engine import make_engine, make_session_factory
 from crm_server.db.types import utcnow
+from crm_server.domains.people import check_password
 from crm_server.kit.binding import binding
-from crm_server.kit.service import CrudService
-from crm_server.kit.web import (
-    client_address,
-    current_principal,
-    settings_of,
-    transaction,
-)
-from crm_server.models import Department, User
-from crm_server.security import sessions
+from crm_server.kit.web import client_address, current_principal, transaction
+from crm_server.models import User
+from crm_server.security import policy, ratelimit, roles, sessions
 from crm_server.security.passwords import hash_password, verify_password
 from crm_server.security.principal import Principal
-from crm_server.settings import Settings
-
-
-class UserService(CrudService):
-    """Passwords arrive in clear on create and are stored only as Argon2id hashes."""
-
-    def defaults(self, session: Session, user: Principal, values: dict[str, Any]) -> None:
-        values["password_hash"] = hash_password(values.pop("password"))
-
-    def check_create(self, session: Session, user: Principal, values: dict[str, Any],
-                     confirm: bool) -> None:
-        taken = session.scalar(select(User.id).where(User.username == values["username"]))
-        if taken is not None:
-            message = N_("This username is already taken")
-            raise Conflict(message, {"username": message})
-
-
-class DepartmentService(CrudService):
-    """Keeps the department tree a tree: no department under itself or its descendants."""
-
-    def derive(self, session: Session, record: Any) -> None:
-        seen: set[int] = {record.id} if record.id else set()
-        parent_id = record.parent_id
-        while parent_id is not None:
-            if parent_id in seen:
-                message = N_("A department cannot be placed under itself")
-                raise ValidationFailed(message, {"parent_id": message})
-            seen.add(parent_id)
-            parent_id = session.scalar(select(Department.parent_id)
-                                       .where(Department.id == parent_id))
-
-
-def create_user(session: Session, username: str, name: str, password: str, role: str = "sales",
-                department_id: int | None = None, **extra: Any) -> User:
-    """A user made by the system (init, demo, tests) rather than through the API."""
-    user = User(username=username, name=name, password_hash=hash_password(password), role=role,
-                department_id=department_id, **extra)
-    session.add(user)
-    session.flush()
-    return user
-
-
-def create_admin(settings: Settings, username: str, password: str) -> None:
-    """The first administrator (``crm-server init``/``create-admin``)."""
-    engine = make_engine(settings.effective_database_url)
-    try:
-        with make_session_factory(engine).begin() as session:
-            if session.scalar(select(User.id).where(User.username == username)) is not None:
-                raise ValueError(f"user {username!r} already exists")
-            create_user(session, username, "系统管理员", password, role="admin")
-    finally:
-        engine.dispose()
 
 
 router = APIRouter(tags=["Session"])
 
 
-def _record_failure(session: Session, user: User | None, settings: Settings) -> Exception:
-    """Count a failed sign-in (the threshold-th in a row locks the account) and return the
-    error to answer with. Unknown users get the same answer as wrong passwords."""
+def _record_failure(session: Session, user: User | None, username: str,
+                    address: str | None) -> Exception:
+    """Count a failed sign-in (for the rate limits, and the threshold-th in a row locks the
+    account) and return the error to answer with. Unknown and disabled users get the same
+    answer as wrong passwords."""
+    ratelimit.record_failure(session, username, address)
     wrong = Unauthenticated(N_("Wrong username or password"))
     if user is None:
         return wrong
     user.failed_logins += 1
     audit.append(session, [audit.entry(session, "login_failed", "user", user.id,
                                        user_id=user.id)])
-    if user.failed_logins < settings.lockout_threshold:
+    rules = policy.current(session)
+    if user.failed_logins < rules.lockout_threshold:
         return wrong
     user.failed_logins = 0
-    user.locked_until = utcnow() + timedelta(minutes=settings.lockout_minutes)
+    user.locked_until = utcnow() + timedelta(minutes=rules.lockout_minutes)
     return _locked(user)
 
 
@@ -112,20 +60,20 @@ def _locked(user: User) -> AccountLocked:
 
 @router.post("/auth/login", response_model=LoginResponse)
 def login(request: Request, payload: LoginRequest) -> Any:
-    settings = settings_of(request)
+    address = client_address(request)
     with transaction(request) as session:
+        ratelimit.check(session, payload.username, address)
         user = session.scalars(select(User).where(
             User.username == payload.username, User.deleted_at.is_(None))).first()
         if user is not None and user.locked_until is not None and user.locked_until > utcnow():
             raise _locked(user)
         ok = verify_password(user.password_hash if user else None, payload.password)
         if user is None or not ok or not user.is_active:
-            failure = _record_failure(session, user, settings)
+            failure = _record_failure(session, user, payload.username, address)
         else:
             failure = None
             user.failed_logins, user.locked_until, user.last_login_at = 0, None, utcnow()
-            issued = sessions.issue(session, settings, user, client_address(request),
-                                    request.headers.get("user-agent"))
+            issued = sessions.issue(session, user, address, request.headers.get("user-agent"))
             session.flush()
             audit.append(session, [audit.entry(session, "login", "user", user.id,
                                                user_id=user.id)])
@@ -137,13 +85,11 @@ def login(request: Request, payload: LoginRequest) -> Any:
 
 
 def _user_read(session: Session, user: User) -> UserRead:
-
+    """The signed-in user's own account: everyone may see all of their own."""
+    own = Principal(user.id, user.username, user.name, user.department_id,
+                    Permissions(admin=True))
     return UserRead.model_validate(binding("user").service.present_many(
-        session, _system_principal(user), [user])[0])
-
-
-def _system_principal(user: User) -> Principal:
-    return Principal(user.id, user.username, user.name, user.role, user.department_id)
+        session, own, [user])[0])
 
 
 @router.post("/auth/logout", status_code=204)
@@ -156,8 +102,42 @@ def logout(request: Request,
     return Response(status_code=204)
 
 
+@router.post("/auth/password", status_code=204)
+def change_password(request: Request, user: Annotated[Principal, Depends(current_principal)],
+                    payload: PasswordChange) -> Response:
+    """The signed-in user changes their own password. A wrong current password counts as a
+    failed sign-in for the rate limits (a stolen token must not become a way to guess the
+    password). The user's other sessions end; this one goes on."""
+    address = client_address(request)
+    with transaction(request, user) as session:
+        ratelimit.check(session, user.username, address)
+        record = session.get_one(User, user.user_id)
+        if not verify_password(record.password_hash, payload.current_password):
+            ratelimit.record_failure(session, user.username, address)
+            message = N_("The current password is wrong")
+            failure: Exception | None = Forbidden(message, {"current_password": message})
+        else:
+            failure = None
+            check_password(session, payload.new_password, "new_password")
+            if verify_password(record.password_hash, payload.new_password):
+                message = N_("The new password must differ from the current one")
+                raise ValidationFailed(message, {"new_password": message})
+            # The audit listener records the change with the hash masked ("***").
+            record.password_hash = hash_password(payload.new_password)
+            record.password_changed_at = utcnow()
+            record.must_change_password = False
+            sessions.revoke_all(session, record.id, keep=user.session_id)
+    if failure is not None:  # raised after the commit, so the failure is counted
+        raise failure
+    return Response(status_code=204)
+
+
 @router.get("/me", response_model=Me)
 def me(request: Request, user: Annotated[Principal, Depends(current_principal)]) -> Any:
+    """The signed-in user and what their roles allow (a previewed role's grants while
+    previewing), so the client hides what cannot be done."""
     with transaction(request, user) as session:
         record = session.get_one(User, user.user_id)
-        return Me(user=_user_read(session, record))
+        return Me(user=_user_read(session, record), permissions=user.permissions,
+                  must_change_password=sessions.password_change_due(session, record),
+                  preview_role_id=user.preview_role_id)

@@ -3,7 +3,7 @@ follow-up summary, and the global search box."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from crm_common.cleansing import company_key, digits, initials, normalise_uscc
 from crm_common.errors import Duplicate, DuplicateWarning
 from crm_common.i18n import N_
+from crm_common.permissions import Action
 from crm_common.schemas.auth import SearchHit, SearchResults
 from crm_common.schemas.customer import DuplicateMatch
 from crm_server.db.types import utcnow
@@ -22,6 +23,7 @@ from crm_server.kit.binding import binding
 from crm_server.kit.service import CrudService
 from crm_server.kit.web import current_principal, transaction
 from crm_server.models import Activity, Contact, Customer
+from crm_server.security import policy
 from crm_server.security.principal import Principal
 
 User = Annotated[Principal, Depends(current_principal)]
@@ -71,7 +73,8 @@ class CustomerService(CrudService):
         record.name_key = company_key(record.name)
         record.search_text = _customer_text(record, [])
 
-    def after_write(self, session: Session, user: Principal, record: Any) -> None:
+    def after_write(self, session: Session, user: Principal, record: Any,
+                    values: Mapping[str, Any]) -> None:
         refresh_customer_search(session, [record.id])
 
     def check_create(self, session: Session, user: Principal, values: dict[str, Any],
@@ -88,8 +91,8 @@ class CustomerService(CrudService):
 
 
 def settings_policy(session: Session) -> str:
-    """The configured reaction to duplicates: "warn" (confirm to create) or "block"."""
-    return str(session.info["settings"].duplicate_policy)
+    """The console's reaction to duplicates: "warn" (confirm to create) or "block"."""
+    return policy.current(session).duplicate_policy
 
 
 def find_duplicates(session: Session, name: str, uscc: str | None,
@@ -116,7 +119,8 @@ class ContactService(CrudService):
     def derive(self, session: Session, record: Any) -> None:
         record.search_text = search_text(record.name, record.mobile, record.phone, record.email)
 
-    def after_write(self, session: Session, user: Principal, record: Any) -> None:
+    def after_write(self, session: Session, user: Principal, record: Any,
+                    values: Mapping[str, Any]) -> None:
         if record.is_primary and record.deleted_at is None:
             for other in session.scalars(select(Contact).where(
                     Contact.customer_id == record.customer_id, Contact.id != record.id,
@@ -135,7 +139,8 @@ class ActivityService(CrudService):
         if values.get("owner_id") is None:
             values["owner_id"] = user.user_id
 
-    def after_write(self, session: Session, user: Principal, record: Any) -> None:
+    def after_write(self, session: Session, user: Principal, record: Any,
+                    values: Mapping[str, Any]) -> None:
         refresh_follow_up(session, record.customer_id)
 
 
@@ -176,26 +181,33 @@ def global_search(request: Request, user: User, q: Annotated[str, Query(max_leng
     with transaction(request, user) as session:
         customers = _matches(session, user, "customer", q, limit)
         contacts = _matches(session, user, "contact", q, limit - len(customers))
-        names = refs.titles(session, "customer", {c.customer_id for c in contacts})
-    hits = [SearchHit(entity="customer", id=c.id, title=c.name,
-                      subtitle=" · ".join(filter(None, [c.province, c.city, c.industry])))
-            for c in customers]
-    hits += [SearchHit(entity="contact", id=c.id, title=c.name,
-                       subtitle=" · ".join(filter(None, [names.get(c.customer_id), c.title,
-                                                         c.mobile])))
-             for c in contacts]
+    hits = [_hit("customer", c, ["province", "city", "industry"]) for c in customers]
+    hits += [_hit("contact", c, ["customer_name", "title", "mobile"]) for c in contacts]
     return SearchResults(hits=hits)
 
 
-def _matches(session: Session, user: Principal, key: str, q: str, limit: int) -> list[Any]:
-    if limit <= 0 or not search.search_term(q):
-        return []
+def _hit(entity: str, shown: dict[str, Any], parts: list[str]) -> SearchHit:
+    """A search result made from the record as the user may see it (masked values stay
+    masked, hidden ones are left out)."""
+    masked = shown.get("masked", {})
+    values = [masked.get(name) or shown.get(name) for name in parts]
+    return SearchHit(entity=entity, id=shown["id"], title=shown.get("name") or "—",
+                     subtitle=" · ".join(str(v) for v in values if v))
+
+
+def _matches(session: Session, user: Principal, key: str, q: str,
+             limit: int) -> list[dict[str, Any]]:
     service = binding(key).service
+    if limit <= 0 or not search.search_term(q) or not user.permissions.can(key, Action.READ):
+        return []
     narrowed = search.narrow(session, service.base_query(user), service.model, service.spec,
-                             q, exact_total=False)
+                             q, False, service.unseen_search(user))
     if narrowed.few and key == "customer":  # every match at hand: the shortest name first
         found = narrowed.entity
         ranked = narrowed.stmt.order_by(func.length(found.name), found.id).limit(limit)
-        return list(session.scalars(ranked))
-    by_name = paging.Sort("name", descending=False)
-    return search.read_page(session, narrowed, by_name, None, limit, nullable=False)[:limit]
+        rows = list(session.scalars(ranked))
+    else:
+        by_name = paging.Sort("name", descending=False)
+        rows = search.read_page(session, narrowed, by_name, None, limit,
+                                nullable=False)[:limit]
+    return service.present_many(session, user, rows)

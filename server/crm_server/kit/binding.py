@@ -7,31 +7,35 @@ an ``EntitySpec`` with its model and (optionally) a service subclass with behavi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from crm_common.entities import EntitySpec
-from crm_server.db.base import Record
 
 if TYPE_CHECKING:
     from crm_server.kit.service import CrudService
+    from crm_server.security.ownership import Ownership
 
 
 @dataclass(frozen=True)
 class Binding:
+    """``ownership`` says whose a record is, which the data scopes of roles apply to."""
+
     spec: EntitySpec
-    model: type[Record]
+    model: Any
     service: CrudService
+    ownership: Ownership
 
 
 BINDINGS: dict[str, Binding] = {}
 
 
-def bind(spec: EntitySpec, model: type[Record], service: CrudService | None = None) -> Binding:
+def bind(spec: EntitySpec, model: Any, ownership: Ownership,
+         service: CrudService | None = None) -> Binding:
     from crm_server.kit.service import CrudService
 
     service = service or CrudService()
     service.attach(spec, model)
-    binding = Binding(spec, model, service)
+    binding = Binding(spec, model, service, ownership)
     BINDINGS[spec.key] = binding
     return binding
 

@@ -1,12 +1,15 @@
 """Filters from query parameters, checked against the entity's declaration.
 
-Unknown parameters are an error rather than ignored: a client that misspells a filter
-must not silently get the unfiltered list.
+``field=value`` (repeat for any of several values); a date or time field also takes
+``field.from=…`` and ``field.to=…`` (ISO 8601; from inclusive, to exclusive). Unknown
+parameters are an error rather than ignored: a client that misspells a filter must not
+silently get the unfiltered list. Filtering by a field the user may not read is refused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Select
@@ -18,6 +21,7 @@ from crm_server.security import access
 from crm_server.security.principal import Principal
 
 RESERVED = frozenset({"sort", "after", "limit", "q", "deleted", "exact_total"})
+BOUNDS = ("", "from", "to")
 _TRUE = {"1", "true", "yes"}
 _FALSE = {"0", "false", "no"}
 
@@ -26,6 +30,11 @@ def _convert(field: FieldSpec, raw: str) -> Any:
     try:
         if field.kind in (Kind.INT, Kind.REF):
             return int(raw)
+        if field.kind is Kind.DATETIME:
+            moment = datetime.fromisoformat(raw)
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        if field.kind is Kind.DATE:
+            return date.fromisoformat(raw)
         if field.kind is Kind.BOOL:
             if raw.lower() not in _TRUE | _FALSE:
                 raise ValueError(raw)
@@ -39,13 +48,22 @@ def _convert(field: FieldSpec, raw: str) -> Any:
 
 def apply_filters(stmt: Select[Any], model: Any, spec: EntitySpec, user: Principal,
                   params: Mapping[str, Sequence[str]]) -> Select[Any]:
-    for name, raw_values in params.items():
-        if name in RESERVED:
+    for param, raw_values in params.items():
+        if param in RESERVED:
             continue
-        if name not in spec.filter_fields or not access.may_see_field(user, spec, name):
-            raise BadRequest(N_("Unknown filter"), {name: N_("This list has no such filter")})
+        name, _, bound = param.partition(".")
+        if name not in spec.filter_fields or bound not in BOUNDS:
+            raise BadRequest(N_("Unknown filter"), {param: N_("This list has no such filter")})
+        access.require_visible(user, spec, [name], N_("Your role may not filter by this field"))
         field = spec.field(name)
+        if bound and field.kind not in (Kind.DATE, Kind.DATETIME):
+            raise BadRequest(N_("Unknown filter"), {param: N_("This list has no such filter")})
         values = [_convert(field, raw) for raw in raw_values]
         column = getattr(model, name)
-        stmt = stmt.where(column == values[0] if len(values) == 1 else column.in_(values))
+        if bound == "from":
+            stmt = stmt.where(column >= max(values))
+        elif bound == "to":
+            stmt = stmt.where(column < min(values))
+        else:
+            stmt = stmt.where(column == values[0] if len(values) == 1 else column.in_(values))
     return stmt

@@ -48,6 +48,9 @@ def _add_reads(router: APIRouter, binding: Binding) -> None:
         with transaction(request, user) as session:
             return service.get(session, user, record_id, deleted)
 
+    if spec.read_only:
+        return
+
     @router.get("/{record_id}/history", response_model=list[HistoryEntry],
                 summary=f"Change history of a {spec.label}")
     def history(request: Request, user: User, record_id: int) -> Any:
@@ -92,5 +95,6 @@ def entity_router(binding: Binding) -> APIRouter:
     """The routes of one entity under ``/{path}``."""
     router = APIRouter(prefix=f"/{binding.spec.path}", tags=[binding.spec.label_plural])
     _add_reads(router, binding)
-    _add_writes(router, binding)
+    if not binding.spec.read_only:
+        _add_writes(router, binding)
     return router

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, text
+from sqlalchemy import ColumnElement, Select, false, func, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.types import Text
@@ -85,14 +85,22 @@ class Narrowed:
 
 
 def narrow(session: Session, stmt: Select[Any], model: Any, spec: EntitySpec, q: str | None,
-           exact_total: bool) -> Narrowed:
-    """``stmt`` (already scoped and filtered) narrowed to the rows matching ``q``."""
+           exact_total: bool, visible: list[Any] | None = None) -> Narrowed:
+    """``stmt`` (already scoped and filtered) narrowed to the rows matching ``q``.
+
+    ``visible``: when the search text holds fields the user may not read, the columns a
+    match must also be found in (a letters-only term may still match pinyin initials,
+    which reveal no hidden number)."""
     term = search_term(q) if q else ""
     if not term:
         total, exact = counting.total(session, stmt, exact_total)
         return Narrowed(stmt, model, total, exact)
     if not spec.searchable:
         raise BadRequest(N_("This list cannot be searched"), {"q": q or ""})
+    if visible is not None and not (term.isascii() and term.isalpha()):
+        pattern = like_pattern(term)
+        stmt = stmt.where(or_(false(), *[func.lower(column).like(pattern, escape="\\")
+                                         for column in visible]))
     dialect = session.get_bind().dialect.name
     if dialect != "postgresql":
         total, exact = counting.total(session, stmt.where(_like(model, term)), exact_total)

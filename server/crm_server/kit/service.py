@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm_common.entities import EntitySpec, Kind
-from crm_common.errors import NotFound, StaleVersion, ValidationFailed
+from crm_common.errors import Forbidden, NotFound, StaleVersion, ValidationFailed
 from crm_common.i18n import N_
+from crm_common.permissions import Action
 from crm_common.schemas.auth import HistoryEntry
 from crm_server.db.base import Record
 from crm_server.db.types import utcnow
@@ -63,12 +64,17 @@ class CrudService:
                      confirm: bool) -> None:
         """Refuse or warn before a create (duplicates)."""
 
-    def after_write(self, session: Session, user: Principal, record: Any) -> None:
-        """Keep other records in step after this one was written (flushed)."""
+    def after_write(self, session: Session, user: Principal, record: Any,
+                    values: Mapping[str, Any]) -> None:
+        """Keep other records in step after this one was written (flushed); ``values`` are
+        the accepted changes (everything given, on create)."""
 
     # --- reading -------------------------------------------------------------------------
-    def base_query(self, user: Principal, deleted: bool = False) -> Select[Any]:
-        stmt = access.scope(select(self.model), user, self.spec)
+    def base_query(self, user: Principal, deleted: bool = False,
+                   action: Action = Action.READ) -> Select[Any]:
+        stmt = access.scope(select(self.model), user, self.spec, action)
+        if not self.spec.soft_delete:
+            return stmt
         gone = self.model.deleted_at.is_not(None)
         return stmt.where(gone if deleted else self.model.deleted_at.is_(None))
 
@@ -82,11 +88,14 @@ class CrudService:
 
     def list_page(self, session: Session, user: Principal, query: ListQuery) -> dict[str, Any]:
         limit = max(1, min(query.limit, MAX_LIMIT))
+        access.may(user, self.spec, Action.READ)
+        sort = paging.parse_sort(self.spec, query.sort)
+        access.require_visible(user, self.spec, [sort.field],
+                               N_("Your role may not sort by this field"))
         stmt = self.base_query(user, query.deleted)
         stmt = filtering.apply_filters(stmt, self.model, self.spec, user, query.filters)
         narrowed = search.narrow(session, stmt, self.model, self.spec, query.q,
-                                 query.exact_total)
-        sort = paging.parse_sort(self.spec, query.sort)
+                                 query.exact_total, self.unseen_search(user))
         nullable = bool(self.model.__table__.c[sort.field].nullable)  # type: ignore[attr-defined]
         rows = search.read_page(session, narrowed, sort, query.after, limit, nullable)
         last = rows[limit - 1] if len(rows) > limit else None
@@ -98,17 +107,47 @@ class CrudService:
             "total_exact": narrowed.total_exact,
         }
 
+    def unseen_search(self, user: Principal) -> list[Any] | None:
+        """When the search text holds fields the user may not read, the columns a match
+        must be found in instead (so a search cannot reveal a hidden phone number)."""
+        if not self.spec.searchable:
+            return None
+        hidden = [name for name in self.spec.search_fields
+                  if not user.permissions.sees(*self._field_of(name))]
+        if not hidden:
+            return None
+        return [getattr(self.model, name) for name in self.spec.search_fields
+                if "." not in name and name not in hidden]
+
+    def _field_of(self, name: str) -> tuple[str, str]:
+        entity, _, field_name = name.rpartition(".")
+        return entity or self.spec.key, field_name
+
     def fetch(self, session: Session, user: Principal, record_id: int,
-              deleted: bool = False) -> Any:
-        """The record if ``user`` may reach it, else 404 (out of scope looks like absent)."""
-        stmt = access.scope(select(self.model), user, self.spec).where(
-            self.model.id == record_id)
-        if not deleted:
-            stmt = stmt.where(self.model.deleted_at.is_(None))
+              deleted: bool = False, action: Action = Action.READ) -> Any:
+        """The record if ``user`` may read it, else 404 (out of scope looks like absent);
+        403 when it may be read but not ``action``-ed."""
+        stmt = self.base_query(user).where(self.model.id == record_id)
+        if deleted and self.spec.soft_delete:
+            stmt = access.scope(select(self.model), user, self.spec).where(
+                self.model.id == record_id)
         record = session.scalars(stmt).first()
         if record is None:
             raise NotFound(N_("The record does not exist or was deleted"))
+        if action is not Action.READ:
+            access.may(user, self.spec, action)
+            if not self._within(session, user, record, action):
+                raise Forbidden(N_("Your role does not allow this for this record"))
         return record
+
+    def _within(self, session: Session, user: Principal, record: Record,
+                action: Action) -> bool:
+        condition = access.reach(user, self.spec.key, action)
+        if condition is None:
+            return True
+        found = session.scalar(select(self.model.id).where(
+            self.model.id == record.id, condition))
+        return found is not None
 
     def get(self, session: Session, user: Principal, record_id: int,
             deleted: bool = False) -> dict[str, Any]:
@@ -123,29 +162,37 @@ class CrudService:
                 continue
             target = binding(spec_field.ref).service
             exists = session.scalar(target.base_query(user).where(target.model.id == value)
-                                    .with_only_columns(target.model.id))
+                                    .with_only_columns(target.model.id)) if isinstance(
+                value, int) else None
             if exists is None:
                 errors[spec_field.name] = N_("The referenced record does not exist")
         if errors:
             raise ValidationFailed(N_("Please correct the marked fields"), errors)
 
-    def _flush(self, session: Session, user: Principal, record: Record) -> None:
+    def _flush(self, session: Session, user: Principal, record: Record,
+               values: Mapping[str, Any], action: Action) -> None:
         self.derive(session, record)
         try:
             session.flush()
         except StaleDataError as exc:
             raise StaleVersion(N_("Someone else changed this record meanwhile")) from exc
-        self.after_write(session, user, record)
+        if not self._within(session, user, record, action):  # e.g. given to another owner
+            raise Forbidden(N_("The record would be outside what your role may change"),
+                            {name: N_("Outside what your role may change")
+                             for name in values if self.spec.owns(name)} or None)
+        self.after_write(session, user, record, values)
 
     def create(self, session: Session, user: Principal, payload: BaseModel,
                confirm: bool = False) -> dict[str, Any]:
-        values = access.accept(payload.model_dump(), user, self.spec)
+        access.accept({name: None for name in payload.model_fields_set}, user, self.spec,
+                      Action.CREATE)
+        values = payload.model_dump()
         self.defaults(session, user, values)
         self._check_refs(session, user, values)
         self.check_create(session, user, values, confirm)
         record = self.model(**self._columns(values))
         session.add(record)
-        self._flush(session, user, record)
+        self._flush(session, user, record, values, Action.CREATE)
         return self.present(session, user, record)
 
     def _columns(self, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -157,13 +204,13 @@ class CrudService:
                payload: BaseModel) -> dict[str, Any]:
         changes = payload.model_dump(exclude_unset=True)
         version = changes.pop("version")
-        record = self.fetch(session, user, record_id)
+        record = self.fetch(session, user, record_id, action=Action.UPDATE)
         self._check_version(session, user, record, version)
-        changes = access.accept(changes, user, self.spec)
+        changes = access.accept(changes, user, self.spec, Action.UPDATE)
         self._check_refs(session, user, changes)
         for name, value in self._columns(changes).items():
             setattr(record, name, value)
-        self._flush(session, user, record)
+        self._flush(session, user, record, changes, Action.UPDATE)
         return self.present(session, user, record)
 
     def _check_version(self, session: Session, user: Principal, record: Record,
@@ -175,17 +222,15 @@ class CrudService:
             )
 
     def delete(self, session: Session, user: Principal, record_id: int, version: int) -> None:
-        record = self.fetch(session, user, record_id)
+        record = self.fetch(session, user, record_id, action=Action.DELETE)
         self._check_version(session, user, record, version)
-        access.accept({}, user, self.spec)
         record.deleted_at = utcnow()
-        self._flush(session, user, record)
+        self._flush(session, user, record, {}, Action.DELETE)
 
     def restore(self, session: Session, user: Principal, record_id: int) -> dict[str, Any]:
-        record = self.fetch(session, user, record_id, deleted=True)
-        access.accept({}, user, self.spec)
+        record = self.fetch(session, user, record_id, deleted=True, action=Action.DELETE)
         record.deleted_at = None
-        self._flush(session, user, record)
+        self._flush(session, user, record, {}, Action.DELETE)
         return self.present(session, user, record)
 
     def history(self, session: Session, user: Principal, record_id: int) -> list[HistoryEntry]:
@@ -197,6 +242,5 @@ class CrudService:
         names = refs.titles(session, "user", {e.user_id for e in entries if e.user_id})
         return [HistoryEntry(
             id=e.id, at=e.at, user_id=e.user_id, user_name=names.get(e.user_id or 0),
-            action=e.action,
-            changes=[c for c in e.changes if access.may_see_field(user, self.spec, c["field"])],
+            action=e.action, changes=access.present_changes(user, self.spec, e.changes),
         ) for e in entries]

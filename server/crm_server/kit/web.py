@@ -10,9 +10,9 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from crm_common.errors import Unauthenticated
+from crm_common.errors import Forbidden, Unauthenticated
 from crm_common.i18n import N_, normalise_language
-from crm_server.security import sessions
+from crm_server.security import roles, sessions
 from crm_server.security.principal import Principal
 from crm_server.settings import Settings
 
@@ -54,20 +54,39 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+PREVIEW_HEADER = "x-preview-role"
+
+
 def current_principal(request: Request) -> Principal:
-    """FastAPI dependency: the signed-in user, or 401."""
+    """FastAPI dependency: the signed-in user with the grants of their roles, or 401.
+
+    An administrator may send ``X-Preview-Role: <role id>`` to read as that role would
+    ("preview as this role"); such a request changes nothing. A user who must change their
+    password gets 403 ``password_change_required`` on everything but the few requests
+    needed to change it (``sessions.WHILE_PASSWORD_DUE``)."""
     language = language_of(request)
     token = _bearer(request)
     if token is None:
         raise Unauthenticated(N_("Please sign in"))
     with transaction(request) as session:
-        found = sessions.resolve(session, settings_of(request), token)
+        found = sessions.resolve(session, token)
         if found is None:
             raise Unauthenticated(N_("Your session has expired, please sign in again"))
         live, user = found
+        sessions.require_password_current(session, user, request.method, request.url.path)
+        permissions = roles.permissions_of(session, user.id)
+        preview = request.headers.get(PREVIEW_HEADER)
+        preview_id = None
+        if preview:
+            chosen = roles.role_permissions(session, int(preview)) if (
+                preview.isdigit() and permissions.admin) else None
+            if chosen is None:
+                raise Forbidden(N_("Only administrators may preview a role"))
+            permissions, preview_id = chosen, int(preview)
         return Principal(user_id=user.id, username=user.username, name=user.name,
-                         role=user.role, department_id=user.department_id,
-                         session_id=live.id, language=language)
+                         department_id=user.department_id, permissions=permissions,
+                         subtree=roles.subtree(session, user.department_id),
+                         session_id=live.id, language=language, preview_role_id=preview_id)
 
 
 def query_lists(request: Request) -> dict[str, list[str]]:

@@ -16,7 +16,7 @@ class User(Record, Base):
     __tablename__ = "user_account"
     __table_args__ = (Index("ix_user_account_name_id", "name", "id"),)
     __audit_exclude__: ClassVar[frozenset[str]] = frozenset(
-        {"failed_logins", "locked_until", "last_login_at"}
+        {"failed_logins", "locked_until", "last_login_at", "password_changed_at"}
     )
     __audit_redact__: ClassVar[frozenset[str]] = frozenset({"password_hash"})
 
@@ -24,13 +24,14 @@ class User(Record, Base):
     name: Mapped[str] = mapped_column(pinyin_ordered(64))
     password_hash: Mapped[str] = mapped_column(String(255))
     department_id: Mapped[int | None] = mapped_column(Id, ForeignKey("department.id"), index=True)
-    role: Mapped[str] = mapped_column(String(16), default="sales")
     email: Mapped[str | None] = mapped_column(String(254))
     mobile: Mapped[str | None] = mapped_column(String(20))
     is_active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    password_changed_at: Mapped[datetime | None] = mapped_column(default=None)
+    must_change_password: Mapped[bool] = mapped_column(default=False)
 
 
 class UserSession(Base):

@@ -1,46 +1,147 @@
 """The single access choke point (ARCHITECTURE §4).
 
-Every query of business records starts from ``scope``; every record leaves through
-``present``; every write enters through ``accept``. Lists, detail, search, history,
-attachments — and later export, import, reports, PDFs and webhooks — call these and nothing
-else, so one change here changes every path.
+Every query of records starts from ``scope``; every record leaves through ``present``;
+every write enters through ``accept``; sorting, filtering, searching, totals and history ask
+``may_see_field``. Lists, detail, search, history, attachments, the audit view — and later
+export, import, reports, PDFs and webhooks — call these and nothing else, so one rule here
+holds on every path.
 
-The foundation's rules are coarse: everybody signed in may read every business record;
-users and departments are written by administrators only. Roles with data scopes and field
-rights replace the bodies of these functions, not their callers.
+The rules come from the user's roles (``crm_common.permissions``): each action on an entity
+has a data scope (own / own department / department and below / all), applied to the
+record's owner through its binding's ``ownership``; each field is hidden, masked,
+read-only or editable.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, Select, false
 
-from crm_common.entities import EntitySpec
+from crm_common.entities import REGISTRY, EntitySpec, FieldSpec
 from crm_common.errors import Forbidden
 from crm_common.i18n import N_
+from crm_common.permissions import Action, DataScope, FieldAccess, mask
+from crm_server.kit.binding import binding
 from crm_server.security.principal import Principal
 
 
-def scope(stmt: Select[Any], user: Principal, spec: EntitySpec) -> Select[Any]:
-    """``stmt`` narrowed to the rows ``user`` may reach for ``spec``."""
-    return stmt
+# Shown whatever the field rights say: they identify the record and its version.
+ENVELOPE = frozenset({"id", "version", "created_at", "updated_at", "deleted_at"})
+
+
+def reach(user: Principal, key: str, action: Action = Action.READ) -> ColumnElement[bool] | None:
+    """The condition selecting the records of entity ``key`` that ``user`` may ``action``;
+    None when every record is within reach."""
+    level = user.permissions.scope(key, action)
+    if level is DataScope.NONE:
+        return false()
+    target = binding(key)
+    return target.ownership.condition(target.model, user, level)
+
+
+def scope(stmt: Select[Any], user: Principal, spec: EntitySpec,
+          action: Action = Action.READ) -> Select[Any]:
+    """``stmt`` narrowed to the rows ``user`` may ``action`` for ``spec``."""
+    condition = reach(user, spec.key, action)
+    return stmt if condition is None else stmt.where(condition)
+
+
+def may(user: Principal, spec: EntitySpec, action: Action) -> None:
+    """Refuse an action the user's roles do not grant at all."""
+    if user.preview_role_id is not None and action is not Action.READ:
+        raise Forbidden(N_("Nothing can be changed while previewing a role"))
+    if spec.read_only and action is not Action.READ:
+        raise Forbidden(N_("These records cannot be changed"))
+    if spec.admin_only_write and action is not Action.READ and not user.is_admin:
+        raise Forbidden(N_("Only administrators may do this"))
+    if not user.permissions.can(spec.key, action):
+        raise Forbidden(N_("Your role does not allow this"))
+
+
+def field_access(user: Principal, spec: EntitySpec, field: FieldSpec) -> FieldAccess:
+    return user.permissions.access(spec.key, field.name)
+
+
+def may_see_field(user: Principal, spec: EntitySpec, name: str) -> bool:
+    """Whether the value of ``name`` may be read (and so sorted, filtered, searched,
+    totalled or grouped by). Envelope fields (id, times) are always visible."""
+    field = spec.owns(name)
+    if field is None:
+        return True
+    return user.permissions.sees(spec.key, field.name)
+
+
+def require_visible(user: Principal, spec: EntitySpec, names: Iterable[str],
+                    message: str) -> None:
+    """Refuse to sort, filter, total or group by a field the user may not read."""
+    hidden = {name: message for name in names if not may_see_field(user, spec, name)}
+    if hidden:
+        raise Forbidden(message, hidden)
+
+
+def _title_visible(user: Principal, field: FieldSpec) -> bool:
+    """A reference's title shows only if its own entity lets the viewer read that title."""
+    if not field.ref:
+        return True
+    return user.permissions.sees(field.ref, REGISTRY[field.ref].title_field)
 
 
 def present(values: dict[str, Any], user: Principal, spec: EntitySpec) -> dict[str, Any]:
-    """A record's values as ``user`` may see them, validated into the read schema."""
+    """A record's values as ``user`` may see them: hidden fields are left out (the wire
+    shows their empty default), masked ones too with their masked form in ``masked``."""
     read: BaseModel = spec.read.model_validate(values)
-    return read.model_dump(mode="json")
+    shown = read.model_dump(mode="json")
+    if user.is_admin:
+        return shown
+    masked: dict[str, str] = {}
+    for field in spec.fields:
+        if field.name in ENVELOPE:
+            continue
+        access = field_access(user, spec, field)
+        keys = [field.name, *([field.display] if field.display else [])]
+        if access is FieldAccess.MASKED:
+            masked.update({k: m for k in keys if (m := mask(shown.get(k))) is not None})
+        if access in (FieldAccess.HIDDEN, FieldAccess.MASKED):
+            for key in keys:
+                shown.pop(key, None)
+        elif field.display and not _title_visible(user, field):
+            shown.pop(field.display, None)
+    if masked:
+        shown["masked"] = masked
+    return shown
 
 
-def accept(changes: dict[str, Any], user: Principal, spec: EntitySpec) -> dict[str, Any]:
-    """The changes ``user`` may make; refuses (never drops) what is not allowed."""
-    if spec.admin_only_write and not user.is_admin:
-        raise Forbidden(N_("Only administrators may change this"))
+def accept(changes: dict[str, Any], user: Principal, spec: EntitySpec,
+           action: Action) -> dict[str, Any]:
+    """The changes ``user`` may make, unchanged; any field the user may not edit is refused
+    with a field error (never silently dropped)."""
+    may(user, spec, action)
+    refused = {}
+    for name in changes:
+        field = spec.owns(name)
+        if field is not None and field_access(user, spec, field) is not FieldAccess.EDIT:
+            refused[name] = N_("You may not change this field")
+    if refused:
+        raise Forbidden(N_("Some fields may not be changed by your role"), refused)
     return changes
 
 
-def may_see_field(user: Principal, spec: EntitySpec, field: str) -> bool:
-    """Whether ``field`` may be shown, sorted, filtered or searched by ``user``."""
-    return True
+def present_changes(user: Principal, spec: EntitySpec,
+                    changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Audit changes as ``user`` may see them: hidden fields left out, masked ones masked."""
+    shown = []
+    for change in changes:
+        field = spec.owns(change["field"])
+        if field is None or user.is_admin:
+            shown.append(change)
+            continue
+        access = field_access(user, spec, field)
+        if access is FieldAccess.HIDDEN:
+            continue
+        if access is FieldAccess.MASKED:
+            change = {**change, "old": mask(change.get("old")), "new": mask(change.get("new"))}
+        shown.append(change)
+    return shown

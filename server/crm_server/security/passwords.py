@@ -3,6 +3,8 @@ slow enough to make offline guessing expensive, fast enough for sign-in."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -24,3 +26,33 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def needs_rehash(password_hash: str) -> bool:
     return _HASHER.check_needs_rehash(password_hash)
+
+
+CLASSES = (str.islower, str.isupper, str.isdigit)
+
+
+def character_classes(password: str) -> int:
+    """How many of lower case, upper case, digits and other characters ``password`` has."""
+    found = {index for char in password for index, test in enumerate(CLASSES) if test(char)}
+    others = any(not any(test(char) for test in CLASSES) for char in password)
+    return len(found) + others
+
+
+def policy_problem(password: str, min_length: int, classes: int) -> str | None:
+    """Why ``password`` falls short of the policy (a catalogue key), or None."""
+    from crm_common.i18n import N_
+
+    if len(password) < min_length:
+        return N_("The password is too short")
+    if character_classes(password) < classes:
+        return N_("The password needs more kinds of characters "
+                  "(lower case, upper case, digits, symbols)")
+    return None
+
+
+def password_expired(changed_at: datetime | None, expiry_days: int, now: datetime) -> bool:
+    """Whether a password set at ``changed_at`` is past the policy's expiry (0: never
+    expires). A password of unknown age counts as expired once expiry is switched on."""
+    if expiry_days <= 0:
+        return False
+    return changed_at is None or changed_at + timedelta(days=expiry_days) <= now

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from crm_common.permissions import Permissions
 
 
 @dataclass(frozen=True)
 class Principal:
+    """``permissions`` are the merged grants of the user's roles, read afresh on every
+    request (a changed role applies at once). ``subtree`` holds the user's department and
+    every department below it. ``preview_role_id``: an administrator looking at the data as
+    that role would (nothing can be changed meanwhile)."""
+
     user_id: int
     username: str
     name: str
-    role: str
     department_id: int | None
+    permissions: Permissions = field(default_factory=Permissions)
+    subtree: frozenset[int] = frozenset()
     session_id: int | None = None
     language: str = "zh_CN"
+    preview_role_id: int | None = None
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.permissions.admin

@@ -1,0 +1,171 @@
+"""The admin console's server side: roles, the audit log, sign-in sessions, the security
+policy. Everything the console does is an API call, so scripts can do it too."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_common.entities import REGISTRY
+from crm_common.errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
+from crm_common.i18n import N_
+from crm_common.permissions import Action, Permissions
+from crm_common.schemas.security import SecurityPolicy, SecurityPolicyUpdate, SessionRead
+from crm_server.db import audit
+from crm_server.db.base import Record
+from crm_server.db.types import utcnow
+from crm_server.kit import refs
+from crm_server.kit.binding import BINDINGS
+from crm_server.kit.service import CrudService
+from crm_server.kit.web import current_principal, transaction
+from crm_server.models import Role, UserSession
+from crm_server.security import access, policy
+from crm_server.security.principal import Principal
+
+Signed = Annotated[Principal, Depends(current_principal)]
+
+
+def check_permissions(raw: Any) -> dict[str, Any]:
+    """A role's grants, validated: only known entities and their declared fields."""
+    grants = Permissions.model_validate(raw or {})
+    problems = []
+    for key, grant in grants.entities.items():
+        spec = REGISTRY.get(key)
+        if spec is None:
+            problems.append(key)
+            continue
+        problems += [f"{key}.{name}" for name in grant.fields
+                     if spec.owns(name) is None or spec.owns(name).name != name]  # type: ignore[union-attr]
+    if problems:
+        message = N_("The permissions name unknown entities or fields")
+        raise ValidationFailed(message, {"permissions": ", ".join(sorted(problems))})
+    return grants.model_dump(mode="json")
+
+
+class RoleService(CrudService):
+    """Roles are written by administrators only (spec ``admin_only_write``); built-in roles
+    keep their key and cannot be deleted."""
+
+    def defaults(self, session: Session, user: Principal, values: dict[str, Any]) -> None:
+        values["is_builtin"] = False
+        values["key"] = None
+
+    def derive(self, session: Session, record: Any) -> None:
+        record.permissions = check_permissions(record.permissions)
+        taken = session.scalar(select(Role.id).where(
+            Role.name == record.name, Role.id != (record.id or 0), Role.deleted_at.is_(None)))
+        if taken is not None:
+            message = N_("A role with this name exists")
+            raise Conflict(message, {"name": message})
+
+    def delete(self, session: Session, user: Principal, record_id: int, version: int) -> None:
+        record = self.fetch(session, user, record_id, action=Action.DELETE)
+        if record.is_builtin:
+            raise Conflict(N_("Built-in roles cannot be deleted"))
+        super().delete(session, user, record_id, version)
+
+
+class AuditService(CrudService):
+    """Audit entries are read-only. Each shows only what its viewer may see: changes of
+    fields hidden from the viewer are left out, masked ones masked, and the changes of a
+    record outside the viewer's reach not shown at all."""
+
+    def present_many(self, session: Session, user: Principal,
+                     records: Sequence[Record]) -> list[dict[str, Any]]:
+        rows = refs.with_titles(session, self.spec, records)
+        reachable = self._reachable(session, user, rows)
+        for row in rows:
+            spec = REGISTRY.get(row["entity"] or "")
+            if spec is None or user.is_admin:
+                continue
+            if row["record_id"] not in reachable.get(spec.key, set()):
+                row["changes"] = []
+            else:
+                row["changes"] = access.present_changes(user, spec, row["changes"])
+        return [access.present(row, user, self.spec) for row in rows]
+
+    def _reachable(self, session: Session, user: Principal,
+                   rows: list[dict[str, Any]]) -> dict[str, set[int]]:
+        wanted: dict[str, set[int]] = {}
+        for row in rows:
+            if row["entity"] in BINDINGS and row["record_id"] is not None:
+                wanted.setdefault(row["entity"], set()).add(row["record_id"])
+        found: dict[str, set[int]] = {}
+        for key, ids in wanted.items():
+            target = BINDINGS[key]
+            if not user.permissions.can(key, Action.READ):
+                continue
+            stmt = access.scope(select(target.model.id), user, target.spec).where(
+                target.model.id.in_(ids))
+            found[key] = set(session.scalars(stmt))
+        return found
+
+
+router = APIRouter(tags=["Administration"])
+
+
+def _admin(user: Principal) -> None:
+    if not user.is_admin or user.preview_role_id is not None:
+        raise Forbidden(N_("Only administrators may do this"))
+
+
+@router.get("/sessions", response_model=list[SessionRead])
+def list_sessions(request: Request, user: Signed, user_id: int | None = None) -> Any:
+    """Live sign-in sessions (of one user, or everyone's), newest first."""
+    _admin(user)
+    now = utcnow()
+    with transaction(request, user) as session:
+        stmt = select(UserSession).where(UserSession.revoked_at.is_(None),
+                                         UserSession.expires_at > now)
+        if user_id is not None:
+            stmt = stmt.where(UserSession.user_id == user_id)
+        live = list(session.scalars(stmt.order_by(UserSession.id.desc()).limit(500)))
+        names = refs.titles(session, "user", {s.user_id for s in live})
+        return [SessionRead.model_validate(s).model_copy(update={
+            "user_name": names.get(s.user_id), "current": s.id == user.session_id})
+            for s in live]
+
+
+@router.post("/sessions/{session_id}/revoke", status_code=204)
+def revoke_session(request: Request, user: Signed, session_id: int) -> Response:
+    """End a session now, on every server process (its next request is refused).
+    Administrators may end anyone's; everybody may end their own."""
+    with transaction(request, user) as session:
+        live = session.get(UserSession, session_id)
+        if live is None or (live.user_id != user.user_id and not user.is_admin):
+            raise NotFound(N_("The record does not exist or was deleted"))
+        if live.revoked_at is None:
+            live.revoked_at = utcnow()
+            audit.append(session, [audit.entry(session, "revoke", "user", live.user_id,
+                                               [{"field": "session", "old": live.id,
+                                                 "new": None}])])
+    return Response(status_code=204)
+
+
+@router.get("/security/policy", response_model=SecurityPolicy)
+def get_policy(request: Request, user: Signed) -> Any:
+    """The password, lockout and session rules (everyone may read them: the password
+    dialog shows them)."""
+    with transaction(request, user) as session:
+        return policy.current(session)
+
+
+@router.patch("/security/policy", response_model=SecurityPolicy)
+def update_policy(request: Request, user: Signed, payload: SecurityPolicyUpdate) -> Any:
+    _admin(user)
+    with transaction(request, user) as session:
+        row = policy.stored(session)
+        changes: Mapping[str, Any] = payload.model_dump(exclude_unset=True)
+        if changes["version"] != row.version:
+            raise StaleVersion(N_("Someone else changed this record meanwhile"),
+                               data={"current": policy.current(session).model_dump(
+                                   mode="json")})
+        for name, value in changes.items():
+            if name != "version" and value is not None:
+                setattr(row, name, value)
+        session.flush()
+        return policy.current(session)

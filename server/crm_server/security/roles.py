@@ -1,0 +1,155 @@
+"""The built-in roles and their default grants, and a user's effective permissions.
+
+Built-in roles are seeded (and kept complete when new entities arrive) by ``ensure_builtin``
+after every migration; an administrator may edit them, and their edits are kept: only
+entities a stored role does not mention yet receive the defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_common.entities import REGISTRY
+from crm_common.permissions import Action, DataScope, EntityGrant, FieldAccess, Permissions
+from crm_server.models import Department, Role, UserRole
+
+C, R, U, D, E, I = (Action.CREATE, Action.READ, Action.UPDATE,  # noqa: E741
+                    Action.DELETE, Action.EXPORT, Action.IMPORT)
+NONE, OWN, DEPT, TREE, ALL = (DataScope.NONE, DataScope.OWN, DataScope.DEPARTMENT,
+                              DataScope.SUBTREE, DataScope.ALL)
+
+
+def grant(read: DataScope = NONE, create: DataScope = NONE, update: DataScope = NONE,
+          delete: DataScope = NONE, export: DataScope = NONE, import_: DataScope = NONE,
+          **fields: FieldAccess) -> EntityGrant:
+    actions = {C: create, R: read, U: update, D: delete, E: export, I: import_}
+    return EntityGrant(actions={k: v for k, v in actions.items() if v is not NONE},
+                       fields=fields)
+
+
+def crud(scope: DataScope, **fields: FieldAccess) -> EntityGrant:
+    return grant(scope, scope, scope, scope, **fields)
+
+
+READ_ONLY = FieldAccess.READ
+MASKED = FieldAccess.MASKED
+HIDDEN = FieldAccess.HIDDEN
+PEOPLE = {"user": grant(ALL), "department": grant(ALL)}
+
+
+@dataclass(frozen=True)
+class BuiltinRole:
+    key: str
+    name: str
+    description: str
+    grants: dict[str, EntityGrant]
+    admin: bool = False
+    default: EntityGrant | None = None  # for entities not named in ``grants``
+
+
+BUILTIN: tuple[BuiltinRole, ...] = (
+    BuiltinRole("administrator", "系统管理员", "全部权限，含管理控制台", {}, admin=True),
+    BuiltinRole("sales_manager", "销售经理", "管理本部门及下级部门的客户与商机", {
+        **PEOPLE,
+        "customer": grant(TREE, TREE, TREE, TREE, TREE, TREE),
+        "contact": grant(TREE, TREE, TREE, TREE, TREE, TREE),
+        "activity": grant(TREE, TREE, TREE, TREE, TREE),
+        "attachment": grant(ALL, ALL, TREE, TREE),
+    }),
+    BuiltinRole("sales_rep", "销售代表", "只看自己的客户；不能把客户转给他人", {
+        **PEOPLE,
+        "customer": crud(OWN, owner_id=READ_ONLY),
+        "contact": crud(OWN),
+        "activity": crud(OWN),
+        "attachment": grant(ALL, ALL, OWN, OWN),
+    }),
+    BuiltinRole("finance", "财务", "查看全部客户与金额，不能修改客户", {
+        **PEOPLE,
+        "customer": grant(ALL, export=ALL),
+        "contact": grant(ALL, export=ALL),
+        "activity": grant(ALL),
+        "attachment": grant(ALL, ALL, OWN, OWN),
+    }),
+    BuiltinRole("service_dispatcher", "服务调度", "查看全部客户，维护联系人，派工", {
+        **PEOPLE,
+        "customer": grant(ALL),
+        "contact": grant(ALL, ALL, ALL),
+        "activity": grant(ALL, ALL, OWN, OWN),
+        "attachment": grant(ALL, ALL, OWN, OWN),
+    }),
+    BuiltinRole("service_engineer", "服务工程师", "查看客户地址与联系人，记录自己的服务", {
+        **PEOPLE,
+        "customer": grant(ALL, uscc=MASKED, notes=HIDDEN, tags=HIDDEN),
+        "contact": grant(ALL),
+        "activity": grant(OWN, OWN, OWN, OWN),
+        "attachment": grant(ALL, ALL, OWN, OWN),
+    }),
+    BuiltinRole("auditor", "审计员", "只读查看全部数据与操作日志，不能修改", {},
+                default=grant(ALL)),
+)
+
+
+def default_permissions(role: BuiltinRole) -> Permissions:
+    entities = {key: role.grants.get(key) or role.default for key in REGISTRY}
+    return Permissions(admin=role.admin,
+                       entities={k: v for k, v in entities.items() if v is not None})
+
+
+def ensure_builtin(session: Session) -> None:
+    """Create missing built-in roles; give existing ones defaults for entities they do not
+    mention yet (an entity added by an upgrade). An administrator's edits are kept."""
+    stored = {role.key: role for role in session.scalars(
+        select(Role).where(Role.key.is_not(None)))}
+    for builtin in BUILTIN:
+        defaults = default_permissions(builtin)
+        role = stored.get(builtin.key)
+        if role is None:
+            session.add(Role(key=builtin.key, name=builtin.name, is_builtin=True,
+                             description=builtin.description,
+                             permissions=defaults.model_dump(mode="json")))
+            continue
+        if not role.permissions:  # made by a migration, never set: all the defaults
+            role.permissions = defaults.model_dump(mode="json")
+            role.description = role.description or builtin.description
+            continue
+        current = Permissions.model_validate(role.permissions)
+        missing = {k: v for k, v in defaults.entities.items() if k not in current.entities}
+        if missing:
+            current.entities.update(missing)
+            role.permissions = current.model_dump(mode="json")
+    session.flush()
+
+
+def permissions_of(session: Session, user_id: int) -> Permissions:
+    """The merged grants of the user's live roles (most permissive wins)."""
+    stored = session.scalars(
+        select(Role.permissions).join(UserRole, UserRole.role_id == Role.id)
+        .where(UserRole.user_id == user_id, Role.deleted_at.is_(None)))
+    return Permissions.merge(Permissions.model_validate(item) for item in stored)
+
+
+def role_permissions(session: Session, role_id: int) -> Permissions | None:
+    stored: Any = session.scalar(select(Role.permissions).where(
+        Role.id == role_id, Role.deleted_at.is_(None)))
+    return None if stored is None else Permissions.model_validate(stored)
+
+
+def subtree(session: Session, department_id: int | None) -> frozenset[int]:
+    """``department_id`` and every department below it (the tree is small: one query)."""
+    if department_id is None:
+        return frozenset()
+    children: dict[int | None, list[int]] = {}
+    for dept_id, parent_id in session.execute(
+            select(Department.id, Department.parent_id).where(Department.deleted_at.is_(None))):
+        children.setdefault(parent_id, []).append(dept_id)
+    found, todo = {department_id}, [department_id]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return frozenset(found)
