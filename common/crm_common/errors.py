@@ -128,8 +128,8 @@ ERROR_TYPES: dict[ErrorCode, type[ApiError]] = {
     cls.code: cls
     for cls in (
         BadRequest, ValidationFailed, Unauthenticated, Forbidden, NotFound, StaleVersion,
-        Duplicate, DuplicateWarning, Conflict, AccountLocked, PayloadTooLarge, Unavailable,
-        InternalError,
+        Duplicate, DuplicateWarning, Conflict, AccountLocked, PayloadTooLarge, TooManyRequests,
+        PasswordChangeRequired, Unavailable, InternalError,
     )
 }
 

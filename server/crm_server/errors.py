@@ -17,6 +17,7 @@ from crm_common.errors import (
     InternalError,
     NotFound,
     PayloadTooLarge,
+    TooManyRequests,
     Unauthenticated,
     ValidationFailed,
 )
@@ -77,8 +78,10 @@ def _respond(error: ApiError, language: str, headers: dict[str, str] | None = No
 
 async def on_api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
-    return _respond(exc, language_of(request), headers)
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else {}
+    if isinstance(exc, TooManyRequests) and exc.data and "retry_after_seconds" in exc.data:
+        headers["Retry-After"] = str(exc.data["retry_after_seconds"])
+    return _respond(exc, language_of(request), headers or None)
 
 
 async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -66,7 +66,7 @@ def test_users_and_departments(session: Session) -> None:
     assert set(users) == {"admin", "manager", "sales", "sales2", "finance", "service",
                           "engineer", "auditor"}
     roles = dict(session.execute(select(UserRole.user_id, Role.key)
-                                 .join(Role, Role.id == UserRole.role_id)).tuples().all())
+                                 .join(Role, Role.id == UserRole.role_id)).all())
     assert roles[users["admin"].id] == "administrator"
     assert roles[users["manager"].id] == "sales_manager"
     assert roles[users["engineer"].id] == "service_engineer"

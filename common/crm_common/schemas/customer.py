@@ -100,9 +100,10 @@ class CustomerRead(RecordRead):
 
 
 class DuplicateMatch(BaseModel):
-    """An existing customer that looks like the one being entered, and why."""
+    """An existing customer that looks like the one being entered, and why. A customer the
+    asker may not read comes without id and name: only whose it is (whom to talk to)."""
 
-    id: int
-    name: str
+    id: int | None = None
+    name: str | None = None
     owner_name: str | None = None
     reason: str  # "uscc" or "name"

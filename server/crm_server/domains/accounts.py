@@ -21,10 +21,9 @@ from crm_server.domains.people import check_password
 from crm_server.kit.binding import binding
 from crm_server.kit.web import client_address, current_principal, transaction
 from crm_server.models import User
-from crm_server.security import policy, ratelimit, roles, sessions
+from crm_server.security import policy, ratelimit, sessions
 from crm_server.security.passwords import hash_password, verify_password
 from crm_server.security.principal import Principal
-
 
 router = APIRouter(tags=["Session"])
 

@@ -76,7 +76,7 @@ class AuditService(CrudService):
 
     def present_many(self, session: Session, user: Principal,
                      records: Sequence[Record]) -> list[dict[str, Any]]:
-        rows = refs.with_titles(session, self.spec, records)
+        rows = refs.with_titles(session, self.spec, records, user)
         reachable = self._reachable(session, user, rows)
         for row in rows:
             spec = REGISTRY.get(row["entity"] or "")
@@ -124,7 +124,7 @@ def list_sessions(request: Request, user: Signed, user_id: int | None = None) ->
         if user_id is not None:
             stmt = stmt.where(UserSession.user_id == user_id)
         live = list(session.scalars(stmt.order_by(UserSession.id.desc()).limit(500)))
-        names = refs.titles(session, "user", {s.user_id for s in live})
+        names = refs.titles(session, "user", {s.user_id for s in live}, user)
         return [SessionRead.model_validate(s).model_copy(update={
             "user_name": names.get(s.user_id), "current": s.id == user.session_id})
             for s in live]

@@ -16,9 +16,11 @@ from fastapi.responses import FileResponse
 from crm_common.entities import REGISTRY
 from crm_common.errors import BadRequest, NotFound, PayloadTooLarge
 from crm_common.i18n import N_
+from crm_common.permissions import Action
 from crm_server.kit.binding import binding
 from crm_server.kit.web import current_principal, settings_of, transaction
 from crm_server.models import Attachment
+from crm_server.security import access
 from crm_server.security.principal import Principal
 from crm_server.settings import Settings
 
@@ -71,6 +73,7 @@ async def upload(request: Request, user: User, entity: Annotated[str, Form()],
     if not name:
         raise BadRequest(N_("The file has no name"), {"file": ""})
     settings = settings_of(request)
+    access.may(user, REGISTRY["attachment"], Action.CREATE)
     with transaction(request, user) as session:
         binding(entity).service.fetch(session, user, record_id)  # 404 when out of reach
     sha256, size = await _receive(file, settings)

@@ -79,11 +79,11 @@ class CustomerService(CrudService):
 
     def check_create(self, session: Session, user: Principal, values: dict[str, Any],
                      confirm: bool) -> None:
-        matches = find_duplicates(session, values["name"], values.get("uscc"))
+        matches = find_duplicates(session, user, values["name"], values.get("uscc"))
         if not matches:
             return
         data = {"matches": [m.model_dump() for m in matches]}
-        fields = {m.reason: m.name for m in matches}
+        fields = {m.reason: m.name or m.owner_name or "" for m in matches}
         if settings_policy(session) == "block":
             raise Duplicate(N_("A customer with the same name or code exists"), fields, data)
         if not confirm:
@@ -95,9 +95,10 @@ def settings_policy(session: Session) -> str:
     return policy.current(session).duplicate_policy
 
 
-def find_duplicates(session: Session, name: str, uscc: str | None,
+def find_duplicates(session: Session, user: Principal, name: str, uscc: str | None,
                     exclude_id: int | None = None) -> list[DuplicateMatch]:
-    """Existing customers with the same USCC or the same normalised name."""
+    """Existing customers with the same USCC or the same normalised name; of those the user
+    may not read, only the owner is told."""
     conditions = [Customer.name_key == company_key(name)] if name.strip() else []
     if uscc:
         conditions.append(Customer.uscc == uscc)
@@ -107,8 +108,13 @@ def find_duplicates(session: Session, name: str, uscc: str | None,
     if exclude_id is not None:
         stmt = stmt.where(Customer.id != exclude_id)
     found = list(session.scalars(stmt))
-    owners = refs.titles(session, "user", {c.owner_id for c in found if c.owner_id})
-    return [DuplicateMatch(id=c.id, name=c.name, owner_name=owners.get(c.owner_id or 0),
+    owners = refs.titles(session, "user", {c.owner_id for c in found if c.owner_id}, user)
+    service = binding("customer").service
+    readable = set(session.scalars(service.base_query(user).where(
+        Customer.id.in_([c.id for c in found])).with_only_columns(Customer.id)))
+    return [DuplicateMatch(id=c.id if c.id in readable else None,
+                           name=c.name if c.id in readable else None,
+                           owner_name=owners.get(c.owner_id or 0),
                            reason="uscc" if uscc and c.uscc == uscc else "name")
             for c in found]
 
@@ -171,7 +177,7 @@ def duplicates(request: Request, user: User, payload: DuplicateQuery) -> Any:
     except ValueError:
         uscc = None  # an invalid code cannot match; the form reports it on save
     with transaction(request, user) as session:
-        return find_duplicates(session, payload.name, uscc, payload.exclude_id)
+        return find_duplicates(session, user, payload.name, uscc, payload.exclude_id)
 
 
 @router.get("/search", response_model=SearchResults)

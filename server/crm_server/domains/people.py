@@ -96,9 +96,9 @@ class UserService(CrudService):
                      records: Sequence[Record]) -> list[dict[str, Any]]:
         from crm_server.kit import refs
 
-        rows = refs.with_titles(session, self.spec, records)
+        rows = refs.with_titles(session, self.spec, records, user)
         roles = role_ids_of(session, [row["id"] for row in rows])
-        names = refs.titles(session, "role", {r for ids in roles.values() for r in ids})
+        names = refs.titles(session, "role", {r for ids in roles.values() for r in ids}, user)
         for row in rows:
             row["role_ids"] = roles.get(row["id"], [])
             row["role_names"] = [names[r] for r in row["role_ids"] if r in names]

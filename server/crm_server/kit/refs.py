@@ -15,18 +15,26 @@ from sqlalchemy.orm import Session
 from crm_common.entities import EntitySpec, Kind
 from crm_server.db.base import Record
 from crm_server.kit.binding import binding
+from crm_server.security import access
+from crm_server.security.principal import Principal
 
 
-def titles(session: Session, key: str, ids: set[int]) -> dict[int, str]:
+def titles(session: Session, key: str, ids: set[int],
+           user: Principal | None) -> dict[int, str]:
     """``{id: title}`` of ``ids`` in entity ``key`` (deleted ones included: history stays
-    readable)."""
+    readable). With a ``user``, only titles of records that user may read: an embedded
+    reference obeys its own entity's rights. ``None`` is for the system's own use."""
 
     if not ids:
         return {}
     target = binding(key)
+    if user is not None and not user.permissions.sees(key, target.spec.title_field):
+        return {}
     title = getattr(target.model, target.spec.title_field)
-    rows = session.execute(select(target.model.id, title).where(target.model.id.in_(ids)))
-    return {row[0]: row[1] for row in rows}
+    stmt = select(target.model.id, title).where(target.model.id.in_(ids))
+    if user is not None:
+        stmt = access.scope(stmt, user, target.spec)
+    return {row[0]: row[1] for row in session.execute(stmt)}
 
 
 def record_values(record: Record) -> dict[str, Any]:
@@ -34,15 +42,15 @@ def record_values(record: Record) -> dict[str, Any]:
     return {attr.key: getattr(record, attr.key) for attr in mapper.column_attrs}
 
 
-def with_titles(session: Session, spec: EntitySpec,
-                records: Sequence[Record]) -> list[dict[str, Any]]:
+def with_titles(session: Session, spec: EntitySpec, records: Sequence[Record],
+                user: Principal | None) -> list[dict[str, Any]]:
     """The records' column values plus the display title of every reference field."""
     rows = [record_values(r) for r in records]
     for field in spec.fields:
         if field.kind is not Kind.REF or not field.display or not field.ref:
             continue
         ids = {row[field.name] for row in rows if row.get(field.name) is not None}
-        names = titles(session, field.ref, ids)
+        names = titles(session, field.ref, ids, user)
         for row in rows:
             row[field.display] = names.get(row.get(field.name))  # type: ignore[arg-type]
     return rows

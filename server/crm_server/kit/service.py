@@ -80,7 +80,7 @@ class CrudService:
 
     def present_many(self, session: Session, user: Principal,
                      records: Sequence[Record]) -> list[dict[str, Any]]:
-        rows = refs.with_titles(session, self.spec, records)
+        rows = refs.with_titles(session, self.spec, records, user)
         return [access.present(row, user, self.spec) for row in rows]
 
     def present(self, session: Session, user: Principal, record: Record) -> dict[str, Any]:
@@ -239,7 +239,7 @@ class CrudService:
             select(AuditEntry)
             .where(AuditEntry.entity == self.spec.key, AuditEntry.record_id == record_id)
             .order_by(AuditEntry.id.desc()).limit(500)))
-        names = refs.titles(session, "user", {e.user_id for e in entries if e.user_id})
+        names = refs.titles(session, "user", {e.user_id for e in entries if e.user_id}, user)
         return [HistoryEntry(
             id=e.id, at=e.at, user_id=e.user_id, user_name=names.get(e.user_id or 0),
             action=e.action, changes=access.present_changes(user, self.spec, e.changes),

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, false
 
-from crm_common.entities import REGISTRY, EntitySpec, FieldSpec
+from crm_common.entities import EntitySpec, FieldSpec
 from crm_common.errors import Forbidden
 from crm_common.i18n import N_
 from crm_common.permissions import Action, DataScope, FieldAccess, mask
@@ -82,16 +82,10 @@ def require_visible(user: Principal, spec: EntitySpec, names: Iterable[str],
         raise Forbidden(message, hidden)
 
 
-def _title_visible(user: Principal, field: FieldSpec) -> bool:
-    """A reference's title shows only if its own entity lets the viewer read that title."""
-    if not field.ref:
-        return True
-    return user.permissions.sees(field.ref, REGISTRY[field.ref].title_field)
-
-
 def present(values: dict[str, Any], user: Principal, spec: EntitySpec) -> dict[str, Any]:
     """A record's values as ``user`` may see them: hidden fields are left out (the wire
-    shows their empty default), masked ones too with their masked form in ``masked``."""
+    shows their empty default), masked ones too with their masked form in ``masked``.
+    References' titles were already limited to what the viewer may read (``refs``)."""
     read: BaseModel = spec.read.model_validate(values)
     shown = read.model_dump(mode="json")
     if user.is_admin:
@@ -107,8 +101,6 @@ def present(values: dict[str, Any], user: Principal, spec: EntitySpec) -> dict[s
         if access in (FieldAccess.HIDDEN, FieldAccess.MASKED):
             for key in keys:
                 shown.pop(key, None)
-        elif field.display and not _title_visible(user, field):
-            shown.pop(field.display, None)
     if masked:
         shown["masked"] = masked
     return shown
