@@ -282,17 +282,21 @@ def make_users(engine: Engine) -> list[int]:
             "INSERT INTO department (name, sort_order, version, created_at, updated_at) "
             "VALUES ('销售部', 0, 1, :now, :now) RETURNING id"), {"now": now}).scalar()
         users: list[dict[str, Any]] = [
-            {"username": BENCH_USER, "name": "压测管理员", "role": "admin"}] + [
-            {"username": f"sales{n:02d}", "name": f"销售{n:02d}", "role": "sales"}
+            {"username": BENCH_USER, "name": "压测管理员", "role": "administrator"}] + [
+            {"username": f"sales{n:02d}", "name": f"销售{n:02d}", "role": "sales_rep"}
             for n in range(1, SALES_USERS + 1)]
         for user in users:
             user.update(password_hash=password, department_id=department, now=now)
         connection.execute(text(
-            "INSERT INTO user_account (username, name, password_hash, department_id, role, "
-            "is_active, failed_logins, version, created_at, updated_at) VALUES (:username, "
-            ":name, :password_hash, :department_id, :role, true, 0, 1, :now, :now)"), users)
+            "INSERT INTO user_account (username, name, password_hash, department_id, "
+            "is_active, failed_logins, must_change_password, version, created_at, updated_at) "
+            "VALUES (:username, :name, :password_hash, :department_id, true, 0, false, 1, "
+            ":now, :now)"), users)
+        connection.execute(text(
+            "INSERT INTO user_role (user_id, role_id) SELECT u.id, r.id FROM user_account u "
+            "JOIN role r ON r.key = :role WHERE u.username = :username"), users)
         rows = connection.execute(text(
-            "SELECT id FROM user_account WHERE role = 'sales' ORDER BY id")).scalars()
+            "SELECT id FROM user_account WHERE username LIKE 'sales%' ORDER BY id")).scalars()
         return [int(r) for r in rows]
 
 

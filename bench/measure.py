@@ -33,6 +33,7 @@ from crm_server.app import create_app  # noqa: E402
 from crm_server.kit.binding import binding  # noqa: E402
 from crm_server.kit.service import ListQuery  # noqa: E402
 from crm_server.models import User  # noqa: E402
+from crm_server.security import roles  # noqa: E402
 from crm_server.security.principal import Principal  # noqa: E402
 from crm_server.settings import load_settings  # noqa: E402
 
@@ -97,8 +98,8 @@ class Bench:
         self.service = binding("customer").service
         with self.session() as session:
             user = session.scalars(select(User).where(User.username == generate.BENCH_USER)).one()
-            self.principal = Principal(user.id, user.username, user.name, user.role,
-                                       user.department_id)
+            self.principal = Principal(user.id, user.username, user.name, user.department_id,
+                                       roles.permissions_of(session, user.id))
         self.results: list[Result] = []
         self.explained: list[str] = []
 

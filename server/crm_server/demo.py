@@ -23,8 +23,8 @@ from crm_server import demo_data as data
 from crm_server.bindings import bind_all
 from crm_server.db import audit
 from crm_server.db.engine import make_engine, make_session_factory
-from crm_server.domains.people import create_user
 from crm_server.domains.customers import refresh_customer_search, refresh_follow_up
+from crm_server.domains.people import create_user
 from crm_server.kit.binding import binding
 from crm_server.models import Activity, Contact, Customer, Department, User
 from crm_server.settings import Settings

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field
 
 CONFIG_NAME = "crm.toml"

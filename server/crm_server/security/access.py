@@ -27,7 +27,6 @@ from crm_common.permissions import Action, DataScope, FieldAccess, mask
 from crm_server.kit.binding import binding
 from crm_server.security.principal import Principal
 
-
 # Shown whatever the field rights say: they identify the record and its version.
 ENVELOPE = frozenset({"id", "version", "created_at", "updated_at", "deleted_at"})
 

@@ -55,12 +55,13 @@ class ByDepartment:
                   level: DataScope) -> ColumnElement[bool] | None:
         if level is DataScope.ALL:
             return None
-        column = getattr(model, self.department)
+        column: Any = getattr(model, self.department)
         if level is DataScope.OWN and self.self_column:
-            return getattr(model, self.self_column) == user.user_id  # type: ignore[no-any-return]
+            own: ColumnElement[bool] = getattr(model, self.self_column) == user.user_id
+            return own
         departments = _departments(user, level) or (
             {user.department_id} if user.department_id else set())
-        return column.in_(departments) if departments else false()  # type: ignore[no-any-return]
+        return column.in_(departments) if departments else false()
 
 
 @dataclass(frozen=True)

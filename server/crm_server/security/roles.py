@@ -25,14 +25,14 @@ NONE, OWN, DEPT, TREE, ALL = (DataScope.NONE, DataScope.OWN, DataScope.DEPARTMEN
 
 def grant(read: DataScope = NONE, create: DataScope = NONE, update: DataScope = NONE,
           delete: DataScope = NONE, export: DataScope = NONE, import_: DataScope = NONE,
-          **fields: FieldAccess) -> EntityGrant:
+          fields: dict[str, FieldAccess] | None = None) -> EntityGrant:
     actions = {C: create, R: read, U: update, D: delete, E: export, I: import_}
     return EntityGrant(actions={k: v for k, v in actions.items() if v is not NONE},
-                       fields=fields)
+                       fields=fields or {})
 
 
 def crud(scope: DataScope, **fields: FieldAccess) -> EntityGrant:
-    return grant(scope, scope, scope, scope, **fields)
+    return grant(scope, scope, scope, scope, fields=fields)
 
 
 READ_ONLY = FieldAccess.READ
@@ -83,7 +83,7 @@ BUILTIN: tuple[BuiltinRole, ...] = (
     }),
     BuiltinRole("service_engineer", "服务工程师", "查看客户地址与联系人，记录自己的服务", {
         **PEOPLE,
-        "customer": grant(ALL, uscc=MASKED, notes=HIDDEN, tags=HIDDEN),
+        "customer": grant(ALL, fields={"uscc": MASKED, "notes": HIDDEN, "tags": HIDDEN}),
         "contact": grant(ALL),
         "activity": grant(OWN, OWN, OWN, OWN),
         "attachment": grant(ALL, ALL, OWN, OWN),
