@@ -51,6 +51,7 @@ def server_cases(bench: Bench) -> dict[str, Any]:
     ratio = deep_cases(bench)
     global_search_cases(bench)
     sort_cases(bench)
+    scope_cases(bench)
     return ratio
 
 
@@ -148,6 +149,25 @@ def sort_cases(bench: Bench) -> None:
         for sort in (field, f"-{field}"):
             bench.run(f"8 list: no filter, sort {sort}, first page", LIST_TARGET_MS,
                       always(ListQuery(sort=sort)))
+
+
+def scope_cases(bench: Bench) -> None:
+    """The list and search as roles with a data scope: a sales rep (own customers, 1/60 of
+    the rows) and a sales manager (department scope over all 60 reps: every row, reached
+    through the owners' department, the least favourable plan)."""
+    rep = bench.principal_of("sales01")
+    manager = bench.principal_of("manager01")
+    for label, user in (("sales rep, own", rep), ("sales manager, department", manager)):
+        bench.run(f"9 list as {label}: sort name, first page", LIST_TARGET_MS,
+                  always(ListQuery(sort="name")), principal=user)
+        bench.run(f"9 list as {label}: province=广东省, sort name", LIST_TARGET_MS,
+                  always(ListQuery(sort="name", filters={"province": [PROVINCE]})),
+                  principal=user)
+        bench.run(f"9 list as {label}: sort -last_activity_at", LIST_TARGET_MS,
+                  always(ListQuery(sort="-last_activity_at")), principal=user)
+        for term in (COMMON_2, "上海", "hrjm"):
+            bench.run(f"9 search as {label}: {term}", SEARCH_TARGET_MS,
+                      always(ListQuery(q=term)), principal=user)
 
 
 @contextmanager

@@ -252,8 +252,11 @@ def fresh_schema(engine: Engine) -> None:
     upgrade_engine(engine)
 
 
+LAYOUT = 2  # bumped when the generated users or tables change: older data is rebuilt
+
+
 def marker(customers: int, seed: int) -> str:
-    return f"crm bench data: {customers} customers, seed {seed}, complete"
+    return f"crm bench data v{LAYOUT}: {customers} customers, seed {seed}, complete"
 
 
 def is_generated(engine: Engine, customers: int, seed: int = SEED) -> bool:
@@ -282,7 +285,8 @@ def make_users(engine: Engine) -> list[int]:
             "INSERT INTO department (name, sort_order, version, created_at, updated_at) "
             "VALUES ('销售部', 0, 1, :now, :now) RETURNING id"), {"now": now}).scalar()
         users: list[dict[str, Any]] = [
-            {"username": BENCH_USER, "name": "压测管理员", "role": "administrator"}] + [
+            {"username": BENCH_USER, "name": "压测管理员", "role": "administrator"},
+            {"username": "manager01", "name": "销售经理", "role": "sales_manager"}] + [
             {"username": f"sales{n:02d}", "name": f"销售{n:02d}", "role": "sales_rep"}
             for n in range(1, SALES_USERS + 1)]
         for user in users:

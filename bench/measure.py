@@ -96,10 +96,7 @@ class Bench:
         self.engine: Engine = self.app.state.engine
         self.runs, self.warmup = runs, warmup
         self.service = binding("customer").service
-        with self.session() as session:
-            user = session.scalars(select(User).where(User.username == generate.BENCH_USER)).one()
-            self.principal = Principal(user.id, user.username, user.name, user.department_id,
-                                       roles.permissions_of(session, user.id))
+        self.principal = self.principal_of(generate.BENCH_USER)
         self.results: list[Result] = []
         self.explained: list[str] = []
 
@@ -114,17 +111,26 @@ class Bench:
         finally:
             session.close()
 
-    def list_page(self, query: ListQuery) -> dict[str, Any]:
-        """The customer list page through the service, as the list endpoint calls it."""
+    def principal_of(self, username: str) -> Principal:
+        """A user as ``kit.web.current_principal`` resolves them: their roles' grants."""
         with self.session() as session:
-            session.info["principal"] = self.principal
-            return self.service.list_page(session, self.principal, query)
+            user = session.scalars(select(User).where(User.username == username)).one()
+            return Principal(user.id, user.username, user.name, user.department_id,
+                             roles.permissions_of(session, user.id),
+                             roles.subtree(session, user.department_id))
+
+    def list_page(self, query: ListQuery, principal: Principal | None = None) -> dict[str, Any]:
+        """The customer list page through the service, as the list endpoint calls it."""
+        user = principal or self.principal
+        with self.session() as session:
+            session.info["principal"] = user
+            return self.service.list_page(session, user, query)
 
     def run(self, case: str, target: float | None, queries: Callable[[int], ListQuery],
-            note: str = "") -> Result:
-        """Time ``list_page(queries(i))``."""
+            note: str = "", principal: Principal | None = None) -> Result:
+        """Time ``list_page(queries(i))`` (as ``principal``, else the bench administrator)."""
         def call(i: int) -> int:
-            return len(self.list_page(queries(i))["items"])
+            return len(self.list_page(queries(i), principal)["items"])
 
         return self.run_custom(case, target, call, "service", lambda: call(0), note)
 
