@@ -54,3 +54,11 @@ def activity(customer_id: int, **overrides: Any) -> dict[str, Any]:
                               "subject": "设备选型技术交流"}
     values.update(overrides)
     return values
+
+
+def role_id(api: Any, key: str) -> int:
+    """The id of a built-in role (``sales_rep``, …) through a signed-in ``ApiClient``."""
+    from crm_common.entities import entity
+
+    roles = api.list(entity("role"), {"limit": 100}).items
+    return next(int(r.id) for r in roles if r.key == key)

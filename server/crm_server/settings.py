@@ -7,6 +7,7 @@ over the file so IT (and tests) can override a single value without editing it, 
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from pathlib import Path
@@ -14,6 +15,10 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 CONFIG_NAME = "crm.toml"
+# Settings an administrator now changes in the console (kept in the database); an older
+# crm.toml that still names them loads, with a warning.
+MOVED_TO_CONSOLE = frozenset({"session_absolute_hours", "session_idle_minutes",
+                              "lockout_threshold", "lockout_minutes", "duplicate_policy"})
 ENV_PREFIX = "CRM_"
 DEFAULT_DATA_DIR = Path("var/data")
 
@@ -75,6 +80,11 @@ def load_settings(data_dir: Path | None = None, **overrides: object) -> Settings
     config = directory / CONFIG_NAME
     if config.exists():
         values.update(tomllib.loads(config.read_text("utf-8")))
+    for name in MOVED_TO_CONSOLE & values.keys():
+        values.pop(name)
+        logging.getLogger(__name__).warning(
+            "%s in %s is ignored: it is set in the admin console (security settings) now",
+            name, config)
     values.update(env)
     values.update(overrides)
     values["data_dir"] = directory

@@ -99,3 +99,4 @@ def server_admin(server: tuple[str, Path]) -> Iterator[ApiClient]:
     api.login("admin", builders.ADMIN_PASSWORD)
     yield api
     api.close()
+

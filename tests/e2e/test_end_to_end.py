@@ -35,7 +35,8 @@ def test_sales_rep_day(server: tuple[str, Path]) -> None:
     admin = ApiClient(url, ca)
     admin.login("admin", builders.ADMIN_PASSWORD)
     admin.create(entity("user"), {"username": "e2e_rep", "name": "周销售",
-                                  "password": builders.PASSWORD})
+                                  "password": builders.PASSWORD,
+                                  "role_ids": [builders.role_id(admin, "sales_rep")]})
 
     rep, colleague = ApiClient(url, ca), ApiClient(url, ca)
     rep.login("e2e_rep", builders.PASSWORD)

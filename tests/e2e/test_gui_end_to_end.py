@@ -121,8 +121,9 @@ def test_a_sales_rep_works_through_the_real_client(
     url, data = server
     ca_pem = (data / "tls" / "ca.crt").read_text("ascii")
     username = f"gui_rep_{uuid.uuid4().hex[:8]}"
+    reps = [builders.role_id(server_admin, "sales_rep")]
     rep = server_admin.create(entity("user"), {"username": username, "name": "吴销售",
-                                               "password": builders.PASSWORD})
+                                               "password": builders.PASSWORD, "role_ids": reps})
     other = server_admin.create(CUSTOMER, builders.customer(owner_id=rep.id))  # type: ignore[attr-defined]
 
     # 1. First contact: the dialog shows the CA's fingerprint; trusting it signs in.

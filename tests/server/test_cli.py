@@ -255,3 +255,13 @@ def _health(port: int, ca_file: Path) -> dict[str, object]:
         except OSError:  # not listening yet
             time.sleep(0.1)
     raise AssertionError(f"no answer from {url}")
+
+
+def test_an_older_config_with_settings_now_in_the_console_still_loads(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from crm_server.settings import load_settings
+
+    (tmp_path / "crm.toml").write_text('lockout_threshold = 3\nport = 9443\n', "utf-8")
+    loaded = load_settings(tmp_path)
+    assert loaded.port == 9443 and not hasattr(loaded, "lockout_threshold")
+    assert "lockout_threshold" in caplog.text
