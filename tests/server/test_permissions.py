@@ -295,7 +295,7 @@ def test_a_permission_change_applies_on_the_next_request_and_is_audited(
     me = _ok(api.get(f"{API}/me", headers=viewer))
     assert not Permissions.model_validate(me["permissions"]).can("customer", Action.READ)
     audit = _ok(api.get(f"{API}/audit", headers=admin, params={
-        "entity": "role", "record_id": role["id"], "action": "update"}))["items"]
+        "entity": "role", "record_id": role["id"], "action": "permission"}))["items"]
     assert audit and audit[0]["changes"][0]["field"] == "permissions"
     assert changed["version"] == role["version"] + 1
 

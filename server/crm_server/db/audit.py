@@ -55,7 +55,7 @@ def _action(record: Record, is_new: bool) -> str:
     deleted = inspect(record).attrs["deleted_at"].history
     if deleted.has_changes():
         return "delete" if record.deleted_at is not None else "restore"
-    return "update"
+    return record.__audit_update_action__
 
 
 def _chain_hash(prev_hash: str, row: dict[str, Any]) -> str:

@@ -4,7 +4,7 @@ one change."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -15,6 +15,7 @@ from crm_server.db.types import PortableJSON, pinyin_ordered
 
 class Role(Record, Base):
     __tablename__ = "role"
+    __audit_update_action__: ClassVar[str] = "permission"
     __table_args__ = (Index("ix_role_name_id", "name", "id"),)
 
     key: Mapped[str | None] = mapped_column(String(32), unique=True)  # built-in roles only
