@@ -49,13 +49,15 @@ def _field_changes(record: Record, is_new: bool) -> list[dict[str, Any]]:
     return changes
 
 
-def _action(record: Record, is_new: bool) -> str:
+def _action(record: Record, is_new: bool, changes: list[dict[str, Any]]) -> str:
     if is_new:
         return "create"
     deleted = inspect(record).attrs["deleted_at"].history
     if deleted.has_changes():
         return "delete" if record.deleted_at is not None else "restore"
-    return record.__audit_update_action__
+    if any(change["field"] in record.__audit_permission_fields__ for change in changes):
+        return "permission"
+    return "update"
 
 
 def _chain_hash(prev_hash: str, row: dict[str, Any]) -> str:
@@ -102,7 +104,7 @@ def _after_flush(session: Session, _context: Any) -> None:
         if not isinstance(obj, Record):
             continue
         changes = _field_changes(obj, is_new)
-        action = _action(obj, is_new)
+        action = _action(obj, is_new, changes)
         if changes or action != "update":
             rows.append(entry(session, action, _entity_of(obj), obj.id, changes))
     append(session, rows)

@@ -34,13 +34,13 @@ class Record:
     ``version`` is SQLAlchemy's version counter, so a concurrent update that slipped past the
     service's check still fails at flush instead of overwriting. Columns listed in
     ``__audit_exclude__`` are left out of the change history; ``__audit_redact__`` are
-    recorded as changed without their values (secrets). ``__audit_update_action__`` names
-    what a change is in the audit log (a role's change is a "permission" change).
+    recorded as changed without their values (secrets). A change of one of the
+    ``__audit_permission_fields__`` is logged as a "permission" change (a role's grants).
     """
 
     __audit_exclude__: ClassVar[frozenset[str]] = frozenset()
     __audit_redact__: ClassVar[frozenset[str]] = frozenset()
-    __audit_update_action__: ClassVar[str] = "update"
+    __audit_permission_fields__: ClassVar[frozenset[str]] = frozenset()
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -15,7 +15,7 @@ from crm_server.db.types import PortableJSON, pinyin_ordered
 
 class Role(Record, Base):
     __tablename__ = "role"
-    __audit_update_action__: ClassVar[str] = "permission"
+    __audit_permission_fields__: ClassVar[frozenset[str]] = frozenset({"permissions"})
     __table_args__ = (Index("ix_role_name_id", "name", "id"),)
 
     key: Mapped[str | None] = mapped_column(String(32), unique=True)  # built-in roles only
