@@ -172,11 +172,11 @@ def test_money_and_numbers_are_right_aligned(qapp: Any) -> None:
 
 
 def test_fetch_more_pages_through_the_real_list_until_the_end(
-    qtbot: Any, live_server: Any, sales_api: Any, make_context: Any
+    qtbot: Any, live_server: Any, admin_api: Any, make_context: Any
 ) -> None:
-    ctx = make_context(sales_api)
+    ctx = make_context(admin_api)  # a sales rep sees only their own customers: too few
     ctx.settings.page_size = 50
-    everything = sales_api.list(CUSTOMER, {"limit": 1, "exact_total": True}).total
+    everything = admin_api.list(CUSTOMER, {"limit": 1, "exact_total": True}).total
     assert everything > 100, "the demo data should need several pages"
     view = EntityListView(ctx, CUSTOMER)
     qtbot.addWidget(view)

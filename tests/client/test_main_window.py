@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from crm_client import app as client_app
 from crm_client.api.client import ApiClient
@@ -18,6 +18,7 @@ from crm_client.api.errors import ServerUnreachable
 from crm_client.core.context import AppContext
 from crm_client.core.settings import ClientSettings
 from crm_client.domains.customer360 import Customer360View
+from crm_client.views.department_tree import DepartmentTreeView
 from crm_client.views.entity_list import EntityListView
 from crm_client.views.global_search import ROLE_HIT
 from crm_client.views.main_window import MainWindow, navigation_keys
@@ -50,19 +51,23 @@ def wait_loaded(qtbot: Any, view: EntityListView) -> None:
     qtbot.waitUntil(lambda: view.model.rowCount() > 0, timeout=15_000)
 
 
-def test_sales_sees_the_business_pages_only(window_for: Any, sales_api: ApiClient) -> None:
+def test_sales_sees_the_pages_its_role_may_read(window_for: Any, sales_api: ApiClient) -> None:
     window = window_for(sales_api)
 
-    assert nav_texts(window) == ["Workbench", "Customers", "Contacts", "Follow-ups"]
+    assert nav_texts(window) == ["Workbench", "Customers", "Contacts", "Follow-ups", "Users",
+                                 "Departments"]
+    assert "Administration" not in nav_texts(window)
     assert "127.0.0.1:" in window.server_label.text()
-    assert window.user_label.text() == "李销售 · Sales rep"
+    assert window.user_label.text() == "李销售 · 销售代表"  # role names as the server has them
 
 
-def test_admin_also_manages_users_and_departments(window_for: Any, admin_api: ApiClient) -> None:
+def test_admin_also_gets_the_administration_console(
+    window_for: Any, admin_api: ApiClient
+) -> None:
     window = window_for(admin_api)
 
-    assert nav_texts(window)[-2:] == ["Users", "Departments"]
-    assert navigation_keys(window.ctx)[-2:] == ["user", "department"]
+    assert nav_texts(window)[-3:] == ["Users", "Departments", "Administration"]
+    assert navigation_keys(window.ctx)[-3:] == ["user", "department", "admin"]
 
 
 def test_every_navigation_entry_opens_its_page(
@@ -70,10 +75,11 @@ def test_every_navigation_entry_opens_its_page(
 ) -> None:
     window = window_for(admin_api)
 
+    special = {"workbench": WorkbenchView, "department": DepartmentTreeView, "admin": QWidget}
     for row, key in enumerate(navigation_keys(window.ctx)):
         window.navigation.setCurrentRow(row)
         page = window.current_page()
-        expected = WorkbenchView if key == "workbench" else EntityListView
+        expected = special.get(key, EntityListView)
         assert isinstance(page, expected), key
         assert window.tabs.tabText(0) == window.navigation.item(row).text()
         assert window.ctx.settings.last_page == key

@@ -56,9 +56,12 @@ from crm_common.schemas.auth import (
     SearchResults,
 )
 from crm_common.schemas.customer import DuplicateMatch
+from crm_common.schemas.security import SecurityPolicy, SessionRead
 from crm_common.tlsinfo import fingerprint
 
 _HISTORY = TypeAdapter(list[HistoryEntry])
+_SESSIONS = TypeAdapter(list[SessionRead])
+PREVIEW_HEADER = "X-Preview-Role"
 _DUPLICATES = TypeAdapter(list[DuplicateMatch])
 _TRANSFER_TIMEOUT = 300.0
 _UNSAFE_FILENAME = re.compile(r'[\x00-\x1f<>:"/\\|?*]+')
@@ -127,6 +130,7 @@ class ApiClient:
         self.language = normalise_language(language)
         self.timeout = timeout
         self.token: str | None = None
+        self.preview_role_id: int | None = None
         self._http = httpx.Client(
             base_url=self.base_url + API_PREFIX,
             verify=self._ssl_context(),
@@ -172,6 +176,42 @@ class ApiClient:
 
     def health(self) -> Health:
         return Health.model_validate_json(self._request("GET", "/health").content)
+
+    def preview(self, role_id: int) -> ApiClient:
+        """A client on the same server and session that reads as role ``role_id`` would
+        (administrators only; the server refuses every write). Close it when done; never
+        ``logout`` on it — that would end the administrator's own session."""
+        client = ApiClient(self.base_url, self.ca_pem, language=self.language,
+                           timeout=self.timeout)
+        client.token = self.token
+        client.preview_role_id = role_id
+        return client
+
+    # --- passwords and sessions --------------------------------------------------------------
+
+    def change_password(self, current: str, new: str) -> None:
+        """Change the signed-in user's own password (also when the server demands it)."""
+        self._request("POST", "/auth/password",
+                      json={"current_password": current, "new_password": new})
+
+    def reset_password(self, user_id: int, password: str) -> None:
+        """Administrators: set a user's password; they must change it at the next sign-in
+        and their sessions end now."""
+        self._request("POST", f"/users/{user_id}/reset-password", json={"password": password})
+
+    def security_policy(self) -> SecurityPolicy:
+        """The password, lockout and session rules (everyone may read them)."""
+        return SecurityPolicy.model_validate_json(
+            self._request("GET", "/security/policy").content)
+
+    def sessions(self, user_id: int | None = None) -> builtins.list[SessionRead]:
+        """Live sign-in sessions, newest first: of one user, or everyone's (administrators)."""
+        params = [("user_id", str(user_id))] if user_id is not None else None
+        return _SESSIONS.validate_json(self._request("GET", "/sessions", params=params).content)
+
+    def revoke_session(self, session_id: int) -> None:
+        """End a sign-in session now."""
+        self._request("POST", f"/sessions/{session_id}/revoke")
 
     # --- generic entity routes -----------------------------------------------------------
 
@@ -267,7 +307,10 @@ class ApiClient:
         return httpx.Timeout(self.timeout, read=_TRANSFER_TIMEOUT, write=_TRANSFER_TIMEOUT)
 
     def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        if self.preview_role_id is not None:
+            headers[PREVIEW_HEADER] = str(self.preview_role_id)
+        return headers
 
     def _request(
         self,

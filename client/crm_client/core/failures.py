@@ -45,6 +45,7 @@ _TITLES: tuple[tuple[type[BaseException], str], ...] = (
     (errors.AccountLocked, N_("Account locked")),
     (errors.PayloadTooLarge, N_("File too large")),
     (errors.Unauthenticated, N_("Not signed in")),
+    (errors.PasswordChangeRequired, N_("Password change required")),
     (errors.Unavailable, N_("Server problem")),
     (errors.InternalError, N_("Server problem")),
     (errors.ApiError, N_("Could not complete the operation")),

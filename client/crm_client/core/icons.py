@@ -51,6 +51,15 @@ _PATHS = {
     "upload": '<path d="M12 16V4M7 9l5-5 5 5"/><path d="M4 15v5h16v-5"/>',
     "download": '<path d="M12 4v12M7 11l5 5 5-5"/><path d="M4 15v5h16v-5"/>',
     "history": '<circle cx="12" cy="12" r="8.5"/><path d="M12 7.5V12l3 2"/>',
+    "open": '<path d="M2.5 12S6 5.5 12 5.5 21.5 12 21.5 12 18 18.5 12 18.5 2.5 12 2.5 12z"/>'
+    '<circle cx="12" cy="12" r="3"/>',
+    "admin": '<path d="M12 3 4.5 6v5.5c0 4.6 3.2 8.2 7.5 9.5 4.3-1.3 7.5-4.9 7.5-9.5V6z"/>'
+    '<path d="m9 12 2 2 4-4"/>',
+    "audit": '<rect x="5" y="4" width="14" height="17" rx="1.5"/><path d="M9 4V2.8h6V4"/>'
+    '<path d="M8.5 10h7M8.5 13.5h7M8.5 17h4"/>',
+    "key": '<circle cx="8" cy="15" r="4"/><path d="m11 12 9-9M16.5 6.5l2.5 2.5M14 9l2 2"/>',
+    "role": '<rect x="3.5" y="5" width="17" height="14" rx="2"/><circle cx="9" cy="11" r="2.2"/>'
+    '<path d="M5.8 16c.5-1.6 1.7-2.4 3.2-2.4s2.7.8 3.2 2.4M14.5 10h3.5M14.5 13.5h3.5"/>',
 }
 
 

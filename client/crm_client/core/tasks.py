@@ -31,7 +31,7 @@ from crm_client.api.client import ApiClient
 from crm_client.api.errors import ServerUnreachable
 from crm_client.core.changes import ChangeBus
 from crm_client.core.failures import FailurePresenter, window_of
-from crm_common.errors import Unauthenticated
+from crm_common.errors import PasswordChangeRequired, Unauthenticated
 
 T = TypeVar("T")
 
@@ -113,11 +113,14 @@ class TaskRunner(QObject):
     ``sig_session_expired()``: a call was refused as unauthenticated; sign in again, then
     call ``resume_after_sign_in()`` (or ``abandon_after_sign_in()``).
     ``sig_progress(str)``: text of the busy indicator, "" when nothing slow is running.
+    ``sig_password_change_required()``: the server refuses everything until the user changes
+    their password (reset by an administrator, or expired).
     ``sig_unhandled_failure(object)``: every failure no op handled, before it is shown.
     """
 
     sig_offline = Signal(bool)
     sig_session_expired = Signal()
+    sig_password_change_required = Signal()
     sig_progress = Signal(str)
     sig_unhandled_failure = Signal(object)
     _sig_done = Signal(int, object, object)  # op number, result, error — from worker threads
@@ -215,6 +218,8 @@ class TaskRunner(QObject):
             self._retry_signed_in[_retry_key(op)] = op
             if first:
                 self.sig_session_expired.emit()
+        elif isinstance(error, PasswordChangeRequired):
+            self.sig_password_change_required.emit()
         else:
             self.presenter.present(op.parent, error, op.entity)
 

@@ -51,14 +51,14 @@ class ActivityCard(QWidget):
         self.activity = activity
         type_label = _(entity("activity").field("type").choice_label(activity.type))
         self._glyph = type_label[:1].upper()
-        self._colour = QColor(TYPE_COLOURS.get(activity.type, MUTED))
+        self._colour = QColor(TYPE_COLOURS.get(activity.type or "", MUTED))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(GUTTER, 2, 8, 14)
         layout.setSpacing(3)
         meta = " · ".join(p for p in (format_datetime(activity.occurred_at),
                                       activity.owner_name, type_label) if p)
         layout.addWidget(_label(meta, self, MUTED))
-        subject = _label(activity.subject, self)
+        subject = _label(activity.subject or "", self)
         font = QFont(subject.font())
         font.setBold(True)
         subject.setFont(font)

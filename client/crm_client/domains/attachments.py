@@ -31,6 +31,7 @@ from crm_client.widgets.banner import Banner, BannerLevel
 from crm_client.widgets.record_table import RecordTableView
 from crm_common.entities import entity
 from crm_common.errors import PayloadTooLarge
+from crm_common.permissions import Action
 from crm_common.schemas.attachment import AttachmentRead
 
 if TYPE_CHECKING:
@@ -58,11 +59,13 @@ class AttachmentsWidget(QWidget):
         for column, field in enumerate(self.model.fields):
             self.table.horizontalHeader().resizeSection(column, field.width)
         self.table.sort_header.setSortIndicatorShown(False)
-        self.table.set_empty_text(_("No attachments. Drop files here to upload them."))
+        self.table.set_empty_text(_("No attachments. Drop files here to upload them.")
+                                  if ctx.can(self._spec.key, Action.CREATE)
+                                  else _("No attachments."))
         self.table.doubleClicked.connect(lambda index: self.open_row(index.row()))
         self.banner = Banner(self)
         self.banner.sig_action.connect(self._open_saved_folder)
-        self.setAcceptDrops(True)
+        self.setAcceptDrops(ctx.can(self._spec.key, Action.CREATE))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 8)
         layout.addWidget(self._make_toolbar())
@@ -82,13 +85,17 @@ class AttachmentsWidget(QWidget):
         )
         self.save_action = toolbar.addAction(icon("download"), _("Save to…"), self._save_current)
         self.delete_action = toolbar.addAction(icon("delete"), _("Delete"), self._delete_current)
+        self.upload_action.setVisible(self._ctx.can(self._spec.key, Action.CREATE))
+        self.delete_action.setVisible(self._ctx.can(self._spec.key, Action.DELETE))
         self._update_actions()
         return toolbar
 
     def _update_actions(self) -> None:
         selected = self.table.current_row() >= 0
-        for action in (self.open_action, self.save_action, self.delete_action):
+        for action in (self.open_action, self.save_action):
             action.setEnabled(selected)
+        self.delete_action.setEnabled(selected and self._ctx.can_record(
+            self._spec.key, Action.DELETE, self._current()))
 
     # -- listing -----------------------------------------------------------------------------
 
@@ -193,7 +200,7 @@ class AttachmentsWidget(QWidget):
 
     def _delete_current(self) -> None:
         attachment = self._current()
-        if attachment is None:
+        if attachment is None or not self.delete_action.isEnabled():
             return
         answer = QMessageBox.question(
             self, _("Delete"),

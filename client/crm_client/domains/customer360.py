@@ -25,6 +25,7 @@ from crm_client.views.entity_form import EntityFormDialog
 from crm_client.views.entity_list import EntityListView
 from crm_client.views.history import HistoryWidget
 from crm_common.entities import entity
+from crm_common.permissions import Action, FieldAccess
 from crm_common.schemas.customer import CustomerRead
 
 if TYPE_CHECKING:
@@ -47,11 +48,13 @@ TabFactory = Callable[["AppContext", int, QWidget], QWidget]
 @dataclass(frozen=True)
 class CustomerTab:
     """A tab of the 360 view: ``build(ctx, customer_id, parent)`` makes its widget. A widget
-    with a ``sig_open_record(str, int)`` signal has it forwarded by the view."""
+    with a ``sig_open_record(str, int)`` signal has it forwarded by the view. ``entity``:
+    the tab shows only to roles that may read those records."""
 
     key: str
     label: str  # N_() source text
     build: TabFactory
+    entity: str | None = None
 
 
 def _contacts(ctx: AppContext, customer_id: int, parent: QWidget) -> QWidget:
@@ -68,9 +71,9 @@ def _history(ctx: AppContext, customer_id: int, parent: QWidget) -> QWidget:
 
 
 CUSTOMER_TABS: list[CustomerTab] = [
-    CustomerTab("contacts", N_("Contacts"), _contacts),
-    CustomerTab("activities", N_("Follow-ups"), ActivityTimelineWidget),
-    CustomerTab("attachments", N_("Attachments"), _attachments),
+    CustomerTab("contacts", N_("Contacts"), _contacts, "contact"),
+    CustomerTab("activities", N_("Follow-ups"), ActivityTimelineWidget, "activity"),
+    CustomerTab("attachments", N_("Attachments"), _attachments, "attachment"),
     CustomerTab("history", N_("History"), _history),
 ]
 
@@ -102,13 +105,22 @@ class Customer360View(QWidget):
         for button in (self.edit_button, self.follow_up_button):
             button.setEnabled(False)
             self.header.title_row.addWidget(button)
+        self.edit_button.setVisible(ctx.can("customer", Action.UPDATE))
+        self.follow_up_button.setVisible(ctx.can("activity", Action.CREATE))
+        hidden = {name for name in (*self.header.facts, "province", "city", "district")
+                  if name != "region"
+                  and ctx.field_access("customer", name) is FieldAccess.HIDDEN}
+        if {"province", "city", "district"} <= hidden:
+            hidden.add("region")
+        self.header.hide_facts(hidden)
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("customerTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.setStyleSheet(TAB_STYLE)
         self.tab_widgets: dict[str, QWidget] = {}
         for tab in CUSTOMER_TABS:
-            self._add_tab(tab)
+            if tab.entity is None or ctx.can(tab.entity, Action.READ):
+                self._add_tab(tab)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -137,9 +149,11 @@ class Customer360View(QWidget):
         assert isinstance(customer, CustomerRead)
         self.customer = customer
         self.header.show_record(customer)
-        self.setWindowTitle(customer.name)
+        self.setWindowTitle(customer.name or "")
         for button in (self.edit_button, self.follow_up_button):
             button.setEnabled(True)
+        if not self._ctx.can_record("customer", Action.UPDATE, customer):
+            self.edit_button.hide()
         self.sig_loaded.emit()
 
     def _on_entity_changed(self, key: str, ids: list[int]) -> None:
@@ -165,5 +179,6 @@ class Customer360View(QWidget):
                                 fields=FOLLOW_UP_FIELDS)
         form.setWindowTitle(_("Add follow-up — {customer}").format(customer=name))
         form.show()
-        form.editors["subject"].focus()
+        if "subject" in form.editors:  # a role may hide it
+            form.editors["subject"].focus()
         return form

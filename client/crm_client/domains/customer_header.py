@@ -66,6 +66,7 @@ class CustomerHeaderWidget(QFrame):
             self.title_row.addWidget(widget, 0, Qt.AlignmentFlag.AlignVCenter)
         self.title_row.addStretch(1)
         self.facts: dict[str, QLabel] = {}
+        self.fact_labels: dict[str, QLabel] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.setSpacing(10)
@@ -85,6 +86,7 @@ class CustomerHeaderWidget(QFrame):
             value = QLabel(self)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.facts[name] = value
+            self.fact_labels[name] = label
             grid.addWidget(label, row, column * 2, Qt.AlignmentFlag.AlignRight)
             if column:
                 grid.setColumnMinimumWidth(column * 2, LABEL_MIN_WIDTH)
@@ -95,16 +97,22 @@ class CustomerHeaderWidget(QFrame):
         grid.setColumnStretch(FACT_COLUMNS * 2, 1)  # facts stay together on wide screens
         return grid
 
+    def hide_facts(self, names: set[str]) -> None:
+        """Leave out the facts of fields the viewer's role hides."""
+        for name in names & self.facts.keys():
+            self.facts[name].hide()
+            self.fact_labels[name].hide()
+
     def show_record(self, customer: CustomerRead) -> None:
         spec = entity("customer")
-        self.name_label.setText(customer.name)
+        self.name_label.setText(customer.name or "")
         self.short_name_label.setText(customer.short_name or "")
         level = spec.field("level")
-        self.level_badge.set_badge(_(level.choice_label(customer.level)),
-                                   LEVEL_COLOURS.get(customer.level, MUTED))
+        self.level_badge.set_badge(_(level.choice_label(customer.level)) if customer.level
+                                   else "", LEVEL_COLOURS.get(customer.level or "", MUTED))
         status = spec.field("status")
-        self.status_badge.set_badge(_(status.choice_label(customer.status)),
-                                    STATUS_COLOURS.get(customer.status, MUTED))
+        self.status_badge.set_badge(_(status.choice_label(customer.status)) if customer.status
+                                    else "", STATUS_COLOURS.get(customer.status or "", MUTED))
         # dict.fromkeys drops the repeat of a municipality (上海市 上海市 青浦区 → 上海市 青浦区).
         parts = (customer.province, customer.city, customer.district)
         region = " ".join(dict.fromkeys(p for p in parts if p))
@@ -121,7 +129,10 @@ class CustomerHeaderWidget(QFrame):
             "tags": format_tags(customer.tags),
         }
         for name, text in texts.items():
-            self.facts[name].setText(text or "—")
+            masked = "" if text else _masked(customer, name)
+            self.facts[name].setText(text or masked or "—")
+            self.facts[name].setToolTip(
+                _("Masked: your role may not see the full value") if masked else "")
         self._show_next_follow_up(customer.next_follow_up_on)
 
     def _show_next_follow_up(self, due: date | None) -> None:
@@ -136,3 +147,11 @@ class CustomerHeaderWidget(QFrame):
             text += " " + _("(overdue)")
         label.setText(text)
         label.setStyleSheet(f"color: {ERROR_COLOUR}; font-weight: bold;" if overdue else "")
+
+
+def _masked(customer: CustomerRead, name: str) -> str:
+    """The masked form of a fact the viewer's role sees masked (91310000****1234)."""
+    if name == "region":
+        return ""
+    field = entity("customer").field(name)
+    return customer.masked.get(field.name) or customer.masked.get(field.column) or ""

@@ -280,6 +280,11 @@ class EntityTableModel(QAbstractTableModel):
 
     def _text(self, record: BaseModel, field: FieldSpec) -> str:
         value = getattr(record, field.column, None)
+        if value is None:  # a field the role sees masked: its masked form (138****5678)
+            masked: dict[str, str] = getattr(record, "masked", None) or {}
+            shown = masked.get(field.column) or masked.get(field.name)
+            if shown:
+                return shown
         formatter = self._formatters.get(field.name)
         if formatter is not None:
             return formatter(value)

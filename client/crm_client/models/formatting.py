@@ -110,6 +110,7 @@ _FORMATTERS: dict[Kind, Callable[[FieldSpec, Any], str]] = {
     Kind.CHOICE: _choice,
     Kind.BOOL: _bool,
     Kind.TAGS: _tags,
+    Kind.REFS: _tags,  # the titles of the chosen records
     Kind.DATE: lambda _field, value: format_date(value),
     Kind.DATETIME: lambda _field, value: format_datetime(value),
     Kind.MONEY: lambda _field, value: format_money(value),

@@ -5,6 +5,10 @@ The form is built from ``spec.form_fields`` and their kinds (editors in
 user changed together with the record's ``version``, and never loses what was typed: field
 errors appear under their fields, a stale version opens the conflict dialog, an unreachable
 server leaves the dialog open with a Retry banner.
+
+The form follows the person's role: fields it hides are left out, masked ones show their
+masked text greyed out, read-only ones are greyed out with a tooltip, and only fields the
+role may edit are ever sent. A record the role may read but not change opens read-only.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QPushButton,
     QVBoxLayout,
@@ -33,16 +38,25 @@ from crm_client.models.formatting import describe_value
 from crm_client.widgets.banner import Banner, BannerLevel
 from crm_client.widgets.conflict_dialog import ConflictChoice, ConflictDialog, ConflictRow
 from crm_client.widgets.duplicate_hint import DuplicateHintBanner, describe_matches
-from crm_client.widgets.field_editors import FieldEditor, RefEditor, editor_for
+from crm_client.widgets.field_editors import (
+    FieldEditor,
+    MaskedEditor,
+    RefEditor,
+    TextEditor,
+    editor_for,
+)
 from crm_client.widgets.field_error import ERROR_COLOUR, FieldErrorLabel
 from crm_common.entities import EntitySpec, FieldSpec, Kind, entity
 from crm_common.errors import (
     ApiError,
     Duplicate,
     DuplicateWarning,
+    Forbidden,
     StaleVersion,
     ValidationFailed,
 )
+from crm_common.i18n import N_
+from crm_common.permissions import Action, FieldAccess
 from crm_common.schemas.base import RecordRead
 from crm_common.schemas.customer import DuplicateMatch
 
@@ -53,6 +67,16 @@ TWO_COLUMNS_FROM = 9  # forms with more fields than this use two columns
 WIDE_FIELD_WIDTH = 240  # fields at least this wide in lists span both form columns
 _WIDE_KINDS = frozenset({Kind.LONG_TEXT, Kind.TAGS})
 _EMPTY: tuple[Any, ...] = (None, "", [])
+READ_ONLY_TIP = N_("Read-only for your role")
+FIXED_TIP = N_("Cannot be changed once created")
+# What the role may not change stays readable: dark text on a light grey field.
+READ_ONLY_STYLE = """
+QLineEdit:disabled, QPlainTextEdit:disabled, QComboBox:disabled, QSpinBox:disabled,
+QDateEdit:disabled, QDateTimeEdit:disabled, QListWidget:disabled {
+    color: #374151; background: #f3f4f6; }
+"""
+# A new user needs a first password; it is not a field of the record.
+INITIAL_PASSWORD = FieldSpec("password", N_("Initial password"), required=True)
 
 
 class EntityFormDialog(QDialog):
@@ -85,30 +109,85 @@ class EntityFormDialog(QDialog):
         self._retry: Callable[[], None] | None = None
         self._saving = False
         self._discard_confirmed = False
-        shown = fields or [field.name for field in spec.form_fields]
-        self._fields = [spec.field(name) for name in shown]
+        action = Action.CREATE if record_id is None else Action.UPDATE
+        self._writable = ctx.can(spec.key, action)
+        shown = fields or [f.name for f in (spec.fields if spec.read_only else spec.form_fields)]
+        self._access = {name: ctx.field_access(spec.key, name) for name in shown}
+        self._fields = [spec.field(name) for name in shown
+                        if self._access[name] is not FieldAccess.HIDDEN]
+        if self._asks_initial_password(fields):
+            self._fields.insert(1, INITIAL_PASSWORD)
+            self._access[INITIAL_PASSWORD.name] = FieldAccess.EDIT
         self.editors: dict[str, FieldEditor] = {}
         self.errors: dict[str, FieldErrorLabel] = {}
         self.banner = Banner(self)
         self.banner.sig_action.connect(self._run_retry)
         self.duplicate_hint = self._make_duplicate_hint()
         self.save_button = QPushButton(_("Save"), self)
+        self.cancel_button = QPushButton(_("Cancel"), self)
+        self.read_only_note = QLabel(
+            _("Your role may view this record but not change it."), self)
+        self.read_only_note.setObjectName("readOnlyNote")
+        self.read_only_note.setStyleSheet("QLabel#readOnlyNote { color: #6b7280; }")
+        self.read_only_note.hide()
+        self.extra_buttons: list[QPushButton] = []
         self.conflict_dialog: ConflictDialog | None = None
         self.duplicate_box: QMessageBox | None = None
         self._build()
         self._link_lookups()
         QShortcut(QKeySequence.StandardKey.Save, self, self.save)
+        self._apply_write_rights()
         if record_id is None:
             self.setWindowTitle(_("New {entity}").format(entity=_(spec.label)))
             self._fill_new()
         else:
-            self.setWindowTitle(_("Edit {entity}").format(entity=_(spec.label)))
+            self.setWindowTitle(self._title_text())
             self._load()
+
+    def is_writable(self) -> bool:
+        """False when the person may only look at this record."""
+        return self._writable
+
+    def is_editable(self, name: str) -> bool:
+        """Whether the field ``name`` is for this person to change (and so to send)."""
+        field = next((f for f in self._fields if f.name == name), None)
+        return (self._writable and field is not None and field.editable
+                and self._access.get(name) is FieldAccess.EDIT and self._accepts(name))
+
+    def _accepts(self, name: str) -> bool:
+        """Whether the create (new record) or update schema takes the field at all."""
+        schema = self._spec.create if self._record_id is None else self._spec.update
+        return schema is not None and name in schema.model_fields
+
+    def _asks_initial_password(self, fields: Sequence[str] | None) -> bool:
+        create = self._spec.create
+        return (self._record_id is None and fields is None and create is not None
+                and INITIAL_PASSWORD.name in create.model_fields
+                and not any(f.name == INITIAL_PASSWORD.name for f in self._spec.fields))
+
+    def _title_text(self) -> str:
+        title = _("Edit {entity}") if self._writable else _("View {entity}")
+        return title.format(entity=_(self._spec.label))
+
+    def _apply_write_rights(self) -> None:
+        """Grey out what this person may not change; without any right, Save goes."""
+        for name, editor in self.editors.items():
+            if isinstance(editor, MaskedEditor):
+                continue
+            if not self.is_editable(name):
+                fixed = self._access.get(name) is FieldAccess.EDIT and not self._accepts(name)
+                editor.set_read_only(_(FIXED_TIP) if fixed and self._writable
+                                     else _(READ_ONLY_TIP))
+        self.save_button.setVisible(self._writable)
+        self.cancel_button.setText(_("Cancel") if self._writable else _("Close"))
+        self.cancel_button.setDefault(not self._writable)
+        self.read_only_note.setVisible(not self._writable and self._record_id is not None)
 
     # -- building ----------------------------------------------------------------------------
 
     def _build(self) -> None:
         self.fields_area = QWidget(self)
+        self.fields_area.setStyleSheet(READ_ONLY_STYLE)
         grid = QGridLayout(self.fields_area)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setHorizontalSpacing(10)
@@ -118,10 +197,11 @@ class EntityFormDialog(QDialog):
         self.save_button.setDefault(True)
         self.save_button.setToolTip(_("Save (Ctrl+S)"))
         self.save_button.clicked.connect(self.save)
-        cancel = QPushButton(_("Cancel"), self)
+        cancel = self.cancel_button
         cancel.setAutoDefault(False)
         cancel.clicked.connect(self.reject)
         buttons = QHBoxLayout()
+        self._add_extra_buttons(buttons)
         buttons.addStretch(1)
         buttons.addWidget(self.save_button)
         buttons.addWidget(cancel)
@@ -129,6 +209,7 @@ class EntityFormDialog(QDialog):
         layout.setContentsMargins(18, 16, 18, 14)
         layout.setSpacing(12)
         layout.addWidget(self.banner)
+        layout.addWidget(self.read_only_note)
         if self.duplicate_hint is not None:
             layout.addWidget(self.duplicate_hint)
         layout.addWidget(self.fields_area)
@@ -142,7 +223,7 @@ class EntityFormDialog(QDialog):
             wide = two_columns and (field.kind in _WIDE_KINDS or field.width >= WIDE_FIELD_WIDTH)
             if wide and column:
                 row, column = row + 1, 0
-            editor = editor_for(self._ctx, field, self.fields_area)
+            editor = self._make_editor(field)
             error = FieldErrorLabel(self.fields_area)
             self.editors[field.name] = editor
             self.errors[field.name] = error
@@ -164,13 +245,43 @@ class EntityFormDialog(QDialog):
             grid.setColumnStretch(3, 1)
             grid.setColumnMinimumWidth(2, 100)
 
+    def _make_editor(self, field: FieldSpec) -> FieldEditor:
+        if self._access.get(field.name) is FieldAccess.MASKED:
+            return MaskedEditor(field, self.fields_area)
+        editor = editor_for(self._ctx, field, self.fields_area)
+        if field is INITIAL_PASSWORD and isinstance(editor, TextEditor):
+            cast(QLineEdit, editor.widget).setEchoMode(QLineEdit.EchoMode.Password)
+            editor.widget.setToolTip(_("The user must change it at the first sign-in"))
+        return editor
+
+    def _add_extra_buttons(self, row: QHBoxLayout) -> None:
+        """Administrators reset a user's password from the user's form."""
+        if self._spec.key != "user" or self._record_id is None or not self._ctx.is_admin:
+            return
+        if self._ctx.is_preview:
+            return
+        button = QPushButton(_("Reset password…"), self)
+        button.setAutoDefault(False)
+        button.setToolTip(_("Set a new password; the user must change it at the next sign-in"))
+        button.clicked.connect(self._reset_password)
+        row.addWidget(button)
+        self.extra_buttons.append(button)
+
+    def _reset_password(self) -> None:
+        from crm_client.views.user_admin import ResetPasswordDialog
+
+        assert self._record_id is not None
+        name = str(getattr(self._record, "name", "") or "")
+        dialog = ResetPasswordDialog(self._ctx, self._record_id, name, self)
+        dialog.open()
+
     def _label(self, field: FieldSpec, editor: FieldEditor) -> QLabel:
         text = _(field.label)
-        if field.required:
+        if field.required and self.is_editable(field.name):
             text = f'<span style="color:{ERROR_COLOUR}">*</span>&nbsp;{text}'
         label = QLabel(text, self.fields_area)
         label.setBuddy(editor.widget)
-        if field.kind == Kind.LONG_TEXT:
+        if field.kind in (Kind.LONG_TEXT, Kind.REFS):
             label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
             label.setContentsMargins(0, 4, 0, 0)
         else:  # centred on the editor's first line, also when an error shows below it
@@ -201,6 +312,8 @@ class EntityFormDialog(QDialog):
                     )
         if self.duplicate_hint is not None:
             for name in ("name", "uscc"):
+                if name not in self.editors or not self.is_editable(name):
+                    continue
                 widget = self.editors[name].widget
                 widget.editingFinished.connect(self._check_duplicates)  # type: ignore[attr-defined]
 
@@ -215,17 +328,28 @@ class EntityFormDialog(QDialog):
             if name in self._initial:
                 display = self._initial.get(editor.field.display or "")
                 editor.set_value(self._initial[name], display)
+            elif name == "owner_id" and not self.is_editable(name):
+                editor.set_value(self._ctx.user_id, self._ctx.me.user.name)  # the server's
             elif default not in (None, PydanticUndefined):
                 editor.set_value(default)
         self._take_baseline()
 
     def _fill(self, record: BaseModel) -> None:
         self._record = record
+        masked: dict[str, str] = getattr(record, "masked", None) or {}
         for name, editor in self.editors.items():
             display = getattr(record, editor.field.display, None) if editor.field.display else None
-            editor.set_value(getattr(record, name, None), display)
+            if isinstance(editor, MaskedEditor):
+                editor.set_value(None, masked.get(name) or masked.get(editor.field.display or ""))
+                continue
+            value = getattr(record, name, None)
+            if editor.field.kind == Kind.LONG_TEXT and isinstance(value, list):
+                value = _change_lines(value)
+            editor.set_value(value, display)
         title = getattr(record, self._spec.title_field, "")
-        self.setWindowTitle(_("Edit {entity}").format(entity=_(self._spec.label)) + f" — {title}")
+        if self._spec.read_only:
+            title = describe_value(self._spec.field(self._spec.title_field), title)
+        self.setWindowTitle(f"{self._title_text()} — {title}")
         self._take_baseline()
 
     def _take_baseline(self) -> None:
@@ -250,6 +374,9 @@ class EntityFormDialog(QDialog):
 
     def _on_loaded(self, record: BaseModel) -> None:
         self.banner.clear()
+        if self._writable and not self._ctx.can_record(self._spec.key, Action.UPDATE, record):
+            self._writable = False  # e.g. someone else's record with the "own" scope
+            self._apply_write_rights()
         self._fill(record)
         self._set_busy(False)
 
@@ -266,6 +393,8 @@ class EntityFormDialog(QDialog):
         """Validate what the client can, then create or send the changed fields."""
         if self._saving or (self._record_id is not None and self._record is None):
             return
+        if not self._writable:
+            return
         if not self._check_required():
             return
         if self._record is None:
@@ -278,11 +407,12 @@ class EntityFormDialog(QDialog):
         self._send_update(changes, self._record.version)  # type: ignore[attr-defined]
 
     def changes(self) -> dict[str, Any]:
-        """The fields whose value differs from the loaded record (or the defaults)."""
+        """The fields this person may edit whose value differs from the loaded record (or
+        the defaults); nothing else is ever sent."""
         return {
             name: editor.value()
             for name, editor in self.editors.items()
-            if editor.value() != self._baseline.get(name)
+            if self.is_editable(name) and editor.value() != self._baseline.get(name)
         }
 
     def is_dirty(self) -> bool:
@@ -291,13 +421,15 @@ class EntityFormDialog(QDialog):
     def _create_payload(self) -> dict[str, Any]:
         accepted = self._spec.create.model_fields if self._spec.create else {}
         hidden = {k: v for k, v in self._initial.items()
-                  if k in accepted and k not in self.editors}
-        typed = {name: editor.value() for name, editor in self.editors.items()}
+                  if k in accepted and k not in self.editors
+                  and self._ctx.field_access(self._spec.key, k) is FieldAccess.EDIT}
+        typed = {name: editor.value() for name, editor in self.editors.items()
+                 if self.is_editable(name)}
         return {**hidden, **{k: v for k, v in typed.items() if v not in _EMPTY}}
 
     def _check_required(self) -> bool:
-        missing = [f.name for f in self._fields
-                   if f.required and self.editors[f.name].value() in _EMPTY]
+        missing = [f.name for f in self._fields if f.required and self.is_editable(f.name)
+                   and self.editors[f.name].value() in _EMPTY]
         for name in missing:
             self.errors[name].set_error(_("Please fill this in"))
         if missing:
@@ -344,6 +476,9 @@ class EntityFormDialog(QDialog):
                 _("Retry"), BannerLevel.ERROR,
             )
             return True
+        if isinstance(error, Forbidden) and error.fields:
+            self._show_field_errors(error)  # fields this role may not change
+            return True
         handlers: dict[type[ApiError], Callable[[Any], None]] = {
             ValidationFailed: self._show_field_errors,
             StaleVersion: self._resolve_conflict,
@@ -367,7 +502,7 @@ class EntityFormDialog(QDialog):
 
     # -- failures ----------------------------------------------------------------------------
 
-    def _show_field_errors(self, error: ValidationFailed) -> None:
+    def _show_field_errors(self, error: ApiError) -> None:
         unplaced: list[str] = []
         first: str | None = None
         for key, message in (error.fields or {}).items():
@@ -433,8 +568,10 @@ class EntityFormDialog(QDialog):
         self.banner.show_message(error.detail, None, BannerLevel.ERROR)
 
     def _check_duplicates(self) -> None:
-        if self.duplicate_hint is not None:
-            self.duplicate_hint.check(self.editors["name"].value(), self.editors["uscc"].value())
+        if self.duplicate_hint is not None and "name" in self.editors:
+            uscc = self.editors.get("uscc")
+            self.duplicate_hint.check(self.editors["name"].value(),
+                                      uscc.value() if uscc is not None else None)
 
     # -- closing -----------------------------------------------------------------------------
 
@@ -460,6 +597,26 @@ def _record_text(field: FieldSpec, record: BaseModel | None) -> str:
     if field.kind == Kind.REF and field.display:
         return str(getattr(record, field.display, None) or describe_value(field, None))
     return describe_value(field, getattr(record, field.name, None))
+
+
+def _change_lines(changes: list[Any]) -> str:
+    """An audit entry's changes, one per line: ``field: old → new``."""
+    lines = []
+    for change in changes:
+        if isinstance(change, dict) and "field" in change:
+            old, new = change.get("old"), change.get("new")
+            lines.append(f"{change['field']}: {_plain(old)} → {_plain(new)}")
+        else:
+            lines.append(str(change))
+    return "\n".join(lines)
+
+
+def _plain(value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return _("(empty)")
+    if isinstance(value, list):
+        return "、".join(map(str, value))
+    return str(value)
 
 
 def _record_ids(record: BaseModel) -> list[int]:

@@ -4,6 +4,10 @@ Built from the registry: columns from the fields, filters from ``filter_fields``
 headers from ``sort_fields``, a search box when the entity is ``searchable``. Everything is
 asked of the server — sort, filter, search, and the next keyset page when the table scrolls
 near its end (``fetchMore``) — so a list of a million customers opens as fast as one of ten.
+
+The list follows the person's role: no New, Delete or Restore without the right (nor on a
+record the right does not reach), no column of a hidden field, no sorting or filtering by a
+field it may not read; masked values show masked. Previewing a role opens lists read-only.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from crm_client.widgets.filter_bar import FilterBarWidget
 from crm_client.widgets.record_table import RecordTableView
 from crm_common.entities import EntitySpec, FieldSpec, Kind
 from crm_common.errors import NotFound
+from crm_common.permissions import Action, FieldAccess
 
 if TYPE_CHECKING:
     from crm_client.core.context import AppContext
@@ -46,9 +51,13 @@ SEARCH_WIDTH = 260
 MAX_ROWS_REFRESHED_IN_PLACE = 20
 
 
-def column_fields(spec: EntitySpec, fixed: Mapping[str, Any]) -> list[FieldSpec]:
-    """The fields a list can show: all but long texts and those pinned by a fixed filter."""
-    return [f for f in spec.fields if f.kind != Kind.LONG_TEXT and f.name not in fixed]
+def column_fields(
+    spec: EntitySpec, fixed: Mapping[str, Any], ctx: AppContext | None = None
+) -> list[FieldSpec]:
+    """The fields a list can show: all but long texts, those pinned by a fixed filter and
+    (with ``ctx``) those the role hides."""
+    return [f for f in spec.fields if f.kind != Kind.LONG_TEXT and f.name not in fixed
+            and (ctx is None or ctx.field_access(spec.key, f.name) is not FieldAccess.HIDDEN)]
 
 
 class EntityListView(QWidget):
@@ -69,15 +78,16 @@ class EntityListView(QWidget):
         self._spec = spec
         self._fixed = dict(fixed_filters or {})
         self._recycle_bin = False
-        self._sort = spec.default_sort
-        self.model = EntityTableModel(column_fields(spec, self._fixed), self)
+        self._sort = self._visible_sort(spec.default_sort)
+        self.model = EntityTableModel(column_fields(spec, self._fixed, ctx), self)
         self.loader = PageLoader(ctx, spec, self.model, self.current_params, self,
                                  _("Loading {entities}…").format(entities=_(spec.label_plural)))
         self.loader.sig_loaded.connect(self._on_page)
         self.loader.sig_failed.connect(self._on_failed)
         self.table = RecordTableView(self)
         self.table.setModel(self.model)
-        self.filter_bar = FilterBarWidget(ctx, spec, self, exclude=self._fixed)
+        unreadable = {f.name for f in spec.fields if not ctx.sees(spec.key, f.name)}
+        self.filter_bar = FilterBarWidget(ctx, spec, self, exclude={*self._fixed, *unreadable})
         self.filter_bar.sig_changed.connect(self.reload)
         self.search = self._make_search()
         self.total_label = self._make_total_label()
@@ -112,13 +122,26 @@ class EntityListView(QWidget):
         label.linkActivated.connect(lambda _link: self._count_exactly())
         return label
 
+    def can(self, action: Action) -> bool:
+        """Whether this list offers ``action`` at all (the role, read-only entities and
+        previewing decide)."""
+        return self._ctx.can(self._spec.key, action)
+
+    def _visible_sort(self, sort: str) -> str:
+        """``sort``, unless the role may not read that field: then the record number."""
+        name = sort.lstrip("-")
+        if name in ("id", "created_at") or self._ctx.sees(self._spec.key, name):
+            return sort
+        return "-id" if sort.startswith("-") else "id"
+
     def _make_actions(self) -> None:
-        self._writable = not self._spec.admin_only_write or self._ctx.is_admin
         own_view = has_record_view(self._spec.key)
+        editable = self.can(Action.UPDATE) and self._spec.update is not None
         keys = QKeySequence.StandardKey
         enter = [QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)]
         self.new_action = self._action(_("New"), "add", [keys.New], self._new_record)
-        self.open_action = self._action(_("Open") if own_view else _("Edit"), "edit", enter,
+        self.open_action = self._action(_("Edit") if editable and not own_view else _("Open"),
+                                        "edit" if editable else "open", enter,
                                         self._open_current, self.table)
         self.delete_action = self._action(_("Delete"), "delete", [keys.Delete],
                                           self._delete_current, self.table)
@@ -128,7 +151,7 @@ class EntityListView(QWidget):
                                            self._toggle_recycle_bin)
         self.recycle_action.setCheckable(True)
         self.recycle_action.setToolTip(_("Show deleted records, which can be restored"))
-        self.recycle_action.setVisible(self._spec.soft_delete and self._writable)
+        self.recycle_action.setVisible(self._spec.soft_delete and self.can(Action.DELETE))
         self._show_write_actions()
 
     def _action(
@@ -149,11 +172,12 @@ class EntityListView(QWidget):
 
     def _show_write_actions(self) -> None:
         """New/Delete for the live list, Restore in the recycle bin; none without rights."""
-        live = self._writable and not self._recycle_bin
-        self.new_action.setVisible(live and self._spec.create is not None)
-        self.open_action.setVisible(not self._recycle_bin)
-        self.delete_action.setVisible(live)
-        self.restore_action.setVisible(self._writable and self._recycle_bin)
+        live = not self._recycle_bin
+        self.new_action.setVisible(live and self.can(Action.CREATE)
+                                   and self._spec.create is not None)
+        self.open_action.setVisible(live)
+        self.delete_action.setVisible(live and self.can(Action.DELETE))
+        self.restore_action.setVisible(self._recycle_bin and self.can(Action.DELETE))
 
     def _build_layout(self) -> None:
         toolbar = QToolBar(self)
@@ -165,6 +189,7 @@ class EntityListView(QWidget):
         toolbar.addAction(self.refresh_action)
         toolbar.addAction(self.recycle_action)
         toolbar.addWidget(self.columns)
+        self.toolbar = toolbar
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(toolbar, 1)
@@ -184,7 +209,7 @@ class EntityListView(QWidget):
         header = self.table.sort_header
         header.set_sortable_sections(frozenset(
             column for column, field in enumerate(self.model.fields)
-            if field.name in self._spec.sort_fields
+            if field.name in self._spec.sort_fields and self._ctx.sees(self._spec.key, field.name)
         ))
         for column, field in enumerate(self.model.fields):
             title = header.sectionSizeFromContents(column).width()
@@ -305,14 +330,20 @@ class EntityListView(QWidget):
         return self.model.record(self.table.current_row())
 
     def _update_actions(self) -> None:
-        selected = self._current_record() is not None
-        for action in (self.open_action, self.delete_action, self.restore_action):
-            action.setEnabled(selected)
+        record = self._current_record()
+        self.open_action.setEnabled(record is not None)
+        for action in (self.delete_action, self.restore_action):
+            action.setEnabled(record is not None and self._ctx.can_record(
+                self._spec.key, Action.DELETE, record))
+
+    def _menu_actions(self) -> list[QAction]:
+        """The actions of the right-click menu (the visible ones show)."""
+        return [self.open_action, self.delete_action, self.restore_action, self.new_action,
+                self.refresh_action]
 
     def _show_context_menu(self, position: QPoint) -> None:
         menu = QMenu(self)
-        for action in (self.open_action, self.delete_action, self.restore_action,
-                       self.new_action, self.refresh_action):
+        for action in self._menu_actions():
             if action.isVisible():
                 menu.addAction(action)
         menu.popup(self.table.viewport().mapToGlobal(position))
@@ -321,7 +352,8 @@ class EntityListView(QWidget):
         self.open_row(self.table.current_row())
 
     def _new_record(self) -> None:
-        self._open_form(None, initial=self._fixed)
+        if self.new_action.isVisible():
+            self._open_form(None, initial=self._fixed)
 
     def _open_form(self, record_id: int | None, initial: dict[str, Any] | None = None) -> None:
         form = EntityFormDialog(self._ctx, self._spec, record_id, self, initial=initial)
@@ -330,7 +362,7 @@ class EntityListView(QWidget):
 
     def _delete_current(self) -> None:
         record = self._current_record()
-        if record is None or self._recycle_bin:
+        if record is None or self._recycle_bin or not self.delete_action.isEnabled():
             return
         title = str(getattr(record, self._spec.title_field, "") or "")
         question = _("Delete {entity} “{title}”? It goes to the recycle bin and can be restored.")
@@ -351,7 +383,7 @@ class EntityListView(QWidget):
 
     def _restore_current(self) -> None:
         record = self._current_record()
-        if record is None:
+        if record is None or not self.restore_action.isEnabled():
             return
         record_id = record.id  # type: ignore[attr-defined]
         (

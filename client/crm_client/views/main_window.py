@@ -3,16 +3,23 @@
 Navigation pages (workbench and one generic list per entity) are built on first visit and
 kept. Records with their own view (the customer 360°) open as closable tabs next to the
 page tab; other records open in the generic form. The status bar shows the server, the
-signed-in user and a busy indicator; a banner with Retry appears while the server is
-unreachable. Window geometry and the last page are remembered.
+signed-in user (with a menu to change the password or sign out) and a busy indicator; a
+banner with Retry appears while the server is unreachable. Window geometry and the last page
+are remembered.
+
+The navigation follows the role: an entity's page only for those who may read it, the
+administration console (``crm_client.admin.console``) only for administrators. A password
+that must be changed (reset by an administrator, or expired) is asked for before any page
+loads, and whenever the server says so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from importlib import import_module
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -20,6 +27,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QProgressBar,
     QSizePolicy,
     QStackedWidget,
@@ -36,33 +44,96 @@ from crm_client.core.i18n import _
 from crm_client.core.icons import ACCENT, icon
 from crm_client.domains import has_record_view, record_view
 from crm_client.views.about_dialog import AboutDialog
+from crm_client.views.department_tree import DepartmentTreeView
 from crm_client.views.entity_form import EntityFormDialog
 from crm_client.views.entity_list import EntityListView
 from crm_client.views.global_search import GlobalSearchBox
+from crm_client.views.password_dialog import ChangePasswordDialog
 from crm_client.views.settings_dialog import SettingsDialog
 from crm_client.views.sign_in import SignInDialog
+from crm_client.views.user_admin import UserListView
 from crm_client.views.workbench import WorkbenchView
 from crm_client.widgets.banner import Banner, BannerLevel
 from crm_common.entities import REGISTRY, entity
-from crm_common.schemas.auth import SearchHit
+from crm_common.permissions import Action
+from crm_common.schemas.auth import Me, SearchHit
 from crm_common.tlsinfo import fingerprint
 
 WORKBENCH = "workbench"
+ADMIN = "admin"
 ROLE_KEY = Qt.ItemDataRole.UserRole
+ENTITY_PAGES = ("customer", "contact", "activity", "user", "department")
+CONSOLE_MODULE = "crm_client.admin.console"
 
 
 def navigation_keys(ctx: AppContext) -> list[str]:
-    """The pages this user may open, in menu order; admins also manage users/departments."""
-    keys = [WORKBENCH, "customer", "contact", "activity"]
-    return [*keys, "user", "department"] if ctx.is_admin else keys
+    """The pages this user may open, in menu order: an entity's page for whoever may read
+    it, the audit log for auditors (administrators find it in the console), the console
+    for administrators."""
+    keys = [WORKBENCH, *(key for key in ENTITY_PAGES if ctx.can(key, Action.READ))]
+    if ctx.can("audit", Action.READ) and not ctx.is_admin:
+        keys.append("audit")
+    if ctx.is_admin:
+        keys.append(ADMIN)
+    return keys
 
 
 def page_label(key: str) -> str:
-    return _("Workbench") if key == WORKBENCH else _(entity(key).label_plural)
+    if key == WORKBENCH:
+        return _("Workbench")
+    if key == ADMIN:
+        return _("Administration")
+    return _(entity(key).label_plural)
 
 
-def role_label(role: str) -> str:
-    return _(entity("user").field("role").choice_label(role))
+def page_icon(key: str) -> str:
+    return key if key in (WORKBENCH, ADMIN) else entity(key).icon
+
+
+def roles_text(me: Me) -> str:
+    """The signed-in user's roles, as the status bar shows them."""
+    names = "、".join(me.user.role_names) or _("No role")
+    if me.preview_role_id is not None:
+        names += " · " + _("previewing")
+    return names
+
+
+def console_pages(ctx: AppContext) -> list[tuple[str, str, QWidget]] | None:
+    """``(key, label, widget)`` of the console pages this person may open
+    (``crm_client.admin.console``); None when this build has no console."""
+    try:
+        console = import_module(CONSOLE_MODULE)
+    except ImportError:
+        return None
+    pages: list[tuple[str, str, QWidget]] = console.console_pages(ctx)
+    return pages
+
+
+def build_console(ctx: AppContext) -> QWidget:
+    """The administration console: a tab per console page, or a note when this build does
+    not have the console."""
+    pages = console_pages(ctx)
+    if pages is None:
+        note = QLabel(_("The administration console is not available in this version."))
+        note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        note.setObjectName("consoleMissing")
+        return note
+    tabs = QTabWidget()
+    tabs.setObjectName("adminConsole")
+    tabs.setDocumentMode(True)
+    for key, label, widget in pages:
+        index = tabs.addTab(widget, label)
+        tabs.tabBar().setTabData(index, key)
+    return tabs
+
+
+def build_audit_log(ctx: AppContext) -> QWidget:
+    """The audit log for those who may read it without being administrators: the console's
+    audit page, or the generic read-only list when this build has no console."""
+    for key, _label, widget in console_pages(ctx) or []:
+        if key == "audit":
+            return widget
+    return EntityListView(ctx, entity("audit"))
 
 
 class MainWindow(QMainWindow):
@@ -76,8 +147,9 @@ class MainWindow(QMainWindow):
         self.pages: dict[str, QWidget] = {}
         self.record_tabs: dict[tuple[str, int], QWidget] = {}
         self.reauth_dialog: SignInDialog | None = None
+        self.password_dialog: ChangePasswordDialog | None = None
         self.setObjectName("mainWindow")
-        self.setWindowTitle(_("CRM") + " - " + ctx.me.user.name)
+        self.setWindowTitle(_("CRM") + " - " + (ctx.me.user.name or ""))
         self.setWindowIcon(icon("customer", ACCENT))
         self._build_center()
         self._build_toolbar()
@@ -95,8 +167,7 @@ class MainWindow(QMainWindow):
         self.navigation.setIconSize(QSize(18, 18))
         self.navigation.setFixedWidth(172)
         for key in navigation_keys(self.ctx):
-            icon_name = WORKBENCH if key == WORKBENCH else entity(key).icon
-            item = QListWidgetItem(icon(icon_name, selected=ACCENT), page_label(key))
+            item = QListWidgetItem(icon(page_icon(key), selected=ACCENT), page_label(key))
             item.setData(ROLE_KEY, key)
             self.navigation.addItem(item)
         self.navigation.currentItemChanged.connect(self._navigated)
@@ -146,10 +217,15 @@ class MainWindow(QMainWindow):
             _("&Settings…"), self.open_settings, "settings", QKeySequence("Ctrl+,")
         )
         self.toolbar.addAction(self.settings_action)
+        self.password_action = self._action(
+            _("Change &password…"), self.change_password, "key"
+        )
+        self.sign_out_action = self._action(_("Sign &out"), self.sign_out, "sign_out")
         file_menu = self.menuBar().addMenu(_("&File"))
         file_menu.addAction(self.settings_action)
         file_menu.addSeparator()
-        file_menu.addAction(self._action(_("Sign &out"), self.sign_out, "sign_out"))
+        file_menu.addAction(self.password_action)
+        file_menu.addAction(self.sign_out_action)
         file_menu.addAction(
             self._action(
                 _("E&xit"), self.close, "exit", QKeySequence(QKeySequence.StandardKey.Quit)
@@ -208,10 +284,23 @@ class MainWindow(QMainWindow):
         user = self.ctx.me.user
         self.server_label = QLabel(self.ctx.api.host)
         self.server_label.setToolTip(self._server_tooltip())
-        self.user_label = QLabel(f"{user.name} · {role_label(user.role)}")
+        bar.addPermanentWidget(_with_icon(self.server_label, "lock"))
+        self.user_label = QToolButton()
+        self.user_label.setObjectName("userMenu")
+        self.user_label.setIcon(icon("contact"))
+        self.user_label.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.user_label.setAutoRaise(True)
+        self.user_label.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.user_label.setToolTip(_("Signed in as {username}").format(username=user.username))
-        for widget, icon_name in ((self.server_label, "lock"), (self.user_label, "contact")):
-            bar.addPermanentWidget(_with_icon(widget, icon_name))
+        self.user_menu = QMenu(self.user_label)
+        self.user_menu.addAction(self.password_action)
+        self.user_menu.addAction(self.sign_out_action)
+        self.user_label.setMenu(self.user_menu)
+        self._show_user()
+        bar.addPermanentWidget(self.user_label)
+
+    def _show_user(self) -> None:
+        self.user_label.setText(f"{self.ctx.me.user.name} · {roles_text(self.ctx.me)}")
 
     def _server_tooltip(self) -> str:
         text = _("Server: {url}").format(url=self.ctx.api.base_url)
@@ -226,6 +315,7 @@ class MainWindow(QMainWindow):
         tasks.sig_progress.connect(self._show_busy)
         tasks.sig_offline.connect(self._offline_changed)
         tasks.sig_session_expired.connect(self._reauthenticate)
+        tasks.sig_password_change_required.connect(self._require_password_change)
 
     # --- navigation --------------------------------------------------------------------------
 
@@ -237,7 +327,7 @@ class MainWindow(QMainWindow):
         page = self.pages.get(key) or self._make_page(key)
         self.stack.setCurrentWidget(page)
         self.tabs.setTabText(0, page_label(key))
-        self.tabs.setTabIcon(0, icon(WORKBENCH if key == WORKBENCH else entity(key).icon))
+        self.tabs.setTabIcon(0, icon(page_icon(key)))
         self.tabs.setCurrentIndex(0)
         self.ctx.settings.last_page = key
         return page
@@ -246,6 +336,9 @@ class MainWindow(QMainWindow):
         return self.stack.currentWidget()
 
     def _navigated(self, current: QListWidgetItem | None, _previous: object) -> None:
+        if self.ctx.me.must_change_password:  # every page would be refused until then
+            self._require_password_change()
+            return
         if current is not None:
             self.show_page(str(current.data(ROLE_KEY)))
 
@@ -256,8 +349,15 @@ class MainWindow(QMainWindow):
             workbench.sig_open_record.connect(self.open_record)
             workbench.sig_navigate.connect(self.show_page)
             page = workbench
+        elif key == ADMIN:
+            page = build_console(self.ctx)
+        elif key == "audit":
+            page = build_audit_log(self.ctx)
+        elif key == "department":
+            page = DepartmentTreeView(self.ctx)
         else:
-            view = EntityListView(self.ctx, entity(key))
+            view = UserListView(self.ctx) if key == "user" else EntityListView(
+                self.ctx, entity(key))
             view.sig_open_record.connect(self._opened_from_view)
             page = view
         self.pages[key] = page
@@ -351,6 +451,37 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    def change_password(self, forced: bool = False) -> ChangePasswordDialog:
+        """The change-password dialog; ``forced`` when the server demands a new password
+        (then only changing it or signing out leaves the dialog)."""
+        if self.password_dialog is not None:
+            return self.password_dialog
+        dialog = ChangePasswordDialog(self.ctx, forced, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.sig_changed.connect(self._password_changed)
+        dialog.sig_sign_out.connect(self.sign_out)
+        dialog.finished.connect(self._password_dialog_closed)
+        self.password_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _require_password_change(self) -> None:
+        self.change_password(forced=True)
+
+    def _password_changed(self, me: Me) -> None:
+        self.ctx.me = me
+        self._show_user()
+        if self.stack.count() == 0:  # nothing could load before: show the first page now
+            self._show_first_page()
+        else:
+            page = self.current_page()
+            reload = getattr(page, "reload", None)
+            if callable(reload):
+                reload()
+
+    def _password_dialog_closed(self) -> None:
+        self.password_dialog = None
+
     def sign_out(self) -> None:
         """Leave this session; the application revokes the token and asks to sign in."""
         self._save_layout()
@@ -405,8 +536,15 @@ class MainWindow(QMainWindow):
             self.resize(1280, 800)
         if settings.window_state:
             self.restoreState(settings.window_state)
+        if self.ctx.me.must_change_password:  # every page would be refused until then
+            QTimer.singleShot(0, self, self._require_password_change)
+            return
+        self._show_first_page()
+
+    def _show_first_page(self) -> None:
         keys = navigation_keys(self.ctx)
-        self.show_page(settings.last_page if settings.last_page in keys else "customer")
+        last = self.ctx.settings.last_page
+        self.show_page(last if last in keys else "customer" if "customer" in keys else keys[0])
 
     def _save_layout(self) -> None:
         self.ctx.settings.window_geometry = bytes(self.saveGeometry().data())
@@ -457,4 +595,7 @@ QToolButton#closeTab { border: none; border-radius: 3px; padding: 1px; }
 QToolButton#closeTab:hover { background: #e5e7eb; }
 QStatusBar { background: #fafafa; border-top: 1px solid #e5e7eb; color: #4b5563; }
 QStatusBar::item { border: none; }
+QToolButton#userMenu { border: none; padding: 1px 8px; color: #4b5563; }
+QToolButton#userMenu::menu-indicator { image: none; width: 0; }
+QToolButton#userMenu:hover { background: #eef0f3; border-radius: 3px; }
 """

@@ -297,7 +297,7 @@ class SignInDialog(QDialog):
         self._set_busy(False)
         self.password_edit.clear()
         self.settings.last_server = api.base_url
-        self.settings.last_user = me.user.username
+        self.settings.last_user = me.user.username or ""
         self.api, self.me = api, me
         self.sig_signed_in.emit(api, me)
         self.accept()

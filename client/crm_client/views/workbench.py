@@ -185,7 +185,7 @@ class WorkbenchView(QWidget):
     def _show_recent(self, page: PageResult) -> None:
         rows = [
             (
-                [format_datetime(a.occurred_at), a.customer_name or "", a.subject],
+                [format_datetime(a.occurred_at), a.customer_name or "", a.subject or ""],
                 a.customer_id,
                 False,
             )
@@ -197,7 +197,7 @@ class WorkbenchView(QWidget):
         today = date.today()
         rows = [
             (
-                [format_date(a.next_follow_up_on), a.customer_name or "", a.subject],
+                [format_date(a.next_follow_up_on), a.customer_name or "", a.subject or ""],
                 a.customer_id,
                 a.next_follow_up_on < today,
             )

@@ -23,7 +23,10 @@ MIN_NAME_LENGTH = 2
 
 
 def describe_match(match: DuplicateMatch) -> str:
-    """``X (owner: Y)`` for one existing customer."""
+    """``X (owner: Y)`` for one existing customer; one the user may not read is named only
+    by its owner."""
+    if match.name is None:
+        return _("a customer of {owner}").format(owner=match.owner_name or _("nobody"))
     if match.owner_name:
         return _("{name} (owner: {owner})").format(name=match.name, owner=match.owner_name)
     return match.name
@@ -73,7 +76,8 @@ class DuplicateHintBanner(Banner):
             self.clear()
             return
         self._match_id = matches[0].id
-        self.show_message(describe_matches(matches), _("Open"), BannerLevel.WARNING)
+        action = _("Open") if self._match_id is not None else ""
+        self.show_message(describe_matches(matches), action, BannerLevel.WARNING)
 
     def _open_match(self) -> None:
         if self._match_id is not None:

@@ -11,24 +11,30 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QDateTime, QObject, QRegularExpression, Signal
+from pydantic import BaseModel
+from PySide6.QtCore import QDateTime, QObject, QRegularExpression, Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QDateTimeEdit,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QSpinBox,
     QWidget,
 )
 
 from crm_client.core.i18n import _
-from crm_client.models.formatting import describe_value
+from crm_client.core.icons import icon
+from crm_client.models.formatting import TAG_SEPARATOR, describe_value
 from crm_client.widgets.date_edit import DateEdit
 from crm_client.widgets.lookup_combo import LookupCombo
 from crm_client.widgets.tags_edit import TagsEdit
 from crm_client.widgets.value_combo import ValueComboBox
 from crm_common.entities import FieldSpec, Kind, entity
+from crm_common.permissions import Action
 
 if TYPE_CHECKING:
     from crm_client.core.context import AppContext
@@ -36,6 +42,8 @@ if TYPE_CHECKING:
 LONG_TEXT_LINES = 4
 INT_MAXIMUM = 999_999_999
 _MONEY_PATTERN = QRegularExpression(r"^-?\d{0,16}([.]\d{0,2})?$")
+REFS_VISIBLE_ROWS = (3, 8)  # the list grows with its choices between these
+REFS_LIMIT = 500  # the API's page maximum: choices such as roles are few
 
 
 class FieldEditor(QObject):
@@ -61,6 +69,14 @@ class FieldEditor(QObject):
 
     def focus(self) -> None:
         self.widget.setFocus()
+
+    def set_read_only(self, reason: str) -> None:
+        """Greyed out with ``reason`` as tooltip: shown, but not for this person to change
+        (no "type to search" hint in a box nobody can type into)."""
+        self.widget.setEnabled(False)
+        self.widget.setToolTip(reason)
+        if isinstance(self.widget, QLineEdit | QPlainTextEdit):
+            self.widget.setPlaceholderText("")
 
 
 class TextEditor(FieldEditor):
@@ -237,6 +253,137 @@ class RefEditor(FieldEditor):
         return self.combo.title() or describe_value(self.field, None)
 
 
+class RefsEditor(FieldEditor):
+    """Several records of another entity (a user's roles) as a checkable list. The choices
+    come from that entity's list; a person who may not read it sees the chosen titles only."""
+
+    def __init__(self, ctx: AppContext, field: FieldSpec, parent: QWidget) -> None:
+        assert field.ref is not None, f"{field.name} is a reference without a target"
+        view = QListWidget(parent)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        view.setUniformItemSizes(True)
+        super().__init__(field, view)
+        self.list = view
+        self._ctx = ctx
+        self._spec = entity(field.ref)
+        self._ids: list[int] = []
+        self._titles: dict[int, str] = {}
+        self._loaded = False
+        self._fit(REFS_VISIBLE_ROWS[0])
+        view.itemChanged.connect(self._on_item_changed)
+        if ctx.can(self._spec.key, Action.READ):
+            self._load()
+
+    def value(self) -> list[int]:
+        return sorted(self._ids)
+
+    def set_value(self, value: Any, display: str | None = None) -> None:
+        """``display`` is the list of the chosen records' titles, in the order of ``value``."""
+        self._ids = [int(item) for item in value or []]
+        names: list[Any] = list(display or []) if not isinstance(display, str) else []
+        for record_id, name in zip(self._ids, names, strict=False):
+            self._titles.setdefault(record_id, str(name))
+        self._show()
+
+    def display_text(self) -> str:
+        names = [self._titles.get(i, f"#{i}") for i in self.value()]
+        return TAG_SEPARATOR.join(names) if names else describe_value(self.field, None)
+
+    def choices(self) -> list[tuple[int, str]]:
+        """The rows of the list: (id, title)."""
+        return [(int(self.list.item(row).data(Qt.ItemDataRole.UserRole)),
+                 self.list.item(row).text()) for row in range(self.list.count())]
+
+    def set_checked(self, record_id: int, checked: bool) -> None:
+        """Tick or untick one choice, as a click does."""
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            if item.data(Qt.ItemDataRole.UserRole) == record_id:
+                item.setCheckState(Qt.CheckState.Checked if checked else
+                                   Qt.CheckState.Unchecked)
+
+    def is_loaded(self) -> bool:
+        return self._loaded
+
+    def _load(self) -> None:
+        spec = self._spec
+        params = {"limit": REFS_LIMIT, "sort": spec.title_field if spec.title_field in
+                  spec.sort_fields else "id"}
+        (
+            self._ctx.tasks.query(self.list, lambda api: api.list(spec, params))
+            .success(lambda page: self._on_choices(page.items))
+            .run()
+        )
+
+    def _on_choices(self, records: list[BaseModel]) -> None:
+        titles = {int(record.id): str(getattr(record, self._spec.title_field, "") or "")  # type: ignore[attr-defined]
+                  for record in records}
+        for record_id in self._ids:  # a chosen record that is gone still shows, to untick
+            titles.setdefault(record_id, self._titles.get(record_id, f"#{record_id}"))
+        self._titles = titles
+        self._loaded = True
+        self._show()
+        self._fit(len(titles))
+
+    def _fit(self, rows: int) -> None:
+        """As tall as its choices, within ``REFS_VISIBLE_ROWS``."""
+        low, high = REFS_VISIBLE_ROWS
+        row = max(self.list.sizeHintForRow(0), self.list.fontMetrics().height() + 4)
+        shown = min(max(rows, low), high)
+        self.list.setFixedHeight(row * shown + 2 * self.list.frameWidth() + 2)
+
+    def _show(self) -> None:
+        """One row per known choice (or per chosen title before the choices arrive)."""
+        chosen = set(self._ids)
+        shown = self._titles if self._loaded else {
+            i: self._titles.get(i, f"#{i}") for i in self._ids}
+        self.list.blockSignals(True)
+        self.list.clear()
+        for record_id, title in shown.items():
+            item = QListWidgetItem(title, self.list)
+            item.setData(Qt.ItemDataRole.UserRole, record_id)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if record_id in chosen else
+                               Qt.CheckState.Unchecked)
+        self.list.blockSignals(False)
+
+    def _on_item_changed(self, item: QListWidgetItem) -> None:
+        record_id = int(item.data(Qt.ItemDataRole.UserRole))
+        checked = item.checkState() == Qt.CheckState.Checked
+        if checked and record_id not in self._ids:
+            self._ids.append(record_id)
+        elif not checked and record_id in self._ids:
+            self._ids.remove(record_id)
+        else:
+            return
+        self.sig_changed.emit()
+
+
+class MaskedEditor(FieldEditor):
+    """A field the role sees only masked (91310000****1234): the masked text, greyed out.
+    Its value is never sent."""
+
+    def __init__(self, field: FieldSpec, parent: QWidget) -> None:
+        edit = QLineEdit(parent)
+        super().__init__(field, edit)
+        self._edit = edit
+        edit.setEnabled(False)
+        tip = _("Masked: your role may not see the full value")
+        edit.setToolTip(tip)
+        edit.addAction(icon("lock"), QLineEdit.ActionPosition.TrailingPosition).setToolTip(tip)
+
+    def value(self) -> None:
+        return None
+
+    def set_value(self, value: Any, display: str | None = None) -> None:
+        """``display`` is the masked text the server sent."""
+        self._edit.setText(display or "")
+        self._edit.setCursorPosition(0)
+
+    def display_text(self) -> str:
+        return self._edit.text() or describe_value(self.field, None)
+
+
 _SIMPLE_EDITORS: dict[Kind, type[FieldEditor]] = {
     Kind.TEXT: TextEditor,
     Kind.LONG_TEXT: LongTextEditor,
@@ -254,4 +401,6 @@ def editor_for(ctx: AppContext, field: FieldSpec, parent: QWidget) -> FieldEdito
     """The editor for ``field``, its widget a child of ``parent``."""
     if field.kind == Kind.REF:
         return RefEditor(ctx, field, parent)
+    if field.kind == Kind.REFS:
+        return RefsEditor(ctx, field, parent)
     return _SIMPLE_EDITORS[field.kind](field, parent)
