@@ -115,9 +115,7 @@ class Bench:
         """A user as ``kit.web.current_principal`` resolves them: their roles' grants."""
         with self.session() as session:
             user = session.scalars(select(User).where(User.username == username)).one()
-            return Principal(user.id, user.username, user.name, user.department_id,
-                             roles.permissions_of(session, user.id),
-                             roles.subtree(session, user.department_id))
+            return roles.principal(session, user)
 
     def list_page(self, query: ListQuery, principal: Principal | None = None) -> dict[str, Any]:
         """The customer list page through the service, as the list endpoint calls it."""

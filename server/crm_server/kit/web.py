@@ -83,10 +83,8 @@ def current_principal(request: Request) -> Principal:
             if chosen is None:
                 raise Forbidden(N_("Only administrators may preview a role"))
             permissions, preview_id = chosen, int(preview)
-        return Principal(user_id=user.id, username=user.username, name=user.name,
-                         department_id=user.department_id, permissions=permissions,
-                         subtree=roles.subtree(session, user.department_id),
-                         session_id=live.id, language=language, preview_role_id=preview_id)
+        return roles.principal(session, user, permissions, session_id=live.id,
+                               language=language, preview_role_id=preview_id)
 
 
 def query_lists(request: Request) -> dict[str, list[str]]:

@@ -11,7 +11,9 @@ from crm_common.permissions import Permissions
 class Principal:
     """``permissions`` are the merged grants of the user's roles, read afresh on every
     request (a changed role applies at once). ``subtree`` holds the user's department and
-    every department below it. ``preview_role_id``: an administrator looking at the data as
+    every department below it; ``colleagues`` and ``team`` the ids of the users in the
+    user's own department and in that subtree (whom the department scopes reach).
+    ``preview_role_id``: an administrator looking at the data as
     that role would (nothing can be changed meanwhile)."""
 
     user_id: int
@@ -20,6 +22,8 @@ class Principal:
     department_id: int | None
     permissions: Permissions = field(default_factory=Permissions)
     subtree: frozenset[int] = frozenset()
+    colleagues: frozenset[int] = frozenset()
+    team: frozenset[int] = frozenset()
     session_id: int | None = None
     language: str = "zh_CN"
     preview_role_id: int | None = None

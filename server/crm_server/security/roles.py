@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from crm_common.entities import REGISTRY
 from crm_common.permissions import Action, DataScope, EntityGrant, FieldAccess, Permissions
-from crm_server.models import Department, Role, UserRole
+from crm_server.models import Department, Role, User, UserRole
+from crm_server.security.principal import Principal
 
 C, R, U, D, E, I = (Action.CREATE, Action.READ, Action.UPDATE,  # noqa: E741
                     Action.DELETE, Action.EXPORT, Action.IMPORT)
@@ -138,6 +139,15 @@ def role_permissions(session: Session, role_id: int) -> Permissions | None:
     return None if stored is None else Permissions.model_validate(stored)
 
 
+def members(session: Session, departments: frozenset[int],
+            department_id: int | None) -> tuple[frozenset[int], frozenset[int]]:
+    """The users of ``department_id`` alone, and of all ``departments``."""
+    rows = session.execute(select(User.id, User.department_id).where(
+        User.department_id.in_(departments))).all() if departments else []
+    return (frozenset(uid for uid, dept in rows if dept == department_id),
+            frozenset(uid for uid, _ in rows))
+
+
 def subtree(session: Session, department_id: int | None) -> frozenset[int]:
     """``department_id`` and every department below it (the tree is small: one query)."""
     if department_id is None:
@@ -153,3 +163,14 @@ def subtree(session: Session, department_id: int | None) -> frozenset[int]:
                 found.add(child)
                 todo.append(child)
     return frozenset(found)
+
+
+def principal(session: Session, user: User, permissions: Permissions | None = None,
+              **extra: Any) -> Principal:
+    """``user`` as the access rules see them: their roles' grants (or ``permissions``),
+    their department subtree and the people in it."""
+    below = subtree(session, user.department_id)
+    colleagues, team = members(session, below, user.department_id)
+    grants = permissions if permissions is not None else permissions_of(session, user.id)
+    return Principal(user.id, user.username, user.name, user.department_id, grants,
+                     below, colleagues, team, **extra)
