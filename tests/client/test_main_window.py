@@ -289,32 +289,48 @@ def test_check_startup_builds_the_sign_in_dialog(capsys: pytest.CaptureFixture[s
     assert "sign-in dialog ready" in capsys.readouterr().out
 
 
+def close_main_windows(qtbot: Any) -> None:
+    """Close the main windows ``client_app.main()`` left open (a real process just exits) and
+    let them be deleted now rather than in a later test's event loop.
+
+    Only the windows themselves: each deletes everything it owns, in an order Qt gets right.
+    Closing and deleting *every* top-level widget is not safe: menus, combo-box lists and
+    completer popups are top-level windows too, but their owners keep plain pointers to them
+    (a toolbar's overflow menu, for one), so deleting such a popup before its owner leaves
+    the owner to crash when it is deleted in turn (segfault in ``QToolBar::actionEvent``)."""
+    windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+    for window in windows:
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        with qtbot.waitSignal(window.destroyed):
+            window.close()
+
+
 def test_smoke_run_signs_in_opens_a_customer_and_saves_a_screenshot(
-    live_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    qtbot: Any, live_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ca_file = tmp_path / "ca.pem"
     ca_file.write_text(live_server.ca_pem)
     target = tmp_path / "shots" / "smoke.png"
 
-    code = client_app.main(
-        [
-            "--server",
-            live_server.base_url,
-            "--ca-file",
-            str(ca_file),
-            "--user",
-            "sales",
-            "--password",
-            PASSWORD,
-            "--language",
-            "en",
-            "--smoke",
-            str(target),
-        ]
-    )
+    try:
+        code = client_app.main(
+            [
+                "--server",
+                live_server.base_url,
+                "--ca-file",
+                str(ca_file),
+                "--user",
+                "sales",
+                "--password",
+                PASSWORD,
+                "--language",
+                "en",
+                "--smoke",
+                str(target),
+            ]
+        )
+    finally:
+        close_main_windows(qtbot)
 
     assert code == 0, capsys.readouterr().err
     assert target.stat().st_size > 10_000
-    for widget in QApplication.topLevelWidgets():
-        widget.close()
-        widget.deleteLater()
