@@ -17,6 +17,7 @@ from crm_client.core.context import AppContext
 from crm_client.core.i18n import set_language
 from crm_client.core.settings import ClientSettings
 from crm_client.core.tasks import TaskRunner
+from crm_client.views.main_window import MainWindow
 
 PASSWORD = "demo1234"
 # The offscreen platform warns about what it cannot do with windows (size limits of every
@@ -81,6 +82,21 @@ def make_context(
     yield make
     for runner in runners:
         runner.wait_for_done()
+
+
+@pytest.fixture
+def window_for(
+    qtbot: Any, make_context: Callable[[ApiClient], AppContext],
+) -> Callable[[ApiClient], MainWindow]:
+    """``window_for(api)``: a shown main window around a signed-in client."""
+
+    def make(api: ApiClient) -> MainWindow:
+        window = MainWindow(make_context(api))
+        qtbot.addWidget(window)
+        window.show()
+        return window
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ bar, offline banner, re-sign-in, settings, and the app's unattended modes."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,6 @@ from PySide6.QtWidgets import QApplication, QWidget
 from crm_client import app as client_app
 from crm_client.api.client import ApiClient
 from crm_client.api.errors import ServerUnreachable
-from crm_client.core.context import AppContext
 from crm_client.core.settings import ClientSettings
 from crm_client.domains.customer360 import Customer360View
 from crm_client.views.department_tree import DepartmentTreeView
@@ -27,20 +25,7 @@ from crm_client.views.workbench import WorkbenchView
 from crm_common.entities import entity
 from crm_common.errors import Unauthenticated
 
-Maker = Callable[[ApiClient], AppContext]
-
 PASSWORD = "demo1234"  # every demo user's password (crm_server.demo)
-
-
-@pytest.fixture
-def window_for(qtbot: Any, make_context: Maker) -> Callable[[ApiClient], MainWindow]:
-    def make(api: ApiClient) -> MainWindow:
-        window = MainWindow(make_context(api))
-        qtbot.addWidget(window)
-        window.show()
-        return window
-
-    return make
 
 
 def nav_texts(window: MainWindow) -> list[str]:

@@ -265,17 +265,6 @@ def test_previewing_a_role_opens_lists_read_only(
 # -- (c) navigation ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def window_for(qtbot: Any, make_context: Maker) -> Callable[[ApiClient], MainWindow]:
-    def make(api: ApiClient) -> MainWindow:
-        window = MainWindow(make_context(api))
-        qtbot.addWidget(window)
-        window.show()
-        return window
-
-    return make
-
-
 @pytest.mark.parametrize("username", ["sales", "manager", "finance", "engineer", "auditor"])
 def test_only_administrators_get_the_administration_console(
     window_for: Any, api_for: Any, username: str

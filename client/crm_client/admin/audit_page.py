@@ -115,7 +115,7 @@ class AuditFilterBar(FlowWidget):
         for text, widget in ((_("User"), self.user), (_("Record type"), self.entity),
                              (_("Action"), self.action), (_("Record"), self.record),
                              (_("From"), self.date_from), (_("To"), self.date_to)):
-            self.add_widget(_labelled(text, widget, self))
+            self.add_labelled(text, widget)
         self.add_widget(self.clear_button)
         self.clear_button.hide()
 
@@ -289,15 +289,3 @@ def _local_midnight(day: date | None, days_later: int = 0) -> datetime | None:
     if day is None:
         return None
     return datetime.combine(day + timedelta(days=days_later), time.min).astimezone()
-
-
-def _labelled(label: str, editor: QWidget, parent: QWidget) -> QWidget:
-    pair = QWidget(parent)
-    layout = QHBoxLayout(pair)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(4)
-    text = QLabel(label, pair)
-    text.setBuddy(editor)
-    layout.addWidget(text)
-    layout.addWidget(editor)
-    return pair

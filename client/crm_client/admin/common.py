@@ -54,10 +54,10 @@ class ConsolePage(QWidget):
         raise NotImplementedError
 
 
-def read_only_table(table: QTableWidget) -> None:
+def read_only_table(table: QTableWidget, row_height: int = ROW_HEIGHT) -> None:
     """Whole-row single selection, fixed row heights, no editing, no grid."""
     table.verticalHeader().hide()
-    table.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+    table.verticalHeader().setDefaultSectionSize(row_height)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -29,12 +29,12 @@ from PySide6.QtWidgets import (
 
 from crm_client.admin.preview import RolePreviewWindow
 from crm_client.admin.role_matrix import PermissionMatrixWidget
-from crm_client.api.errors import ServerUnreachable
 from crm_client.core.i18n import _
 from crm_client.widgets.banner import Banner, BannerLevel
+from crm_client.widgets.edit_form import EditDialogMixin
 from crm_client.widgets.field_error import FieldErrorLabel
 from crm_common.entities import entity
-from crm_common.errors import ApiError, StaleVersion
+from crm_common.errors import StaleVersion
 from crm_common.permissions import Permissions
 from crm_common.schemas.role import RoleRead
 
@@ -47,7 +47,7 @@ DESCRIPTION_MAX = 500
 MUTED = "#6b7280"
 
 
-class RoleEditorDialog(QDialog):
+class RoleEditorDialog(EditDialogMixin, QDialog):
     """``sig_saved(role)`` after a successful save. ``role_id`` None makes a new role,
     from ``template`` when given (Duplicate)."""
 
@@ -68,8 +68,6 @@ class RoleEditorDialog(QDialog):
         self._role: RoleRead | None = None
         self._baseline: dict[str, Any] = {}
         self._busy = False
-        self._discard_confirmed = False
-        self._retry: Callable[[], None] | None = None
         self.conflict_box: QMessageBox | None = None
         self.preview_window: RolePreviewWindow | None = None
         self.banner = Banner(self)
@@ -204,13 +202,6 @@ class RoleEditorDialog(QDialog):
         self.banner.clear()
         self._fill(cast(RoleRead, role))
 
-    def _on_load_failed(self, error: BaseException) -> bool:
-        if isinstance(error, ServerUnreachable):
-            self.banner.show_message(_("Cannot reach the server."), _("Retry"), BannerLevel.ERROR)
-            return True
-        self.banner.show_message(str(getattr(error, "detail", error)), None, BannerLevel.ERROR)
-        return False
-
     # -- state -------------------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
@@ -305,37 +296,8 @@ class RoleEditorDialog(QDialog):
         self._discard_confirmed = True
         self.accept()
 
-    def _on_save_failed(self, error: BaseException) -> bool:
-        if isinstance(error, ServerUnreachable):
-            self.banner.show_message(
-                _("Cannot reach the server — your input has been kept."),
-                _("Retry"), BannerLevel.ERROR)
-            return True
-        if isinstance(error, StaleVersion):
-            self._resolve_conflict(error)
-            return True
-        if isinstance(error, ApiError) and error.fields:
-            self._show_field_errors(error)
-            return True
-        return False
-
-    def _show_field_errors(self, error: ApiError) -> None:
-        unplaced = []
-        for key, message in (error.fields or {}).items():
-            label = self.errors.get(key.split(".")[0])
-            if label is None:
-                unplaced.append(f"{key}: {message}")
-            else:
-                label.set_error(message)
-        if unplaced or not any(label.has_error for label in self.errors.values()):
-            self.banner.show_message("\n".join([error.detail, *unplaced]), None,
-                                     BannerLevel.ERROR)
-        if self.errors["name"].has_error:
-            self.name_edit.setFocus()
-
-    def _run_retry(self) -> None:
-        if self._retry is not None:
-            self._retry()
+    def _focus_field(self, name: str) -> None:
+        {"name": self.name_edit, "description": self.description_edit}[name].setFocus()
 
     # -- someone else saved meanwhile --------------------------------------------------------
 
@@ -379,7 +341,7 @@ class RoleEditorDialog(QDialog):
         self._role = current
         self._send_update(mine, current.version)
 
-    # -- preview and closing -----------------------------------------------------------------
+    # -- preview -----------------------------------------------------------------------------
 
     def open_preview(self) -> None:
         if self._role is None:
@@ -388,17 +350,3 @@ class RoleEditorDialog(QDialog):
         window = RolePreviewWindow(self._ctx, self._role, owner.window() if owner else None)
         window.show()
         self.preview_window = window
-
-    def reject(self) -> None:
-        """Escape / Cancel / the close button: ask before unsaved changes are lost."""
-        if self.is_dirty() and not self._discard_confirmed:
-            answer = QMessageBox.question(
-                self, _("Discard changes?"),
-                _("You have unsaved changes. Close the form and discard them?"),
-                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Cancel,
-            )
-            if answer != QMessageBox.StandardButton.Discard:
-                return
-        self._discard_confirmed = True
-        super().reject()

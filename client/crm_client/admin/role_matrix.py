@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm_client.admin.common import read_only_table
 from crm_client.core.i18n import _
 from crm_client.widgets.value_combo import ValueComboBox
 from crm_common.entities import REGISTRY, EntitySpec, FieldSpec
@@ -44,6 +45,7 @@ from crm_common.permissions import (
 ENTITY_COLUMN_WIDTH = 130
 SCOPE_COLUMN_WIDTH = 118
 FIELD_COLUMN_WIDTH = 170
+MATRIX_ROW_HEIGHT = 30
 MUTED = "#6b7280"
 # Text and background of a cell by value: the wider a scope, the stronger its blue, so the
 # matrix reads at a glance; restricted fields stand out in red, orange and blue.
@@ -133,9 +135,7 @@ class PermissionMatrixWidget(QWidget):
         table = QTableWidget(len(self._specs), len(Action) + 1, self)
         table.setHorizontalHeaderLabels(
             [_("Data"), *(_(ACTION_LABELS[action]) for action in Action)])
-        _plain_table(table)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        read_only_table(table, MATRIX_ROW_HEIGHT)  # rows of combo boxes: a little taller
         header = table.horizontalHeader()
         header.resizeSection(0, ENTITY_COLUMN_WIDTH)
         for column in range(1, len(Action) + 1):
@@ -171,7 +171,7 @@ class PermissionMatrixWidget(QWidget):
     def _make_fields_table(self) -> QTableWidget:
         table = QTableWidget(0, 2, self)
         table.setHorizontalHeaderLabels([_("Field"), _("Access")])
-        _plain_table(table)
+        read_only_table(table, MATRIX_ROW_HEIGHT)
         table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         header = table.horizontalHeader()
         header.resizeSection(0, FIELD_COLUMN_WIDTH)
@@ -325,16 +325,4 @@ class PermissionMatrixWidget(QWidget):
             lambda _index: self._on_access(spec.key, field, combo.value()))
         self._access_combos[field.name] = combo
         return combo
-
-
-def _plain_table(table: QTableWidget) -> None:
-    table.verticalHeader().hide()
-    table.verticalHeader().setDefaultSectionSize(30)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setShowGrid(False)
-    table.setWordWrap(False)
-    table.setAlternatingRowColors(True)
-    table.horizontalHeader().setDefaultAlignment(
-        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-    table.horizontalHeader().setHighlightSections(False)
 

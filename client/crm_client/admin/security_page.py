@@ -8,7 +8,6 @@ offers to load theirs, and the server's field errors appear under their fields.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,12 +29,12 @@ from PySide6.QtWidgets import (
 
 from crm_client.admin import api as admin_api
 from crm_client.admin.common import ConsolePage
-from crm_client.api.errors import ServerUnreachable
 from crm_client.core.i18n import N_, _
 from crm_client.widgets.banner import Banner, BannerLevel
+from crm_client.widgets.edit_form import EditFormMixin
 from crm_client.widgets.field_error import FieldErrorLabel
 from crm_client.widgets.value_combo import ValueComboBox
-from crm_common.errors import ApiError, StaleVersion
+from crm_common.errors import StaleVersion
 from crm_common.schemas.security import SecurityPolicy
 
 if TYPE_CHECKING:
@@ -104,8 +103,10 @@ def limits(name: str) -> tuple[int, int]:
     return low, high
 
 
-class SecurityPage(ConsolePage):
+class SecurityPage(EditFormMixin, ConsolePage):
     """``sig_loaded`` when the policy arrived; ``sig_saved(policy)`` after a save."""
+
+    SUMMARY_WITH_FIELD_ERRORS = True  # the banner above the rules says so too
 
     sig_loaded = Signal()
     sig_saved = Signal(object)
@@ -114,10 +115,9 @@ class SecurityPage(ConsolePage):
         super().__init__(parent)
         self._ctx = ctx
         self.policy: SecurityPolicy | None = None
-        self._retry: Callable[[], None] | None = None
         self.conflict_box: QMessageBox | None = None
         self.banner = Banner(self)
-        self.banner.sig_action.connect(lambda: self._retry() if self._retry else None)
+        self.banner.sig_action.connect(self._run_retry)
         self.editors: dict[str, QSpinBox | ValueComboBox] = {}
         self.errors: dict[str, FieldErrorLabel] = {}
         self.form = QWidget(self)
@@ -253,7 +253,7 @@ class SecurityPage(ConsolePage):
         (
             self._ctx.tasks.query(self, lambda api: api.security_policy())
             .success(self._on_loaded)
-            .failure(self._on_failed)
+            .failure(self._on_save_failed)
             .with_progress(_("Loading…"))
             .run()
         )
@@ -277,7 +277,7 @@ class SecurityPage(ConsolePage):
             self._ctx.tasks.mutation(
                 self, lambda api: admin_api.update_policy(api, version, changes), POLICY)
             .success(self._on_saved)
-            .failure(self._on_failed)
+            .failure(self._on_save_failed)
             .finished(self._update_buttons)
             .with_progress(_("Saving…"))
             .run()
@@ -288,29 +288,6 @@ class SecurityPage(ConsolePage):
         self.banner.show_message(_("The security settings have been saved."), None,
                                  BannerLevel.INFO)
         self.sig_saved.emit(policy)
-
-    def _on_failed(self, error: BaseException) -> bool:
-        if isinstance(error, ServerUnreachable):
-            self.banner.show_message(_("Cannot reach the server — your input has been kept."),
-                                     _("Retry"), BannerLevel.ERROR)
-            return True
-        if isinstance(error, StaleVersion):
-            self._resolve_conflict(error)
-            return True
-        if isinstance(error, ApiError) and error.fields:
-            self._show_field_errors(error)
-            return True
-        return False
-
-    def _show_field_errors(self, error: ApiError) -> None:
-        unplaced = []
-        for key, message in (error.fields or {}).items():
-            label = self.errors.get(key.split(".")[-1])
-            if label is None:
-                unplaced.append(f"{key}: {message}")
-            else:
-                label.set_error(message)
-        self.banner.show_message("\n".join([error.detail, *unplaced]), None, BannerLevel.ERROR)
 
     def _resolve_conflict(self, error: StaleVersion) -> None:
         raw = (error.data or {}).get("current")

@@ -32,12 +32,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm_client.api.errors import ServerUnreachable
 from crm_client.core.i18n import _
 from crm_client.models.formatting import describe_value
 from crm_client.widgets.banner import Banner, BannerLevel
 from crm_client.widgets.conflict_dialog import ConflictChoice, ConflictDialog, ConflictRow
 from crm_client.widgets.duplicate_hint import DuplicateHintBanner, describe_matches
+from crm_client.widgets.edit_form import EditDialogMixin
 from crm_client.widgets.field_editors import (
     FieldEditor,
     MaskedEditor,
@@ -47,14 +47,7 @@ from crm_client.widgets.field_editors import (
 )
 from crm_client.widgets.field_error import ERROR_COLOUR, FieldErrorLabel
 from crm_common.entities import EntitySpec, FieldSpec, Kind, entity
-from crm_common.errors import (
-    ApiError,
-    Duplicate,
-    DuplicateWarning,
-    Forbidden,
-    StaleVersion,
-    ValidationFailed,
-)
+from crm_common.errors import ApiError, Duplicate, DuplicateWarning, StaleVersion, ValidationFailed
 from crm_common.i18n import N_
 from crm_common.permissions import Action, FieldAccess
 from crm_common.schemas.base import RecordRead
@@ -79,7 +72,7 @@ QDateEdit:disabled, QDateTimeEdit:disabled, QListWidget:disabled {
 INITIAL_PASSWORD = FieldSpec("password", N_("Initial password"), required=True)
 
 
-class EntityFormDialog(QDialog):
+class EntityFormDialog(EditDialogMixin, QDialog):
     """``sig_saved(record)`` after a successful save; ``sig_open_record(entity, id)`` when
     the user opens a record shown as a possible duplicate. ``fields`` limits the form to
     some fields (the compact follow-up dialog); ``initial`` prefills values, also of fields
@@ -106,9 +99,7 @@ class EntityFormDialog(QDialog):
         self._initial = dict(initial or {})
         self._record: BaseModel | None = None
         self._baseline: dict[str, Any] = {}
-        self._retry: Callable[[], None] | None = None
         self._saving = False
-        self._discard_confirmed = False
         action = Action.CREATE if record_id is None else Action.UPDATE
         self._writable = ctx.can(spec.key, action)
         shown = fields or [f.name for f in (spec.fields if spec.read_only else spec.form_fields)]
@@ -380,13 +371,6 @@ class EntityFormDialog(QDialog):
         self._fill(record)
         self._set_busy(False)
 
-    def _on_load_failed(self, error: BaseException) -> bool:
-        if isinstance(error, ServerUnreachable):
-            self.banner.show_message(_("Cannot reach the server."), _("Retry"), BannerLevel.ERROR)
-            return True
-        self.banner.show_message(str(getattr(error, "detail", error)), None, BannerLevel.ERROR)
-        return False
-
     # -- saving ------------------------------------------------------------------------------
 
     def save(self) -> None:
@@ -469,19 +453,11 @@ class EntityFormDialog(QDialog):
         self.accept()
 
     def _on_save_failed(self, error: BaseException) -> bool:
+        """Duplicates here; an unreachable server, a stale version and field errors (also
+        those of fields this role may not change) as in every edit form."""
         self._set_busy(False)  # first: a field can only take focus once enabled again
-        if isinstance(error, ServerUnreachable):
-            self.banner.show_message(
-                _("Cannot reach the server — your input has been kept."),
-                _("Retry"), BannerLevel.ERROR,
-            )
-            return True
-        if isinstance(error, Forbidden) and error.fields:
-            self._show_field_errors(error)  # fields this role may not change
-            return True
         handlers: dict[type[ApiError], Callable[[Any], None]] = {
-            ValidationFailed: self._show_field_errors,
-            StaleVersion: self._resolve_conflict,
+            ValidationFailed: self._show_field_errors,  # also without fields: the banner explains
             DuplicateWarning: self._confirm_duplicate,
             Duplicate: self._show_blocked_duplicate,
         }
@@ -489,11 +465,7 @@ class EntityFormDialog(QDialog):
             if isinstance(error, kind):
                 handle(error)
                 return True
-        return False
-
-    def _run_retry(self) -> None:
-        if self._retry is not None:
-            self._retry()
+        return super()._on_save_failed(error)
 
     def _set_busy(self, busy: bool, saving: bool = False) -> None:
         self._saving = busy and saving
@@ -502,21 +474,8 @@ class EntityFormDialog(QDialog):
 
     # -- failures ----------------------------------------------------------------------------
 
-    def _show_field_errors(self, error: ApiError) -> None:
-        unplaced: list[str] = []
-        first: str | None = None
-        for key, message in (error.fields or {}).items():
-            name = next((part for part in key.split(".") if part in self.errors), None)
-            if name is None:
-                unplaced.append(message if key in ("", "__root__") else f"{key}: {message}")
-                continue
-            self.errors[name].set_error(message)
-            first = first or name
-        ordered = [f.name for f in self._fields if self.errors[f.name].has_error]
-        if ordered:
-            self.editors[ordered[0]].focus()
-        if unplaced or not first:
-            self.banner.show_message("\n".join(unplaced) or error.detail, None, BannerLevel.ERROR)
+    def _focus_field(self, name: str) -> None:
+        self.editors[name].focus()
 
     def _resolve_conflict(self, error: StaleVersion) -> None:
         current = self._spec.read.model_validate((error.data or {}).get("current", {}))
@@ -572,22 +531,6 @@ class EntityFormDialog(QDialog):
             uscc = self.editors.get("uscc")
             self.duplicate_hint.check(self.editors["name"].value(),
                                       uscc.value() if uscc is not None else None)
-
-    # -- closing -----------------------------------------------------------------------------
-
-    def reject(self) -> None:
-        """Escape / Cancel / the window's close button: ask before unsaved input is lost."""
-        if self.is_dirty() and not self._discard_confirmed:
-            answer = QMessageBox.question(
-                self, _("Discard changes?"),
-                _("You have unsaved changes. Close the form and discard them?"),
-                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-                QMessageBox.StandardButton.Cancel,
-            )
-            if answer != QMessageBox.StandardButton.Discard:
-                return
-        self._discard_confirmed = True
-        super().reject()
 
 
 def _record_text(field: FieldSpec, record: BaseModel | None) -> str:

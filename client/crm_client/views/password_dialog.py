@@ -1,5 +1,6 @@
-"""Passwords: the "change my password" dialog, and the policy rules both it and the
-administrator's "reset password" dialog show and check.
+"""Passwords: the "change my password" dialog, and what it shares with the administrator's
+"reset password" dialog: the policy rules both show and check, and their frame
+(``PasswordDialog``).
 
 When an administrator has reset the password (or it has expired) the server refuses
 everything else until it is changed: the main window then opens this dialog in its forced
@@ -101,7 +102,51 @@ def _change_and_reload(api: ApiClient, username: str, current: str, new: str) ->
         return api.me()
 
 
-class ChangePasswordDialog(QDialog):
+class PasswordDialog(QDialog):
+    """What both password dialogs share: a modal dialog with a banner on top, then the form,
+    the password rules (filled in once the policy arrived) and the buttons."""
+
+    def __init__(self, ctx: AppContext, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.policy: SecurityPolicy | None = None
+        self.setWindowTitle(title)
+        self.setModal(True)
+        self.banner = Banner(self)
+        self.rules_label = rules_label(self)
+
+    def _lay_out(self, intro: QLabel, form: QFormLayout, buttons: QDialogButtonBox,
+                 width: int) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 16, 18, 14)
+        layout.setSpacing(10)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinAndMaxSize)
+        layout.addWidget(self.banner)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.rules_label)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(width)
+
+    def _load_policy(self) -> None:
+        (
+            self._ctx.tasks.query(self, lambda api: api.security_policy())
+            .success(self._on_policy)
+            .failure(lambda _error: True)  # the server checks the rules anyway
+            .run()
+        )
+
+    def _on_policy(self, policy: SecurityPolicy) -> None:
+        self.policy = policy
+        self.rules_label.setText(policy_rules(policy))
+
+    def _new_password_problems(self, new: str, confirm: str) -> tuple[str | None, str | None]:
+        """What is wrong with a new password, and with its confirmation."""
+        differs = _("The two new passwords differ") if confirm != new else None
+        return policy_problem(self.policy, new), differs
+
+
+class ChangePasswordDialog(PasswordDialog):
     """``sig_changed(me)`` after the password was changed and ``/me`` fetched again.
     ``sig_sign_out`` when, forced to change it, the person chose to sign out instead."""
 
@@ -110,24 +155,18 @@ class ChangePasswordDialog(QDialog):
 
     def __init__(self, ctx: AppContext, forced: bool = False,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._ctx = ctx
+        super().__init__(ctx, _("Change password"), parent)
         self.forced = forced
-        self.policy: SecurityPolicy | None = None
         self.me: Me | None = None
         self._busy = False
-        self.setWindowTitle(_("Change password"))
-        self.setModal(True)
         if forced:  # no way out but changing it or signing out
             self.setWindowFlag(Qt.WindowType.WindowCloseButtonHint, False)
-        self.banner = Banner(self)
         self.current_edit = password_edit(self)
         self.new_edit = password_edit(self)
         self.confirm_edit = password_edit(self)
         self.errors = {name: FieldErrorLabel(self) for name in ("current", "new", "confirm")}
         for name, edit in self._edits().items():
             edit.textEdited.connect(lambda _text, n=name: self.errors[n].set_error(None))
-        self.rules_label = rules_label(self)
         self.buttons = QDialogButtonBox(self)
         self.change_button = self.buttons.addButton(_("Change password"),
                                                     QDialogButtonBox.ButtonRole.AcceptRole)
@@ -170,42 +209,19 @@ class ChangePasswordDialog(QDialog):
         for text, name in rows:
             form.addRow(text, self._edits()[name])
             form.addRow("", self.errors[name])
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(18, 16, 18, 14)
-        layout.setSpacing(10)
-        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinAndMaxSize)
-        layout.addWidget(self.banner)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.rules_label)
-        layout.addWidget(self.buttons)
-        self.setMinimumWidth(480)
+        self._lay_out(intro, form, self.buttons, 480)
         self.current_edit.setFocus()
-
-    # -- policy ------------------------------------------------------------------------------
-
-    def _load_policy(self) -> None:
-        (
-            self._ctx.tasks.query(self, lambda api: api.security_policy())
-            .success(self._on_policy)
-            .failure(lambda _error: True)  # the server checks the rules anyway
-            .run()
-        )
-
-    def _on_policy(self, policy: SecurityPolicy) -> None:
-        self.policy = policy
-        self.rules_label.setText(policy_rules(policy))
 
     # -- changing ----------------------------------------------------------------------------
 
     def validate(self) -> bool:
         """Check what the client can; problems show under their fields."""
         current, new = self.current_edit.text(), self.new_edit.text()
+        new_problem, confirm_problem = self._new_password_problems(new, self.confirm_edit.text())
         problems = {
             "current": None if current else _("Please fill this in"),
-            "new": policy_problem(self.policy, new),
-            "confirm": None if self.confirm_edit.text() == new else
-            _("The two new passwords differ"),
+            "new": new_problem,
+            "confirm": confirm_problem,
         }
         if not problems["new"] and new == current:
             problems["new"] = _("Choose a password different from the current one")

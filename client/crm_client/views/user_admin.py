@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLayout,
     QMessageBox,
     QPushButton,
     QTableWidget,
@@ -32,19 +31,12 @@ from crm_client.core.i18n import _
 from crm_client.core.icons import icon
 from crm_client.models.formatting import format_datetime
 from crm_client.views.entity_list import EntityListView
-from crm_client.views.password_dialog import (
-    MUTED,
-    RULES_WIDTH,
-    password_edit,
-    policy_problem,
-    policy_rules,
-    rules_label,
-)
+from crm_client.views.password_dialog import MUTED, RULES_WIDTH, PasswordDialog, password_edit
 from crm_client.widgets.banner import Banner, BannerLevel
 from crm_client.widgets.field_error import FieldErrorLabel
 from crm_common.entities import entity
 from crm_common.errors import ApiError
-from crm_common.schemas.security import SecurityPolicy, SessionRead
+from crm_common.schemas.security import SessionRead
 from crm_common.schemas.user import UserRead
 
 if TYPE_CHECKING:
@@ -53,7 +45,7 @@ if TYPE_CHECKING:
 USER = entity("user")
 
 
-class ResetPasswordDialog(QDialog):
+class ResetPasswordDialog(PasswordDialog):
     """An administrator sets a new password for a user, who must change it at the next
     sign-in; the user's open sessions end. ``sig_done`` after the server agreed."""
 
@@ -61,14 +53,9 @@ class ResetPasswordDialog(QDialog):
 
     def __init__(self, ctx: AppContext, user_id: int, user_name: str,
                  parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(ctx, _("Reset password"), parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self._ctx = ctx
         self.user_id = user_id
-        self.policy: SecurityPolicy | None = None
-        self.setWindowTitle(_("Reset password"))
-        self.setModal(True)
-        self.banner = Banner(self)
         intro = QLabel(_("Set a new password for {user}. They must change it when they next "
                          "sign in, and their open sessions end now.").format(
                              user=user_name or f"#{user_id}"), self)
@@ -80,7 +67,6 @@ class ResetPasswordDialog(QDialog):
         self.confirm_error = FieldErrorLabel(self)
         self.password.textEdited.connect(lambda _t: self.password_error.set_error(None))
         self.confirm.textEdited.connect(lambda _t: self.confirm_error.set_error(None))
-        self.rules_label = rules_label(self)
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         form.setVerticalSpacing(4)
@@ -95,32 +81,14 @@ class ResetPasswordDialog(QDialog):
         self.ok_button.clicked.connect(self.submit)
         cancel = self.buttons.addButton(_("Cancel"), QDialogButtonBox.ButtonRole.RejectRole)
         cancel.clicked.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(18, 16, 18, 14)
-        layout.setSpacing(10)
-        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinAndMaxSize)
-        layout.addWidget(self.banner)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.rules_label)
-        layout.addWidget(self.buttons)
-        self.setMinimumWidth(460)
-        (
-            ctx.tasks.query(self, lambda api: api.security_policy())
-            .success(self._on_policy)
-            .failure(lambda _error: True)
-            .run()
-        )
-
-    def _on_policy(self, policy: SecurityPolicy) -> None:
-        self.policy = policy
-        self.rules_label.setText(policy_rules(policy))
+        self._lay_out(intro, form, self.buttons, 460)
+        self._load_policy()
 
     def validate(self) -> bool:
-        problem = policy_problem(self.policy, self.password.text())
-        differs = self.confirm.text() != self.password.text()
+        problem, differs = self._new_password_problems(self.password.text(),
+                                                       self.confirm.text())
         self.password_error.set_error(problem)
-        self.confirm_error.set_error(_("The two new passwords differ") if differs else None)
+        self.confirm_error.set_error(differs)
         if problem or differs:
             (self.password if problem else self.confirm).setFocus()
         return not problem and not differs
@@ -302,18 +270,17 @@ class UserListView(EntityListView):
         return [*super()._menu_actions(), *self.admin_actions]
 
     def _reset_current(self) -> None:
-        user = self.current_user()
-        if user is None:
-            return
-        dialog = ResetPasswordDialog(self._ctx, user.id, user.name or "", self)
-        self.dialog = dialog
-        dialog.open()
+        self._open_for_current(ResetPasswordDialog)
 
     def _sessions_current(self) -> None:
+        self._open_for_current(SessionsDialog)
+
+    def _open_for_current(self, dialog_type: type[ResetPasswordDialog | SessionsDialog]
+                          ) -> None:
         user = self.current_user()
         if user is None:
             return
-        dialog = SessionsDialog(self._ctx, user.id, user.name or "", self)
+        dialog = dialog_type(self._ctx, user.id, user.name or "", self)
         self.dialog = dialog
         dialog.open()
 

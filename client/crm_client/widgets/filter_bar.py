@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QLineEdit, QPushButton, QWidget
 
 from crm_client.core.i18n import _
 from crm_client.widgets.flow_widget import FlowWidget
@@ -60,7 +60,7 @@ class FilterBarWidget(FlowWidget):
             if field.filterable and field.name not in skipped
         ]
         for item in self._filters:
-            self.add_widget(_labelled(_(item.field.label), item.widget, self))
+            self.add_labelled(_(item.field.label), item.widget)
         self.clear_button = QPushButton(_("Clear filters"), self)
         self.clear_button.setFlat(True)
         self.clear_button.clicked.connect(self.clear)
@@ -121,16 +121,3 @@ class FilterBarWidget(FlowWidget):
         edit.setFixedWidth(FILTER_WIDTH)
         edit.textEdited.connect(lambda _text: self._timer.start())
         return _Filter(field, edit, lambda: edit.text().strip(), edit.clear)
-
-
-def _labelled(label: str, editor: QWidget, parent: QWidget) -> QWidget:
-    """A label and its editor as one unit, so the flow layout wraps them together."""
-    pair = QWidget(parent)
-    layout = QHBoxLayout(pair)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.setSpacing(4)
-    text = QLabel(label, pair)
-    text.setBuddy(editor)
-    layout.addWidget(text)
-    layout.addWidget(editor)
-    return pair

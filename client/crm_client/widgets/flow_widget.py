@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 
 class FlowWidget(QWidget):
@@ -28,6 +28,18 @@ class FlowWidget(QWidget):
         widget.installEventFilter(self)  # re-flow when it is shown, hidden or resized
         self._items.append(widget)
         self.updateGeometry()
+
+    def add_labelled(self, label: str, editor: QWidget) -> None:
+        """A label and its editor as one unit, so they wrap together."""
+        pair = QWidget(self)
+        layout = QHBoxLayout(pair)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        text = QLabel(label, pair)
+        text.setBuddy(editor)
+        layout.addWidget(text)
+        layout.addWidget(editor)
+        self.add_widget(pair)
 
     def hasHeightForWidth(self) -> bool:
         return True
