@@ -100,10 +100,11 @@ def upgrade() -> None:
     op.create_index("ix_login_attempt_address_at", "login_attempt", ["client_address", "at"])
     op.create_index("ix_login_attempt_username_at", "login_attempt", ["username", "at"])
 
-    with op.batch_alter_table("user_account") as batch:
-        batch.add_column(sa.Column("password_changed_at", STAMP, nullable=True))
-        batch.add_column(sa.Column("must_change_password", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
+    # Plain ALTER TABLE, no batch copy: SQLite (3.35+) adds and drops these columns in place,
+    # where a batch copy of user_account would break the foreign keys that point at it.
+    op.add_column("user_account", sa.Column("password_changed_at", STAMP, nullable=True))
+    op.add_column("user_account", sa.Column("must_change_password", sa.Boolean(),
+                                            nullable=False, server_default=sa.false()))
 
     now = datetime.now(UTC)
     stamps = {"version": 1, "created_at": now, "updated_at": now}
@@ -120,22 +121,19 @@ def upgrade() -> None:
             "INSERT INTO user_role (user_id, role_id) "
             "SELECT u.id, r.id FROM user_account u, role r WHERE u.role = :old AND r.key = :key"
         ), {"old": old, "key": key})
-    with op.batch_alter_table("user_account") as batch:
-        batch.drop_column("role")
+    op.drop_column("user_account", "role")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("user_account") as batch:
-        batch.add_column(sa.Column("role", sa.String(length=16), nullable=False,
-                                   server_default="sales"))
+    op.add_column("user_account", sa.Column("role", sa.String(length=16), nullable=False,
+                                            server_default="sales"))
     bind = op.get_bind()
     for old, (key, _) in OLD_ROLES.items():
         bind.execute(sa.text(
             "UPDATE user_account SET role = :old WHERE id IN (SELECT ur.user_id FROM user_role "
             "ur JOIN role r ON r.id = ur.role_id WHERE r.key = :key)"), {"old": old, "key": key})
-    with op.batch_alter_table("user_account") as batch:
-        batch.drop_column("must_change_password")
-        batch.drop_column("password_changed_at")
+    op.drop_column("user_account", "must_change_password")
+    op.drop_column("user_account", "password_changed_at")
     op.drop_table("login_attempt")
     op.drop_table("security_policy")
     op.drop_table("user_role")

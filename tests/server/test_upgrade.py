@@ -1,0 +1,68 @@
+"""Upgrading a database that holds data: the foundation's users keep their role as one of
+the built-in roles, and the roles migration goes down and up again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import Engine, text
+
+from crm_server.db.engine import make_engine
+from crm_server.db.migrate import alembic_config, upgrade_engine
+from crm_server.settings import load_settings
+from databases import fresh_database
+
+NOW = "2026-01-01 00:00:00+00:00"
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    with fresh_database() as url:
+        built = make_engine(load_settings(tmp_path, database_url=url).effective_database_url)
+        yield built
+        built.dispose()
+
+
+def _foundation_data(engine: Engine) -> None:
+    """A department, two users with the foundation's roles, and a customer owned by one of
+    them (its foreign key is what a table copy would trip over)."""
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO department (id, name, sort_order, version, created_at, updated_at) "
+            "VALUES (1, '销售部', 0, 1, :now, :now)"), {"now": NOW})
+        for user_id, username, role in ((1, "boss", "admin"), (2, "rep", "sales")):
+            connection.execute(text(
+                "INSERT INTO user_account (id, username, name, password_hash, department_id, "
+                "role, is_active, failed_logins, version, created_at, updated_at) VALUES "
+                "(:id, :username, :username, 'x', 1, :role, true, 0, 1, :now, :now)"),
+                {"id": user_id, "username": username, "role": role, "now": NOW})
+        connection.execute(text(
+            "INSERT INTO customer (name, level, status, owner_id, tags, search_text, name_key, "
+            "version, created_at, updated_at) VALUES ('恒瑞精密', 'C', 'potential', 2, '[]', "
+            "'', '', 1, :now, :now)"), {"now": NOW})
+
+
+def _roles(engine: Engine) -> dict[str, str]:
+    with engine.connect() as connection:
+        return dict(connection.execute(text(
+            "SELECT u.username, r.key FROM user_account u JOIN user_role ur ON ur.user_id = u.id "
+            "JOIN role r ON r.id = ur.role_id")).all())
+
+
+def test_users_keep_their_role_through_the_roles_migration(engine: Engine) -> None:
+    upgrade_engine(engine, "0003")
+    _foundation_data(engine)
+    upgrade_engine(engine)
+    assert _roles(engine) == {"boss": "administrator", "rep": "sales_rep"}
+    with engine.begin() as connection:
+        config = alembic_config(str(engine.url))
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0003")
+    with engine.connect() as connection:
+        back = dict(connection.execute(text("SELECT username, role FROM user_account")).all())
+    assert back == {"boss": "admin", "rep": "sales"}
+    upgrade_engine(engine)
+    assert _roles(engine) == {"boss": "administrator", "rep": "sales_rep"}
