@@ -208,9 +208,6 @@ ATTACHMENT = register(EntitySpec(
     title_field="filename", default_sort="-created_at", icon="attachment",
 ))
 
-AUDIT_ACTIONS = ("create", "update", "delete", "restore", "login", "login_failed", "logout",
-                 "revoke", "permission")
-
 AUDIT = register(EntitySpec(
     key="audit", path="audit",
     label=N_("Audit entry"), label_plural=N_("Audit log"),

@@ -101,10 +101,10 @@ class EntitySpec:
     extra: dict[str, str] = field(default_factory=dict)
 
     def field(self, name: str) -> FieldSpec:
-        for spec in self.fields:
-            if name in (spec.name, spec.display):
-                return spec
-        raise KeyError(f"{self.key} has no field {name!r}")
+        found = self.owns(name)
+        if found is None:
+            raise KeyError(f"{self.key} has no field {name!r}")
+        return found
 
     @property
     def sort_fields(self) -> frozenset[str]:
