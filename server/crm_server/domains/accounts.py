@@ -87,8 +87,7 @@ def _user_read(session: Session, user: User) -> UserRead:
     """The signed-in user's own account: everyone may see all of their own."""
     own = Principal(user.id, user.username, user.name, user.department_id,
                     Permissions(admin=True))
-    return UserRead.model_validate(binding("user").service.present_many(
-        session, own, [user])[0])
+    return UserRead.model_validate(binding("user").service.present(session, own, user))
 
 
 @router.post("/auth/logout", status_code=204)

@@ -3,7 +3,7 @@ policy. Everything the console does is an API call, so scripts can do it too."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -16,7 +16,6 @@ from crm_common.i18n import N_
 from crm_common.permissions import Action, Permissions
 from crm_common.schemas.security import SecurityPolicy, SecurityPolicyUpdate, SessionRead
 from crm_server.db import audit
-from crm_server.db.base import Record
 from crm_server.db.types import utcnow
 from crm_server.kit import refs
 from crm_server.kit.binding import BINDINGS
@@ -38,8 +37,8 @@ def check_permissions(raw: Any) -> dict[str, Any]:
         if spec is None:
             problems.append(key)
             continue
-        problems += [f"{key}.{name}" for name in grant.fields
-                     if spec.owns(name) is None or spec.owns(name).name != name]  # type: ignore[union-attr]
+        declared = {field.name for field in spec.fields}
+        problems += [f"{key}.{name}" for name in grant.fields if name not in declared]
     if problems:
         message = N_("The permissions name unknown entities or fields")
         raise ValidationFailed(message, {"permissions": ", ".join(sorted(problems))})
@@ -62,11 +61,9 @@ class RoleService(CrudService):
             message = N_("A role with this name exists")
             raise Conflict(message, {"name": message})
 
-    def delete(self, session: Session, user: Principal, record_id: int, version: int) -> None:
-        record = self.fetch(session, user, record_id, action=Action.DELETE)
+    def check_delete(self, session: Session, user: Principal, record: Any) -> None:
         if record.is_builtin:
             raise Conflict(N_("Built-in roles cannot be deleted"))
-        super().delete(session, user, record_id, version)
 
 
 class AuditService(CrudService):
@@ -74,9 +71,8 @@ class AuditService(CrudService):
     fields hidden from the viewer are left out, masked ones masked, and the changes of a
     record outside the viewer's reach not shown at all."""
 
-    def present_many(self, session: Session, user: Principal,
-                     records: Sequence[Record]) -> list[dict[str, Any]]:
-        rows = refs.with_titles(session, self.spec, records, user)
+    def add_values(self, session: Session, user: Principal,
+                   rows: list[dict[str, Any]]) -> None:
         reachable = self._reachable(session, user, rows)
         for row in rows:
             spec = REGISTRY.get(row["entity"] or "")
@@ -86,7 +82,6 @@ class AuditService(CrudService):
                 row["changes"] = []
             else:
                 row["changes"] = access.present_changes(user, spec, row["changes"])
-        return [access.present(row, user, self.spec) for row in rows]
 
     def _reachable(self, session: Session, user: Principal,
                    rows: list[dict[str, Any]]) -> dict[str, set[int]]:

@@ -14,14 +14,14 @@ from crm_common.i18n import N_
 from crm_common.permissions import Action
 from crm_common.schemas.user import PasswordReset
 from crm_server.db import audit
-from crm_server.db.base import Record
 from crm_server.db.engine import make_engine, make_session_factory
 from crm_server.db.types import utcnow
+from crm_server.kit import refs
 from crm_server.kit.binding import binding
 from crm_server.kit.service import CrudService
 from crm_server.kit.web import current_principal, transaction
 from crm_server.models import Department, Role, User, UserRole
-from crm_server.security import access, policy, sessions
+from crm_server.security import policy, sessions
 from crm_server.security.passwords import hash_password, policy_problem
 from crm_server.security.principal import Principal
 from crm_server.settings import Settings
@@ -92,17 +92,13 @@ class UserService(CrudService):
         if not record.is_active or record.deleted_at is not None:
             sessions.revoke_all(session, record.id)
 
-    def present_many(self, session: Session, user: Principal,
-                     records: Sequence[Record]) -> list[dict[str, Any]]:
-        from crm_server.kit import refs
-
-        rows = refs.with_titles(session, self.spec, records, user)
+    def add_values(self, session: Session, user: Principal,
+                   rows: list[dict[str, Any]]) -> None:
         roles = role_ids_of(session, [row["id"] for row in rows])
         names = refs.titles(session, "role", {r for ids in roles.values() for r in ids}, user)
         for row in rows:
             row["role_ids"] = roles.get(row["id"], [])
             row["role_names"] = [names[r] for r in row["role_ids"] if r in names]
-        return [access.present(row, user, self.spec) for row in rows]
 
 
 class DepartmentService(CrudService):
@@ -158,9 +154,7 @@ def reset_password(request: Request, user: Signed, user_id: int,
     """An administrator sets a new password: the user must change it at the next sign-in,
     and every session of theirs ends now."""
     with transaction(request, user) as session:
-        service = binding("user").service
-        record = service.fetch(session, user, user_id, action=Action.UPDATE)
-        access.accept({"password": ""}, user, service.spec, Action.UPDATE)
+        record = binding("user").service.fetch(session, user, user_id, action=Action.UPDATE)
         if not user.is_admin:
             raise Forbidden(N_("Only administrators may reset passwords"))
         check_password(session, payload.password)

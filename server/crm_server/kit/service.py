@@ -2,8 +2,8 @@
 
 Every path goes through the access choke point (``scope``/``present``/``accept``). Entities
 with behaviour subclass ``CrudService`` and override the hooks (``defaults``, ``derive``,
-``check_create``, ``after_write``) — never the flow. Services never commit; the request
-boundary does.
+``check_create``, ``check_delete``, ``after_write``, ``add_values``) — never the flow.
+Services never commit; the request boundary does.
 """
 
 from __future__ import annotations
@@ -64,10 +64,18 @@ class CrudService:
                      confirm: bool) -> None:
         """Refuse or warn before a create (duplicates)."""
 
+    def check_delete(self, session: Session, user: Principal, record: Any) -> None:
+        """Refuse to delete a record that must stay (a built-in role)."""
+
     def after_write(self, session: Session, user: Principal, record: Any,
                     values: Mapping[str, Any]) -> None:
         """Keep other records in step after this one was written (flushed); ``values`` are
         the accepted changes (everything given, on create)."""
+
+    def add_values(self, session: Session, user: Principal,
+                   rows: list[dict[str, Any]]) -> None:
+        """Complete the rows of a page before they are presented, with what the records do
+        not hold themselves (a user's roles); one query per page, never one per row."""
 
     # --- reading -------------------------------------------------------------------------
     def base_query(self, user: Principal, deleted: bool = False,
@@ -81,6 +89,7 @@ class CrudService:
     def present_many(self, session: Session, user: Principal,
                      records: Sequence[Record]) -> list[dict[str, Any]]:
         rows = refs.with_titles(session, self.spec, records, user)
+        self.add_values(session, user, rows)
         return [access.present(row, user, self.spec) for row in rows]
 
     def present(self, session: Session, user: Principal, record: Record) -> dict[str, Any]:
@@ -127,10 +136,10 @@ class CrudService:
               deleted: bool = False, action: Action = Action.READ) -> Any:
         """The record if ``user`` may read it, else 404 (out of scope looks like absent);
         403 when it may be read but not ``action``-ed."""
-        stmt = self.base_query(user).where(self.model.id == record_id)
-        if deleted and self.spec.soft_delete:
-            stmt = access.scope(select(self.model), user, self.spec).where(
-                self.model.id == record_id)
+        stmt = access.scope(select(self.model), user, self.spec).where(
+            self.model.id == record_id)
+        if self.spec.soft_delete and not deleted:
+            stmt = stmt.where(self.model.deleted_at.is_(None))
         record = session.scalars(stmt).first()
         if record is None:
             raise NotFound(N_("The record does not exist or was deleted"))
@@ -223,6 +232,7 @@ class CrudService:
 
     def delete(self, session: Session, user: Principal, record_id: int, version: int) -> None:
         record = self.fetch(session, user, record_id, action=Action.DELETE)
+        self.check_delete(session, user, record)
         self._check_version(session, user, record, version)
         record.deleted_at = utcnow()
         self._flush(session, user, record, {}, Action.DELETE)
