@@ -15,7 +15,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from crm_server.db.engine import make_engine
+from crm_server.db.engine import make_engine, make_session_factory
+from crm_server.security import policy, roles
 from crm_server.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -48,9 +49,6 @@ def upgrade_engine(engine: Engine, revision: str = "head") -> None:
 
 
 def seed_defaults(engine: Engine) -> None:
-    from crm_server.db.engine import make_session_factory
-    from crm_server.security import policy, roles
-
     with make_session_factory(engine).begin() as session:
         roles.ensure_builtin(session)
         policy.stored(session)

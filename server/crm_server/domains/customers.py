@@ -84,15 +84,10 @@ class CustomerService(CrudService):
             return
         data = {"matches": [m.model_dump() for m in matches]}
         fields = {m.reason: m.name or m.owner_name or "" for m in matches}
-        if settings_policy(session) == "block":
+        if policy.current(session).duplicate_policy == "block":
             raise Duplicate(N_("A customer with the same name or code exists"), fields, data)
         if not confirm:
             raise DuplicateWarning(N_("A similar customer already exists"), fields, data)
-
-
-def settings_policy(session: Session) -> str:
-    """The console's reaction to duplicates: "warn" (confirm to create) or "block"."""
-    return policy.current(session).duplicate_policy
 
 
 def find_duplicates(session: Session, user: Principal, name: str, uscc: str | None,

@@ -9,6 +9,8 @@ from typing import Any, Protocol
 from sqlalchemy import ColumnElement, and_, false, or_, select
 
 from crm_common.permissions import Action, DataScope
+from crm_server.kit.binding import BINDINGS, binding
+from crm_server.security.access import reach
 from crm_server.security.principal import Principal
 
 
@@ -83,8 +85,6 @@ class Via:
 
     def condition(self, model: Any, user: Principal,
                   level: DataScope) -> ColumnElement[bool] | None:
-        from crm_server.kit.binding import binding
-
         target = binding(self.target)
         inner = target.ownership.condition(target.model, user, level)
         if inner is None:
@@ -102,9 +102,6 @@ class Attached:
 
     def condition(self, model: Any, user: Principal,
                   level: DataScope) -> ColumnElement[bool] | None:
-        from crm_server.kit.binding import BINDINGS
-        from crm_server.security.access import reach
-
         if user.is_admin:
             return None
         per_entity = []

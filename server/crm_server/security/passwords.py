@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from crm_common.i18n import N_
+
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verified against when the user does not exist, so timing does not reveal valid usernames.
 _DUMMY_HASH = _HASHER.hash("timing-equaliser")
@@ -40,8 +42,6 @@ def character_classes(password: str) -> int:
 
 def policy_problem(password: str, min_length: int, classes: int) -> str | None:
     """Why ``password`` falls short of the policy (a catalogue key), or None."""
-    from crm_common.i18n import N_
-
     if len(password) < min_length:
         return N_("The password is too short")
     if character_classes(password) < classes:
