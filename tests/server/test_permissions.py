@@ -365,3 +365,40 @@ def test_users_without_roles_see_nothing_but_themselves(
     assert api.get(f"{API}/customers", headers=nobody).status_code == 403
     assert _ok(api.get(f"{API}/me", headers=nobody))["user"]["id"] == user_id
     assert _ok(api.get(f"{API}/search", headers=nobody, params={"q": "精密"}))["hits"] == []
+
+
+def test_a_hidden_contact_phone_does_not_find_its_customer(
+        api: Any, admin: Headers, person: Callable[..., tuple[int, Headers]]) -> None:
+    role = _custom_role(api, admin, {"customer": {"actions": {"read": "all"}},
+                                     "contact": {"actions": {"read": "all"},
+                                                 "fields": {"mobile": "hidden"}}})
+    _, viewer = person(role["id"])
+    record = _customer(api, admin, 1)
+    _ok(api.post(f"{API}/contacts", headers=admin,
+                 json=builders.contact(record["id"], mobile="13977771234")), 201)
+    assert record["id"] in {r["id"] for r in _ok(api.get(
+        f"{API}/customers", headers=admin, params={"q": "77771234"}))["items"]}
+    assert record["id"] not in {r["id"] for r in _ok(api.get(
+        f"{API}/customers", headers=viewer, params={"q": "77771234"}))["items"]}
+
+
+def test_a_preview_changes_nothing_on_any_route(api: Any, admin: Headers,
+                                                sign_in: Callable[[str], Headers]) -> None:
+    roles = _roles(api, admin)
+    preview = {**admin, "X-Preview-Role": str(roles["administrator"]["id"])}
+    sign_in("sales")
+    sessions = _ok(api.get(f"{API}/sessions", headers=admin))
+    other = next(s for s in sessions if not s["current"])
+    assert api.post(f"{API}/sessions/{other['id']}/revoke", headers=preview).status_code == 403
+    assert any(s["id"] == other["id"] for s in _ok(api.get(f"{API}/sessions", headers=admin)))
+
+
+def test_own_department_scope_on_departments_is_the_own_department_only(
+        api: Any, admin: Headers, person: Callable[..., tuple[int, Headers]]) -> None:
+    top = _department(api, admin)
+    below = _department(api, admin, top)
+    role = _custom_role(api, admin, {"department": {"actions": {"read": "own"}}})
+    _, viewer = person(role["id"], department_id=top)
+    seen = {row["id"] for row in _ok(api.get(f"{API}/departments", headers=viewer,
+                                             params={"limit": 500}))["items"]}
+    assert seen == {top} and below not in seen

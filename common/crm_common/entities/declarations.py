@@ -132,7 +132,8 @@ CUSTOMER = register(EntitySpec(
                   listed=False, width=100),
         CREATED, UPDATED,
     ),
-    searchable=True, search_fields=("name", "short_name", "uscc", "phone"),
+    searchable=True,
+    search_fields=("name", "short_name", "uscc", "phone", "contact.mobile", "contact.phone"),
     icon="customer",
 ))
 

@@ -77,7 +77,8 @@ class EntitySpec:
 
     ``create``/``update`` are None where records are not made through the generic routes
     (attachments arrive by upload). ``searchable`` means the server keeps a search text
-    for ``q`` (names, pinyin initials, codes, phone digits) made of ``search_fields``.
+    for ``q`` (names, pinyin initials, codes, phone digits) made of ``search_fields``
+    (``contact.mobile``: a field of the records it gathers from another entity).
     ``read_only`` entities are records of what happened (the audit log): listed and read,
     never written through the API.
     """

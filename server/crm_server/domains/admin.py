@@ -104,7 +104,7 @@ router = APIRouter(tags=["Administration"])
 
 
 def _admin(user: Principal) -> None:
-    if not user.is_admin or user.preview_role_id is not None:
+    if not user.is_admin:
         raise Forbidden(N_("Only administrators may do this"))
 
 

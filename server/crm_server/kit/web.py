@@ -82,6 +82,8 @@ def current_principal(request: Request) -> Principal:
                 preview.isdigit() and permissions.admin) else None
             if chosen is None:
                 raise Forbidden(N_("Only administrators may preview a role"))
+            if request.method not in ("GET", "HEAD"):  # whatever the route: nothing changes
+                raise Forbidden(N_("Nothing can be changed while previewing a role"))
             permissions, preview_id = chosen, int(preview)
         return roles.principal(session, user, permissions, session_id=live.id,
                                language=language, preview_role_id=preview_id)

@@ -21,9 +21,11 @@ class Ownership(Protocol):
 
 
 def _departments(user: Principal, level: DataScope) -> set[int]:
+    """The departments a scope reaches: the user's own (own, department), or with the ones
+    below it (subtree)."""
     if user.department_id is None:
         return set()
-    return {user.department_id} if level is DataScope.DEPARTMENT else set(user.subtree)
+    return set(user.subtree) if level is DataScope.SUBTREE else {user.department_id}
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,7 @@ class ByDepartment:
         if level is DataScope.OWN and self.self_column:
             own: ColumnElement[bool] = getattr(model, self.self_column) == user.user_id
             return own
-        departments = _departments(user, level) or (
-            {user.department_id} if user.department_id else set())
+        departments = _departments(user, level)
         return column.in_(departments) if departments else false()
 
 
