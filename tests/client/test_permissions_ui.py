@@ -25,12 +25,13 @@ from crm_client.views.department_tree import DepartmentTreeView
 from crm_client.views.entity_form import EntityFormDialog
 from crm_client.views.entity_list import EntityListView
 from crm_client.views.main_window import MainWindow, navigation_keys
-from crm_client.views.password_dialog import ChangePasswordDialog, character_classes
+from crm_client.views.password_dialog import ChangePasswordDialog
 from crm_client.views.user_admin import ResetPasswordDialog, SessionsDialog, UserListView
 from crm_client.widgets.field_editors import MaskedEditor, RefsEditor
 from crm_common.entities import entity
 from crm_common.errors import PasswordChangeRequired
 from crm_common.permissions import Action, FieldAccess
+from crm_common.schemas.security import character_classes
 
 Maker = Callable[[ApiClient], AppContext]
 CUSTOMER = entity("customer")

@@ -31,7 +31,7 @@ from crm_client.widgets.banner import Banner, BannerLevel
 from crm_client.widgets.field_error import FieldErrorLabel
 from crm_common.errors import ApiError, Unauthenticated
 from crm_common.schemas.auth import Me
-from crm_common.schemas.security import SecurityPolicy
+from crm_common.schemas.security import SecurityPolicy, character_classes
 
 if TYPE_CHECKING:
     from crm_client.api.client import ApiClient
@@ -39,15 +39,6 @@ if TYPE_CHECKING:
 
 MUTED = "#6b7280"
 RULES_WIDTH = 420
-_CLASS_TESTS = (str.islower, str.isupper, str.isdigit)
-
-
-def character_classes(password: str) -> int:
-    """How many of lower case, upper case, digits and other characters ``password`` has
-    (as the server counts them)."""
-    found = {i for char in password for i, test in enumerate(_CLASS_TESTS) if test(char)}
-    others = any(not any(test(char) for test in _CLASS_TESTS) for char in password)
-    return len(found) + others
 
 
 def policy_rules(policy: SecurityPolicy | None) -> str:
@@ -251,8 +242,7 @@ class ChangePasswordDialog(PasswordDialog):
 
     def _on_changed(self, me: Me) -> None:
         self.me = me
-        self._ctx.me = me
-        self.sig_changed.emit(me)
+        self.sig_changed.emit(me)  # the main window takes it into the context
         self.accept()
 
     def _on_failed(self, error: BaseException) -> bool:

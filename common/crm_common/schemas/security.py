@@ -9,6 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crm_common.schemas.base import Input
 
+_CLASSES = (str.islower, str.isupper, str.isdigit)
+
+
+def character_classes(password: str) -> int:
+    """How many of lower case, upper case, digits and other characters ``password`` has
+    (what ``SecurityPolicy.password_classes`` counts; the client checks as the server does)."""
+    found = {index for char in password for index, test in enumerate(_CLASSES) if test(char)}
+    others = any(not any(test(char) for test in _CLASSES) for char in password)
+    return len(found) + others
+
 
 class SecurityPolicy(BaseModel):
     """Password, lockout and session rules, set by an administrator in the console."""

@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from crm_common.i18n import N_
+from crm_common.schemas.security import character_classes
 
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verified against when the user does not exist, so timing does not reveal valid usernames.
@@ -28,16 +29,6 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 def needs_rehash(password_hash: str) -> bool:
     return _HASHER.check_needs_rehash(password_hash)
-
-
-CLASSES = (str.islower, str.isupper, str.isdigit)
-
-
-def character_classes(password: str) -> int:
-    """How many of lower case, upper case, digits and other characters ``password`` has."""
-    found = {index for char in password for index, test in enumerate(CLASSES) if test(char)}
-    others = any(not any(test(char) for test in CLASSES) for char in password)
-    return len(found) + others
 
 
 def policy_problem(password: str, min_length: int, classes: int) -> str | None:
