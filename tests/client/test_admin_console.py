@@ -18,7 +18,6 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from builders import customer as customer_data
 from builders import unique
 from conftest import signed_in
-from crm_client.admin import api as policy_calls
 from crm_client.admin.audit_page import AuditPage
 from crm_client.admin.console import console_pages
 from crm_client.admin.preview import RolePreviewWindow
@@ -244,7 +243,7 @@ def policy_restored(admin_api: Any) -> Iterator[Any]:
     changes = {name: value for name, value in before.model_dump(exclude={"version"}).items()
                if getattr(now, name) != value}
     if changes:
-        policy_calls.update_policy(admin_api, now.version, changes)
+        admin_api.update_security_policy(now.version, changes)
 
 
 def open_security(qtbot: Any, ctx: AppContext, windows: list[QWidget]) -> SecurityPage:
@@ -294,8 +293,8 @@ def test_stale_security_settings_offer_to_reload(
     policy_restored: Any,
 ) -> None:
     page = open_security(qtbot, admin_ctx, windows)
-    policy_calls.update_policy(admin_api, policy_restored.version,
-                               {"lockout_threshold": policy_restored.lockout_threshold + 1})
+    admin_api.update_security_policy(policy_restored.version,
+                                     {"lockout_threshold": policy_restored.lockout_threshold + 1})
     page.set_value("session_idle_minutes", policy_restored.session_idle_minutes + 1)
     page.save()
     qtbot.waitUntil(lambda: page.conflict_box is not None and page.conflict_box.isVisible())

@@ -13,7 +13,12 @@ from PySide6.QtCore import QModelIndex, Qt
 
 from crm_client.api.client import PageResult
 from crm_client.models.entity_model import RECORD_ROLE, EntityTableModel
-from crm_client.models.formatting import describe_value, format_size, format_value
+from crm_client.models.formatting import (
+    describe_value,
+    format_size,
+    format_value,
+    masked_text,
+)
 from crm_client.views.entity_list import EntityListView
 from crm_common.entities import FieldSpec, Kind, entity
 from crm_common.schemas.customer import CustomerRead
@@ -162,6 +167,14 @@ def test_comparisons_spell_out_empty_and_boolean_values() -> None:
     assert describe_value(FieldSpec("x", "X", Kind.BOOL), False) == "No"
     assert describe_value(FieldSpec("x", "X"), None) == "(empty)"
     assert format_size(2_500_000) == "2.4 MB"
+
+
+def test_a_masked_reference_reads_as_its_masked_title_everywhere() -> None:
+    record = customer(1, masked={"owner_id": "****", "owner_name": "李***",
+                                 "uscc": "91310000****1234"})
+    assert masked_text(record, CUSTOMER.field("owner_id")) == "李***"
+    assert masked_text(record, CUSTOMER.field("uscc")) == "91310000****1234"
+    assert masked_text(record, CUSTOMER.field("phone")) == ""
 
 
 def test_money_and_numbers_are_right_aligned(qapp: Any) -> None:

@@ -28,11 +28,12 @@ from PySide6.QtWidgets import (
 )
 
 from crm_client.admin.audit_changes import action_label, change_rows, entity_label, summary
-from crm_client.admin.common import ConsolePage, read_only_table, tool_action
+from crm_client.admin.common import ConsolePage, read_only_table
 from crm_client.core.i18n import _
 from crm_client.models.entity_model import EntityTableModel
 from crm_client.models.formatting import format_datetime
 from crm_client.models.page_loader import PageLoader
+from crm_client.widgets.actions import tool_action
 from crm_client.widgets.date_edit import DateEdit
 from crm_client.widgets.flow_widget import FlowWidget
 from crm_client.widgets.lookup_combo import LookupCombo
@@ -48,9 +49,6 @@ AUDIT = entity("audit")
 DEBOUNCE_MS = 400
 COLUMN_WIDTHS = {"at": 130, "user_id": 100, "action": 100, "entity": 90, "record_id": 70,
                  "changes": 280, "client_address": 110}
-MUTED = "#6b7280"
-
-
 COLUMNS = ("at", "user_id", "action", "entity", "record_id", "client_address", "changes")
 
 

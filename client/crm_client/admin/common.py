@@ -1,39 +1,13 @@
-"""Small pieces the console pages share: toolbar actions with tooltips that name their
-shortcut, a page base that loads on its first appearance, and a read-only table."""
+"""Small pieces the console pages share: a page base that loads on its first appearance,
+and a read-only table (toolbar actions are ``widgets.actions.tool_action``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
-
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence, QShowEvent
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QAbstractItemView, QTableWidget, QWidget
 
-from crm_client.core.icons import icon
-
 ROW_HEIGHT = 28
-
-
-def tool_action(
-    parent: QWidget,
-    text: str,
-    icon_name: str,
-    slot: Callable[[], Any],
-    keys: Sequence[QKeySequence | QKeySequence.StandardKey | str] = (),
-    owner: QWidget | None = None,
-) -> QAction:
-    """An action; with an ``owner`` its shortcut works only while that widget has focus
-    (Delete must not act while typing in a filter box)."""
-    action = QAction(icon(icon_name), text, owner or parent)
-    action.setShortcuts([QKeySequence(key) for key in keys])
-    action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut if owner else
-                              Qt.ShortcutContext.WidgetWithChildrenShortcut)
-    shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-    action.setToolTip(f"{text} ({shortcut})" if shortcut else text)
-    action.triggered.connect(lambda _checked=False: slot())
-    (owner or parent).addAction(action)
-    return action
 
 
 class ConsolePage(QWidget):

@@ -29,14 +29,12 @@ SECURITY = "security"
 
 def console_pages(ctx: AppContext) -> list[tuple[str, str, QWidget]]:
     """``(key, label, widget)`` of each console page this user may open, in menu order."""
-    permissions = ctx.me.permissions
-    admin = permissions.admin and ctx.me.preview_role_id is None
     pages: list[tuple[str, str, QWidget]] = []
-    if admin:
+    if ctx.administers:
         pages.append((ROLES, _("Roles"), RolesPage(ctx)))
         pages.append((SESSIONS, _("Sessions"), SessionsPage(ctx)))
-    if permissions.can(AUDIT, Action.READ):
+    if ctx.can(AUDIT, Action.READ):
         pages.append((AUDIT, _("Audit log"), AuditPage(ctx)))
-    if admin:
+    if ctx.administers:
         pages.append((SECURITY, _("Security settings"), SecurityPage(ctx)))
     return pages

@@ -40,16 +40,11 @@ class PreviewListView(EntityListView):
     """The generic list, where every record opens in the generic form — read-only while
     previewing — also a customer, whose 360° view needs the main window's tabs."""
 
-    def __init__(self, ctx: AppContext, spec: EntitySpec, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, spec, parent)
-        self._preview_ctx = ctx
-        self._preview_spec = spec
-
     def open_row(self, row: int) -> None:
         record = self.model.record(row)
         if record is not None:
-            form = EntityFormDialog(self._preview_ctx, self._preview_spec,
-                                    record.id, self)  # type: ignore[attr-defined]
+            record_id = record.id  # type: ignore[attr-defined]
+            form = EntityFormDialog(self._ctx, self._spec, record_id, self)
             form.show()
 
 
@@ -150,7 +145,7 @@ class RolePreviewWindow(QWidget):
             self._body.removeWidget(self.list_view)
             self.list_view.deleteLater()
             self.list_view = None
-        if not self.preview_ctx.me.permissions.can(spec.key, Action.READ):
+        if not self.preview_ctx.can(spec.key, Action.READ):
             self.placeholder.setText(_("The role “{role}” cannot see any {entities}.").format(
                 role=self._role.name or "", entities=_(spec.label_plural)))
             self.placeholder.show()

@@ -13,12 +13,13 @@ from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QHeaderView, QMenu, QMessageBox, QToolBar, QVBoxLayout, QWidget
 
-from crm_client.admin.common import ConsolePage, tool_action
+from crm_client.admin.common import ConsolePage
 from crm_client.admin.preview import RolePreviewWindow
 from crm_client.admin.role_editor import RoleEditorDialog
 from crm_client.core.i18n import _
 from crm_client.models.entity_model import EntityTableModel
 from crm_client.models.page_loader import PageLoader
+from crm_client.widgets.actions import tool_action
 from crm_client.widgets.record_table import RecordTableView
 from crm_common.entities import entity
 from crm_common.schemas.role import RoleRead

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm_client.admin import api as admin_api
 from crm_client.admin.common import ConsolePage
 from crm_client.core.i18n import N_, _
 from crm_client.widgets.banner import Banner, BannerLevel
@@ -208,7 +207,7 @@ class SecurityPage(EditFormMixin, ConsolePage):
     # -- state -------------------------------------------------------------------------------
 
     def values(self) -> dict[str, Any]:
-        return {name: _value_of(editor) for name, editor in self.editors.items()}
+        return {name: editor.value() for name, editor in self.editors.items()}
 
     def changes(self) -> dict[str, Any]:
         if self.policy is None:
@@ -218,21 +217,14 @@ class SecurityPage(EditFormMixin, ConsolePage):
 
     def set_value(self, name: str, value: Any) -> None:
         """As if typed or chosen (tests and keyboard automation)."""
-        editor = self.editors[name]
-        if isinstance(editor, QSpinBox):
-            editor.setValue(int(value))
-        else:
-            editor.set_value(value)
+        _put(self.editors[name], value)
         self._on_edited(name)
 
     def _fill(self, policy: SecurityPolicy) -> None:
         self.policy = policy
         for name, editor in self.editors.items():
             editor.blockSignals(True)
-            if isinstance(editor, QSpinBox):
-                editor.setValue(getattr(policy, name))
-            else:
-                editor.set_value(getattr(policy, name))
+            _put(editor, getattr(policy, name))
             editor.blockSignals(False)
             self.errors[name].set_error(None)
         self._update_buttons()
@@ -275,7 +267,7 @@ class SecurityPage(EditFormMixin, ConsolePage):
         self.save_button.setEnabled(False)
         (
             self._ctx.tasks.mutation(
-                self, lambda api: admin_api.update_policy(api, version, changes), POLICY)
+                self, lambda api: api.update_security_policy(version, changes), POLICY)
             .success(self._on_saved)
             .failure(self._on_save_failed)
             .finished(self._update_buttons)
@@ -311,5 +303,8 @@ class SecurityPage(EditFormMixin, ConsolePage):
         box.open()
 
 
-def _value_of(editor: QSpinBox | ValueComboBox) -> Any:
-    return editor.value()
+def _put(editor: QSpinBox | ValueComboBox, value: Any) -> None:
+    if isinstance(editor, QSpinBox):
+        editor.setValue(int(value))
+    else:
+        editor.set_value(value)

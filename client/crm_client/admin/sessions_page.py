@@ -23,9 +23,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm_client.admin.common import ConsolePage, read_only_table, tool_action
+from crm_client.admin.common import ConsolePage, read_only_table
 from crm_client.core.i18n import N_, _
 from crm_client.models.formatting import format_datetime
+from crm_client.widgets.actions import tool_action
 from crm_client.widgets.lookup_combo import LookupCombo
 from crm_common.entities import entity
 from crm_common.schemas.security import SessionRead

@@ -204,6 +204,12 @@ class ApiClient:
         return SecurityPolicy.model_validate_json(
             self._request("GET", "/security/policy").content)
 
+    def update_security_policy(self, version: int, changes: Mapping[str, Any]) -> SecurityPolicy:
+        """Administrators: change only ``changes``; a stale ``version`` raises ``StaleVersion``."""
+        payload = {**changes, "version": version}
+        return SecurityPolicy.model_validate_json(
+            self._request("PATCH", "/security/policy", json=payload).content)
+
     def sessions(self, user_id: int | None = None) -> builtins.list[SessionRead]:
         """Live sign-in sessions, newest first: of one user, or everyone's (administrators)."""
         params = [("user_id", str(user_id))] if user_id is not None else None

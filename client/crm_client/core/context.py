@@ -44,6 +44,12 @@ class AppContext:
         return self.me.preview_role_id is not None
 
     @property
+    def administers(self) -> bool:
+        """An administrator acting as one, not previewing another role: manages users,
+        roles, sessions and the security policy."""
+        return self.is_admin and not self.is_preview
+
+    @property
     def user_id(self) -> int:
         return self.me.user.id
 

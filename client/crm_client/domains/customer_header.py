@@ -14,7 +14,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from crm_client.core.i18n import _
-from crm_client.models.formatting import format_date, format_datetime, format_tags
+from crm_client.models.formatting import format_date, format_datetime, format_tags, masked_text
 from crm_client.widgets.badge import BadgeLabel
 from crm_client.widgets.field_error import ERROR_COLOUR
 from crm_common.entities import entity
@@ -151,7 +151,4 @@ class CustomerHeaderWidget(QFrame):
 
 def _masked(customer: CustomerRead, name: str) -> str:
     """The masked form of a fact the viewer's role sees masked (91310000****1234)."""
-    if name == "region":
-        return ""
-    field = entity("customer").field(name)
-    return customer.masked.get(field.name) or customer.masked.get(field.column) or ""
+    return "" if name == "region" else masked_text(customer, entity("customer").field(name))

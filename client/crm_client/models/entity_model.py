@@ -27,7 +27,7 @@ from PySide6.QtCore import (
 
 from crm_client.api.client import PageResult
 from crm_client.core.i18n import _
-from crm_client.models.formatting import format_value
+from crm_client.models.formatting import format_value, masked_text
 from crm_common.entities import FieldSpec, Kind
 
 Index = QModelIndex | QPersistentModelIndex
@@ -280,11 +280,8 @@ class EntityTableModel(QAbstractTableModel):
 
     def _text(self, record: BaseModel, field: FieldSpec) -> str:
         value = getattr(record, field.column, None)
-        if value is None:  # a field the role sees masked: its masked form (138****5678)
-            masked: dict[str, str] = getattr(record, "masked", None) or {}
-            shown = masked.get(field.column) or masked.get(field.name)
-            if shown:
-                return shown
+        if value is None and (shown := masked_text(record, field)):  # a masked field
+            return shown
         formatter = self._formatters.get(field.name)
         if formatter is not None:
             return formatter(value)

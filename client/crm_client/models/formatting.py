@@ -83,6 +83,13 @@ def describe_value(field: FieldSpec, value: Any) -> str:
     return format_value(field, value)
 
 
+def masked_text(record: Any, field: FieldSpec) -> str:
+    """The masked form the server sent for a value the viewer's role sees masked
+    (138****5678), "" when there is none. A reference shows its masked title, as in lists."""
+    masked: dict[str, str] = getattr(record, "masked", None) or {}
+    return masked.get(field.column) or masked.get(field.name) or ""
+
+
 def _choice(field: FieldSpec, value: Any) -> str:
     return _(field.choice_label(str(value)))
 

@@ -35,6 +35,7 @@ from crm_client.core.failures import describe_failure
 from crm_client.core.i18n import _
 from crm_client.core.icons import icon
 from crm_client.views.entity_form import EntityFormDialog
+from crm_client.widgets.actions import tool_action
 from crm_common.entities import entity
 from crm_common.errors import ApiError
 from crm_common.permissions import Action
@@ -214,13 +215,8 @@ class DepartmentTreeView(QWidget):
 
     def _action(self, text: str, icon_name: str, slot: Callable[[], None],
                 shortcut: Any, tip: str | None = None) -> QAction:
-        action = QAction(icon(icon_name), text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action = tool_action(self, text, icon_name, slot, [] if shortcut is None else [shortcut])
         action.setToolTip(tip or text.removesuffix("…"))
-        action.triggered.connect(lambda _checked=False: slot())
-        self.addAction(action)
         return action
 
     def _make_toolbar(self) -> QToolBar:

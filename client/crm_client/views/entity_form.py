@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from crm_client.core.i18n import _
-from crm_client.models.formatting import describe_value
+from crm_client.models.formatting import describe_value, masked_text
 from crm_client.widgets.banner import Banner, BannerLevel
 from crm_client.widgets.conflict_dialog import ConflictChoice, ConflictDialog, ConflictRow
 from crm_client.widgets.duplicate_hint import DuplicateHintBanner, describe_matches
@@ -247,9 +247,7 @@ class EntityFormDialog(EditDialogMixin, QDialog):
 
     def _add_extra_buttons(self, row: QHBoxLayout) -> None:
         """Administrators reset a user's password from the user's form."""
-        if self._spec.key != "user" or self._record_id is None or not self._ctx.is_admin:
-            return
-        if self._ctx.is_preview:
+        if self._spec.key != "user" or self._record_id is None or not self._ctx.administers:
             return
         button = QPushButton(_("Reset password…"), self)
         button.setAutoDefault(False)
@@ -327,11 +325,10 @@ class EntityFormDialog(EditDialogMixin, QDialog):
 
     def _fill(self, record: BaseModel) -> None:
         self._record = record
-        masked: dict[str, str] = getattr(record, "masked", None) or {}
         for name, editor in self.editors.items():
             display = getattr(record, editor.field.display, None) if editor.field.display else None
             if isinstance(editor, MaskedEditor):
-                editor.set_value(None, masked.get(name) or masked.get(editor.field.display or ""))
+                editor.set_value(None, masked_text(record, editor.field))
                 continue
             value = getattr(record, name, None)
             if editor.field.kind == Kind.LONG_TEXT and isinstance(value, list):

@@ -36,6 +36,7 @@ from crm_client.domains import has_record_view
 from crm_client.models.entity_model import EntityTableModel
 from crm_client.models.page_loader import PageLoader
 from crm_client.views.entity_form import EntityFormDialog
+from crm_client.widgets.actions import tool_action
 from crm_client.widgets.column_settings import ColumnSettingsButton
 from crm_client.widgets.filter_bar import FilterBarWidget
 from crm_client.widgets.record_table import RecordTableView
@@ -157,18 +158,8 @@ class EntityListView(QWidget):
     def _action(
         self, text: str, icon_name: str, keys: list[Any], slot: Any, owner: QWidget | None = None
     ) -> QAction:
-        """An action; with an ``owner`` its shortcut only works while that widget has focus
-        (Delete must not delete a record while typing in the search box)."""
-        action = QAction(icon(icon_name), text, owner or self)
-        action.setShortcuts([QKeySequence(key) for key in keys])
-        context = Qt.ShortcutContext.WidgetShortcut if owner else (
-            Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.setShortcutContext(context)
-        shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-        action.setToolTip(f"{text} ({shortcut})" if shortcut else text)
-        action.triggered.connect(slot)
-        (owner or self).addAction(action)
-        return action
+        """An action of this list (``tool_action``; with an ``owner`` only while it has focus)."""
+        return tool_action(self, text, icon_name, slot, keys, owner)
 
     def _show_write_actions(self) -> None:
         """New/Delete for the live list, Restore in the recycle bin; none without rights."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from importlib import import_module
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -39,10 +38,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from crm_client.admin.audit_page import AuditPage
+from crm_client.admin.console import console_pages
 from crm_client.core.context import AppContext
 from crm_client.core.i18n import _
 from crm_client.core.icons import ACCENT, icon
 from crm_client.domains import has_record_view, record_view
+from crm_client.models.formatting import format_tags
 from crm_client.views.about_dialog import AboutDialog
 from crm_client.views.department_tree import DepartmentTreeView
 from crm_client.views.entity_form import EntityFormDialog
@@ -63,7 +65,6 @@ WORKBENCH = "workbench"
 ADMIN = "admin"
 ROLE_KEY = Qt.ItemDataRole.UserRole
 ENTITY_PAGES = ("customer", "contact", "activity", "user", "department")
-CONSOLE_MODULE = "crm_client.admin.console"
 
 
 def navigation_keys(ctx: AppContext) -> list[str]:
@@ -92,48 +93,21 @@ def page_icon(key: str) -> str:
 
 def roles_text(me: Me) -> str:
     """The signed-in user's roles, as the status bar shows them."""
-    names = "、".join(me.user.role_names) or _("No role")
+    names = format_tags(me.user.role_names) or _("No role")
     if me.preview_role_id is not None:
         names += " · " + _("previewing")
     return names
 
 
-def console_pages(ctx: AppContext) -> list[tuple[str, str, QWidget]] | None:
-    """``(key, label, widget)`` of the console pages this person may open
-    (``crm_client.admin.console``); None when this build has no console."""
-    try:
-        console = import_module(CONSOLE_MODULE)
-    except ImportError:
-        return None
-    pages: list[tuple[str, str, QWidget]] = console.console_pages(ctx)
-    return pages
-
-
 def build_console(ctx: AppContext) -> QWidget:
-    """The administration console: a tab per console page, or a note when this build does
-    not have the console."""
-    pages = console_pages(ctx)
-    if pages is None:
-        note = QLabel(_("The administration console is not available in this version."))
-        note.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        note.setObjectName("consoleMissing")
-        return note
+    """The administration console: a tab per console page this person may open."""
     tabs = QTabWidget()
     tabs.setObjectName("adminConsole")
     tabs.setDocumentMode(True)
-    for key, label, widget in pages:
+    for key, label, widget in console_pages(ctx):
         index = tabs.addTab(widget, label)
         tabs.tabBar().setTabData(index, key)
     return tabs
-
-
-def build_audit_log(ctx: AppContext) -> QWidget:
-    """The audit log for those who may read it without being administrators: the console's
-    audit page, or the generic read-only list when this build has no console."""
-    for key, _label, widget in console_pages(ctx) or []:
-        if key == "audit":
-            return widget
-    return EntityListView(ctx, entity("audit"))
 
 
 class MainWindow(QMainWindow):
@@ -351,8 +325,8 @@ class MainWindow(QMainWindow):
             page = workbench
         elif key == ADMIN:
             page = build_console(self.ctx)
-        elif key == "audit":
-            page = build_audit_log(self.ctx)
+        elif key == "audit":  # auditors who are not administrators: the console's page
+            page = AuditPage(self.ctx)
         elif key == "department":
             page = DepartmentTreeView(self.ctx)
         else:

@@ -231,7 +231,7 @@ class UserListView(EntityListView):
         super().__init__(ctx, USER, parent)
         self.admin_actions: list[QAction] = []
         self.dialog: QDialog | None = None
-        if ctx.is_admin and not ctx.is_preview:
+        if ctx.administers:
             self._add_admin_actions()
 
     def _add_admin_actions(self) -> None:
