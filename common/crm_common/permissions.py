@@ -30,6 +30,10 @@ class Action(StrEnum):
     IMPORT = "import"
 
 
+# The actions that change records (export reads them).
+WRITES = frozenset({Action.CREATE, Action.UPDATE, Action.DELETE, Action.IMPORT})
+
+
 class DataScope(StrEnum):
     """Which records an action reaches, by the record's owner and the owner's department."""
 

@@ -35,6 +35,7 @@ from crm_common.permissions import (
     ACTION_LABELS,
     SCOPE_LABELS,
     SCOPE_ORDER,
+    WRITES,
     Action,
     DataScope,
     EntityGrant,
@@ -57,7 +58,7 @@ _ACCESS_COLOURS = {FieldAccess.HIDDEN: ("#a8071a", "#fff1f0"),
                    FieldAccess.MASKED: ("#ad4e00", "#fff7e6"),
                    FieldAccess.READ: ("#0b3a6e", "#f0f7ff")}
 _SELECTED_ENTITY = "#e6f4ff"
-READ_ONLY_ACTIONS = frozenset({Action.READ, Action.EXPORT})
+READ_ONLY_ACTIONS = frozenset(Action) - WRITES
 
 
 class _CellCombo(ValueComboBox):

@@ -17,7 +17,7 @@ from crm_client.core.changes import ChangeBus
 from crm_client.core.settings import ClientSettings
 from crm_client.core.tasks import TaskRunner
 from crm_common.entities import REGISTRY
-from crm_common.permissions import Action, DataScope, FieldAccess, Permissions
+from crm_common.permissions import WRITES, Action, DataScope, FieldAccess, Permissions
 from crm_common.schemas.auth import Me
 
 
@@ -55,12 +55,12 @@ class AppContext:
 
     def can(self, entity: str, action: Action) -> bool:
         """Whether the role may ``action`` some records of ``entity`` at all."""
-        if action is not Action.READ:
-            spec = REGISTRY.get(entity)
-            if self.is_preview or (spec is not None and spec.read_only):
-                return False
-            if spec is not None and spec.admin_only_write and not self.is_admin:
-                return False
+        if action is not Action.READ and self.is_preview:
+            return False
+        spec = REGISTRY.get(entity)
+        if action in WRITES and spec is not None and (
+                spec.read_only or (spec.admin_only_write and not self.is_admin)):
+            return False
         return self.permissions.can(entity, action)
 
     def can_record(self, entity: str, action: Action, record: Any) -> bool:

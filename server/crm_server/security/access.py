@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, Select, false
 from crm_common.entities import EntitySpec, FieldSpec
 from crm_common.errors import Forbidden
 from crm_common.i18n import N_
-from crm_common.permissions import Action, DataScope, FieldAccess, mask
+from crm_common.permissions import WRITES, Action, DataScope, FieldAccess, mask
 from crm_server.kit.binding import binding
 from crm_server.security.principal import Principal
 
@@ -50,9 +50,9 @@ def scope(stmt: Select[Any], user: Principal, spec: EntitySpec,
 
 def may(user: Principal, spec: EntitySpec, action: Action) -> None:
     """Refuse an action the user's roles do not grant at all."""
-    if spec.read_only and action is not Action.READ:
+    if spec.read_only and action in WRITES:
         raise Forbidden(N_("These records cannot be changed"))
-    if spec.admin_only_write and action is not Action.READ and not user.is_admin:
+    if spec.admin_only_write and action in WRITES and not user.is_admin:
         raise Forbidden(N_("Only administrators may do this"))
     if not user.permissions.can(spec.key, action):
         raise Forbidden(N_("Your role does not allow this"))
