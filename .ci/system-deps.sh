@@ -25,14 +25,28 @@ testing=(
     shellcheck     # `make lint` checks the shell scripts
     "postgresql|postgresql-15"  # server binaries and pg_virtualenv for the PostgreSQL run
 )
+# PyInstaller bundles the interpreter's shared library: Debian ships it apart from python3.
+python_version=$("${PYTHON:-python3}" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+testing+=("libpython$python_version")
 
 packages=("${runtime[@]}")
 if [[ "${1:-}" != "--runtime" ]]; then
     packages+=("${testing[@]}")
 fi
 
+# Both checks capture the whole output before matching: `cmd | grep -q` under pipefail fails
+# when grep exits at the first match and cmd dies of SIGPIPE on its remaining output.
 installed() {
-    dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed
+    local status
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) || return 1
+    [[ $status == installed ]]
+}
+
+installable() {
+    local policy
+    policy=$(apt-cache policy "$1" 2>/dev/null) || return 1
+    local has_candidate='Candidate: [^(]'  # "Candidate: (none)" means apt cannot install it
+    [[ $policy =~ $has_candidate ]]
 }
 
 missing=()
@@ -67,7 +81,7 @@ for choice in "${missing[@]}"; do
     IFS='|' read -r -a alternatives <<<"$choice"
     chosen=""
     for name in "${alternatives[@]}"; do
-        if apt-cache policy "$name" 2>/dev/null | grep -q 'Candidate: [^(]'; then
+        if installable "$name"; then
             chosen=$name
             break
         fi
