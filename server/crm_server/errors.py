@@ -3,6 +3,7 @@ the request's language. Nothing reaches the client as a bare 500 page or a stack
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -66,14 +67,24 @@ def _field_name(error: dict[str, Any]) -> str:
     return ".".join(location) or "body"
 
 
-def _respond(error: ApiError, language: str, headers: dict[str, str] | None = None
-             ) -> JSONResponse:
+class ErrorResponse(JSONResponse):
+    """An error body that can always be sent. Errors may echo what the client sent (a
+    filter value, a key of its payload), which may hold a lone surrogate that UTF-8 cannot
+    encode: it goes out as its JSON escape (``\\ud800``) instead of failing the answer."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":")).encode("utf-8", "backslashreplace")
+
+
+def _respond(error: ApiError, language: str, headers: dict[str, str] | None = None,
+             status: int | None = None) -> JSONResponse:
     body = error.body()
     body.detail = translate(body.detail, language)
     if body.fields:
         body.fields = {k: translate(v, language) for k, v in body.fields.items()}
-    return JSONResponse(body.model_dump(mode="json", exclude_none=True),
-                        status_code=error.status, headers=headers)
+    return ErrorResponse(body.model_dump(mode="json", exclude_none=True),
+                         status_code=status or error.status, headers=headers)
 
 
 async def on_api_error(request: Request, exc: Exception) -> JSONResponse:
@@ -105,8 +116,7 @@ async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         mapped = PayloadTooLarge(N_("The request is too large"))
     else:
         mapped = BadRequest(str(exc.detail))
-        return JSONResponse(mapped.body().model_dump(mode="json", exclude_none=True),
-                            status_code=exc.status_code)
+        return _respond(mapped, language_of(request), status=exc.status_code)
     return _respond(mapped, language_of(request))
 
 

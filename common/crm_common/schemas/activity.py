@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from crm_common.schemas.base import Input, OptText, RecordRead, Text, UpdateInput
+from crm_common.schemas.scalars import Day, DbId, ZonedDateTime
 
 
 class ActivityType(StrEnum):
@@ -19,23 +20,23 @@ class ActivityType(StrEnum):
 
 
 class _ActivityFields(Input):
-    contact_id: int | None = None
-    next_follow_up_on: date | None = None
-    owner_id: int | None = None
+    contact_id: DbId | None = None
+    next_follow_up_on: Day | None = None
+    owner_id: DbId | None = None
 
 
 class ActivityCreate(_ActivityFields):
-    customer_id: int
+    customer_id: DbId
     type: ActivityType = ActivityType.CALL
-    occurred_at: datetime | None = None  # the server fills "now" when absent
+    occurred_at: ZonedDateTime | None = None  # the server fills "now" when absent
     subject: Text = Field(min_length=1, max_length=200)
     notes: OptText = Field(default=None, max_length=4000)
 
 
 class ActivityUpdate(_ActivityFields, UpdateInput):
-    customer_id: int | None = None
+    customer_id: DbId | None = None
     type: ActivityType | None = None
-    occurred_at: datetime | None = None
+    occurred_at: ZonedDateTime | None = None
     subject: Text | None = Field(default=None, min_length=1, max_length=200)
     notes: OptText = Field(default=None, max_length=4000)
 

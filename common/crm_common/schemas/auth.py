@@ -9,12 +9,13 @@ from pydantic import BaseModel, Field
 
 from crm_common.permissions import Permissions
 from crm_common.schemas.base import Input
+from crm_common.schemas.scalars import Checked
 from crm_common.schemas.user import UserRead
 
 
 class LoginRequest(Input):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=128)
+    username: Checked = Field(min_length=1, max_length=64)
+    password: Checked = Field(min_length=1, max_length=128)
 
 
 class LoginResponse(BaseModel):

@@ -15,22 +15,24 @@ from crm_common.cleansing import (
     normalise_phone,
     normalise_uscc,
 )
+from crm_common.schemas.scalars import Version, check_text
 
 T = TypeVar("T")
 
 
 def _clean(value: Any) -> Any:
-    return clean_text(value) if isinstance(value, str) else value
+    return clean_text(check_text(value)) if isinstance(value, str) else value
 
 
 def _clean_or_none(value: Any) -> Any:
     if isinstance(value, str):
-        cleaned = clean_text(value)
+        cleaned = clean_text(check_text(value))
         return cleaned or None
     return value
 
 
-# Free text from people: trimmed, inner whitespace runs folded, zero-width characters gone.
+# Free text from people: trimmed, inner whitespace runs folded, zero-width characters gone;
+# control characters and lone surrogates refused (``scalars.check_text``).
 Text = Annotated[str, BeforeValidator(_clean)]
 # Optional text where an empty string means "no value".
 OptText = Annotated[str | None, BeforeValidator(_clean_or_none)]
@@ -59,7 +61,7 @@ class Input(BaseModel):
 class UpdateInput(Input):
     """Partial update: only the fields sent are changed; ``version`` must match the record."""
 
-    version: int = Field(ge=1)
+    version: Version
 
 
 class RecordRead(BaseModel):

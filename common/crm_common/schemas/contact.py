@@ -16,6 +16,7 @@ from crm_common.schemas.base import (
     Text,
     UpdateInput,
 )
+from crm_common.schemas.scalars import DbId
 
 
 class DecisionRole(StrEnum):
@@ -39,12 +40,12 @@ class _ContactFields(Input):
 
 
 class ContactCreate(_ContactFields):
-    customer_id: int
+    customer_id: DbId
     name: Text = Field(min_length=1, max_length=64)
 
 
 class ContactUpdate(_ContactFields, UpdateInput):
-    customer_id: int | None = None
+    customer_id: DbId | None = None
     name: Text | None = Field(default=None, min_length=1, max_length=64)
 
 

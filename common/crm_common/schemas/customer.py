@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from crm_common.cleansing import clean_text
 from crm_common.schemas.base import Input, OptText, Phone, RecordRead, Text, UpdateInput, Uscc
+from crm_common.schemas.scalars import Checked, DbId
 
 
 class CustomerLevel(StrEnum):
@@ -56,9 +57,9 @@ class _CustomerFields(Input):
     address: OptText = Field(default=None, max_length=200)
     phone: Phone = None
     source: CustomerSource | None = None
-    owner_id: int | None = None
-    parent_id: int | None = None
-    tags: list[str] | None = Field(default=None, max_length=20)
+    owner_id: DbId | None = None
+    parent_id: DbId | None = None
+    tags: list[Checked] | None = Field(default=None, max_length=20)
     notes: OptText = Field(default=None, max_length=2000)
 
     _tags = field_validator("tags")(_tags)
@@ -97,6 +98,14 @@ class CustomerRead(RecordRead):
     notes: str | None = None
     last_activity_at: datetime | None = None
     next_follow_up_on: date | None = None
+
+
+class DuplicateQuery(Input):
+    """What the duplicate check (撞单) is asked about while a customer is being entered."""
+
+    name: Text = Field(default="", max_length=100)
+    uscc: OptText = Field(default=None, max_length=64)
+    exclude_id: DbId | None = None
 
 
 class DuplicateMatch(BaseModel):

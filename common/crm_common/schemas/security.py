@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from crm_common.schemas.base import Input
+from crm_common.schemas.scalars import Int32, Version
 
 _CLASSES = (str.islower, str.isupper, str.isdigit)
 
@@ -38,14 +39,14 @@ class SecurityPolicy(BaseModel):
 
 
 class SecurityPolicyUpdate(Input):
-    version: int = Field(ge=1)
-    password_min_length: int | None = Field(default=None, ge=6, le=64)
-    password_classes: int | None = Field(default=None, ge=1, le=4)
-    password_expiry_days: int | None = Field(default=None, ge=0, le=3650)
-    lockout_threshold: int | None = Field(default=None, ge=1, le=100)
-    lockout_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
-    session_absolute_hours: int | None = Field(default=None, ge=1, le=24 * 30)
-    session_idle_minutes: int | None = Field(default=None, ge=5, le=24 * 60)
+    version: Version
+    password_min_length: Int32 | None = Field(default=None, ge=6, le=64)
+    password_classes: Int32 | None = Field(default=None, ge=1, le=4)
+    password_expiry_days: Int32 | None = Field(default=None, ge=0, le=3650)
+    lockout_threshold: Int32 | None = Field(default=None, ge=1, le=100)
+    lockout_minutes: Int32 | None = Field(default=None, ge=1, le=24 * 60)
+    session_absolute_hours: Int32 | None = Field(default=None, ge=1, le=24 * 30)
+    session_idle_minutes: Int32 | None = Field(default=None, ge=5, le=24 * 60)
     duplicate_policy: Literal["warn", "block"] | None = None
 
 

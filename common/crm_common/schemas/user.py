@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import Field
 
 from crm_common.schemas.base import Email, Input, Mobile, RecordRead, Text, UpdateInput
+from crm_common.schemas.scalars import Checked, DbId
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 
@@ -14,9 +15,9 @@ USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 class UserCreate(Input):
     username: Text = Field(min_length=2, max_length=64, pattern=USERNAME_PATTERN)
     name: Text = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=128)  # the password policy decides more
-    department_id: int | None = None
-    role_ids: list[int] = Field(default_factory=list, max_length=20)
+    password: Checked = Field(min_length=1, max_length=128)  # the password policy decides more
+    department_id: DbId | None = None
+    role_ids: list[DbId] = Field(default_factory=list, max_length=20)
     email: Email = None
     mobile: Mobile = None
     is_active: bool = True
@@ -24,8 +25,8 @@ class UserCreate(Input):
 
 class UserUpdate(UpdateInput):
     name: Text | None = Field(default=None, min_length=1, max_length=64)
-    department_id: int | None = None
-    role_ids: list[int] | None = Field(default=None, max_length=20)
+    department_id: DbId | None = None
+    role_ids: list[DbId] | None = Field(default=None, max_length=20)
     email: Email = None
     mobile: Mobile = None
     is_active: bool | None = None
@@ -48,11 +49,11 @@ class UserRead(RecordRead):
 class PasswordReset(Input):
     """An administrator sets a new password; the user must change it at next sign-in."""
 
-    password: str = Field(min_length=1, max_length=128)
+    password: Checked = Field(min_length=1, max_length=128)
 
 
 class PasswordChange(Input):
     """A user changes their own password."""
 
-    current_password: str = Field(min_length=1, max_length=128)
-    new_password: str = Field(min_length=1, max_length=128)
+    current_password: Checked = Field(min_length=1, max_length=128)
+    new_password: Checked = Field(min_length=1, max_length=128)

@@ -14,6 +14,7 @@ from crm_common.entities import REGISTRY
 from crm_common.errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
 from crm_common.i18n import N_
 from crm_common.permissions import Action, Permissions
+from crm_common.schemas.scalars import DbId
 from crm_common.schemas.security import SecurityPolicy, SecurityPolicyUpdate, SessionRead
 from crm_server.db import audit
 from crm_server.db.types import utcnow
@@ -109,7 +110,7 @@ def _admin(user: Principal) -> None:
 
 
 @router.get("/sessions", response_model=list[SessionRead])
-def list_sessions(request: Request, user: Signed, user_id: int | None = None) -> Any:
+def list_sessions(request: Request, user: Signed, user_id: DbId | None = None) -> Any:
     """Live sign-in sessions (of one user, or everyone's), newest first."""
     _admin(user)
     now = utcnow()
@@ -126,7 +127,7 @@ def list_sessions(request: Request, user: Signed, user_id: int | None = None) ->
 
 
 @router.post("/sessions/{session_id}/revoke", status_code=204)
-def revoke_session(request: Request, user: Signed, session_id: int) -> Response:
+def revoke_session(request: Request, user: Signed, session_id: DbId) -> Response:
     """End a session now, on every server process (its next request is refused).
     Administrators may end anyone's; everybody may end their own."""
     with transaction(request, user) as session:

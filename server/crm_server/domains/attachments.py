@@ -17,6 +17,7 @@ from crm_common.entities import REGISTRY
 from crm_common.errors import BadRequest, NotFound, PayloadTooLarge
 from crm_common.i18n import N_
 from crm_common.permissions import Action
+from crm_common.schemas.scalars import DbId
 from crm_server.kit.binding import binding
 from crm_server.kit.web import current_principal, settings_of, transaction
 from crm_server.models import Attachment
@@ -65,7 +66,7 @@ async def _receive(upload: UploadFile, settings: Settings) -> tuple[str, int]:
 
 @router.post("", response_model=REGISTRY["attachment"].read, status_code=201)
 async def upload(request: Request, user: User, entity: Annotated[str, Form()],
-                 record_id: Annotated[int, Form()], file: Annotated[UploadFile, File()]) -> Any:
+                 record_id: Annotated[DbId, Form()], file: Annotated[UploadFile, File()]) -> Any:
     if entity not in REGISTRY or entity == "attachment":
         raise BadRequest(N_("Attachments cannot be added to this kind of record"),
                          {"entity": entity})
@@ -87,7 +88,7 @@ async def upload(request: Request, user: User, entity: Annotated[str, Form()],
 
 
 @router.get("/{attachment_id}/content", response_class=FileResponse)
-def download(request: Request, user: User, attachment_id: int) -> FileResponse:
+def download(request: Request, user: User, attachment_id: DbId) -> FileResponse:
     with transaction(request, user) as session:
         record = binding("attachment").service.fetch(session, user, attachment_id)
         binding(record.entity).service.fetch(session, user, record.record_id, deleted=True)

@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -16,7 +15,8 @@ from crm_common.errors import Duplicate, DuplicateWarning
 from crm_common.i18n import N_
 from crm_common.permissions import Action
 from crm_common.schemas.auth import SearchHit, SearchResults
-from crm_common.schemas.customer import DuplicateMatch
+from crm_common.schemas.customer import DuplicateMatch, DuplicateQuery
+from crm_common.schemas.scalars import Checked
 from crm_server.db.types import utcnow
 from crm_server.kit import paging, refs, search
 from crm_server.kit.binding import binding
@@ -159,12 +159,6 @@ def refresh_follow_up(session: Session, customer_id: int) -> None:
 router = APIRouter(tags=["Customers"])
 
 
-class DuplicateQuery(BaseModel):
-    name: str = ""
-    uscc: str | None = None
-    exclude_id: int | None = None
-
-
 @router.post("/customers/duplicates", response_model=list[DuplicateMatch])
 def duplicates(request: Request, user: User, payload: DuplicateQuery) -> Any:
     try:
@@ -176,7 +170,7 @@ def duplicates(request: Request, user: User, payload: DuplicateQuery) -> Any:
 
 
 @router.get("/search", response_model=SearchResults)
-def global_search(request: Request, user: User, q: Annotated[str, Query(max_length=100)],
+def global_search(request: Request, user: User, q: Annotated[Checked, Query(max_length=100)],
                   limit: Annotated[int, Query(ge=1, le=50)] = 20) -> Any:
     """Customers first (shortest name first: the closest match), then contacts."""
     with transaction(request, user) as session:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from crm_common.errors import Conflict, Forbidden, ValidationFailed
 from crm_common.i18n import N_
 from crm_common.permissions import Action
+from crm_common.schemas.scalars import DbId
 from crm_common.schemas.user import PasswordReset
 from crm_server.db import audit
 from crm_server.db.engine import make_engine, make_session_factory
@@ -149,7 +150,7 @@ Signed = Annotated[Principal, Depends(current_principal)]
 
 
 @router.post("/users/{user_id}/reset-password", status_code=204)
-def reset_password(request: Request, user: Signed, user_id: int,
+def reset_password(request: Request, user: Signed, user_id: DbId,
                    payload: PasswordReset) -> Response:
     """An administrator sets a new password: the user must change it at the next sign-in,
     and every session of theirs ends now."""

@@ -9,7 +9,6 @@ silently get the unfiltered list. Filtering by a field the user may not read is 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Select
@@ -17,6 +16,7 @@ from sqlalchemy import Select
 from crm_common.entities import EntitySpec, FieldSpec, Kind
 from crm_common.errors import BadRequest
 from crm_common.i18n import N_
+from crm_common.schemas.scalars import DAY, ZONED, check_text, parse_id, parse_int
 from crm_server.security import access
 from crm_server.security.principal import Principal
 
@@ -26,24 +26,31 @@ _TRUE = {"1", "true", "yes"}
 _FALSE = {"0", "false", "no"}
 
 
+def _typed(field: FieldSpec, raw: str) -> Any:
+    """``raw`` as the field's type, bounded as the wire schemas are (``scalars``): a
+    64-bit integer, an id, a date-time with its zone, text without control characters."""
+    if field.kind is Kind.REF:
+        return parse_id(raw)
+    if field.kind is Kind.INT:
+        return parse_int(raw)
+    if field.kind is Kind.DATETIME:
+        return ZONED.validate_python(raw)
+    if field.kind is Kind.DATE:
+        return DAY.validate_python(raw)
+    if field.kind is Kind.BOOL:
+        if raw.lower() not in _TRUE | _FALSE:
+            raise ValueError(raw)
+        return raw.lower() in _TRUE
+    if field.kind is Kind.CHOICE and raw not in {c.value for c in field.choices}:
+        raise ValueError(raw)
+    return check_text(raw)
+
+
 def _convert(field: FieldSpec, raw: str) -> Any:
     try:
-        if field.kind in (Kind.INT, Kind.REF):
-            return int(raw)
-        if field.kind is Kind.DATETIME:
-            moment = datetime.fromisoformat(raw)
-            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        if field.kind is Kind.DATE:
-            return date.fromisoformat(raw)
-        if field.kind is Kind.BOOL:
-            if raw.lower() not in _TRUE | _FALSE:
-                raise ValueError(raw)
-            return raw.lower() in _TRUE
+        return _typed(field, raw)
     except ValueError as exc:
         raise BadRequest(N_("Filter value is not valid"), {field.name: raw}) from exc
-    if field.kind is Kind.CHOICE and raw not in {c.value for c in field.choices}:
-        raise BadRequest(N_("Filter value is not valid"), {field.name: raw})
-    return raw
 
 
 def apply_filters(stmt: Select[Any], model: Any, spec: EntitySpec, user: Principal,

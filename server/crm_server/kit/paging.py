@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, aliased
 from crm_common.entities import EntitySpec
 from crm_common.errors import BadRequest
 from crm_common.i18n import N_
+from crm_common.schemas.scalars import DAY, DB_ID, ZONED, check_text, parse_int
 from crm_server.db.types import json_safe
 
 
@@ -48,14 +49,20 @@ def encode_cursor(sort: Sort, key: Any, record_id: int) -> str:
 
 
 def _parse_key(column: Any, value: Any) -> Any:
+    """The cursor's sort key as the column's type, bounded as the wire schemas are: a
+    forged cursor must fail here, not as an overflow or a naive time in the query."""
     if value is None:
         return None
     column_type = column.type
     python_type = getattr(column_type, "impl", column_type).python_type
     if python_type is datetime:
-        return datetime.fromisoformat(value)
+        return ZONED.validate_python(value)
     if python_type is date:
-        return date.fromisoformat(value)
+        return DAY.validate_python(value)
+    if python_type is int:
+        return parse_int(value)
+    if python_type is str:
+        return check_text(value)
     return python_type(value)
 
 
@@ -64,7 +71,7 @@ def decode_cursor(raw: str, sort: Sort, column: Any) -> tuple[Any, int]:
         token, key, record_id = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
         if token != sort.token:
             raise ValueError(token)
-        return _parse_key(column, key), int(record_id)
+        return _parse_key(column, key), DB_ID.validate_python(record_id)
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
         raise BadRequest(N_("The paging cursor is not valid for this list"),
                          {"after": raw}) from exc

@@ -13,23 +13,46 @@ from crm_common.errors import BadRequest
 from crm_common.i18n import N_
 from crm_common.schemas.auth import HistoryEntry
 from crm_common.schemas.base import Page
+from crm_common.schemas.scalars import DbId, Version, check_text, parse_int
 from crm_server.kit.binding import Binding
-from crm_server.kit.service import ListQuery
+from crm_server.kit.service import MAX_LIMIT, ListQuery
 from crm_server.kit.web import current_principal, flag, query_lists, single, transaction
 from crm_server.security.principal import Principal
 
 User = Annotated[Principal, Depends(current_principal)]
 
 
+def _limit(raw: str | None) -> int:
+    """The page size asked for: 1 to ``MAX_LIMIT`` as ASCII digits, refused otherwise (a
+    silent clamp would hide a client's mistake)."""
+    if raw is None:
+        return ListQuery.limit
+    try:
+        limit = parse_int(raw)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadRequest(N_("limit must be a whole number from 1 to 500"), {"limit": raw})
+    return limit
+
+
+def _search(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    try:
+        return check_text(raw)
+    except ValueError:
+        raise BadRequest(N_("The search text contains characters that are not allowed"),
+                         {"q": raw}) from None
+
+
 def _list_query(request: Request) -> ListQuery:
     values = query_lists(request)
-    raw_limit = single(values, "limit") or "50"
-    if not raw_limit.isdigit():
-        raise BadRequest(N_("limit must be a whole number"), {"limit": raw_limit})
     return ListQuery(
-        sort=single(values, "sort"), after=single(values, "after"), limit=int(raw_limit),
-        q=single(values, "q"), deleted=flag(values, "deleted"),
-        exact_total=flag(values, "exact_total"), filters=values,
+        sort=single(values, "sort"), after=single(values, "after"),
+        limit=_limit(single(values, "limit")), q=_search(single(values, "q")),
+        deleted=flag(values, "deleted"), exact_total=flag(values, "exact_total"),
+        filters=values,
     )
 
 
@@ -43,7 +66,7 @@ def _add_reads(router: APIRouter, binding: Binding) -> None:
             return service.list_page(session, user, _list_query(request))
 
     @router.get("/{record_id}", response_model=read, summary=f"Get a {spec.label}")
-    def get_record(request: Request, user: User, record_id: int,
+    def get_record(request: Request, user: User, record_id: DbId,
                    deleted: bool = False) -> Any:
         with transaction(request, user) as session:
             return service.get(session, user, record_id, deleted)
@@ -53,7 +76,7 @@ def _add_reads(router: APIRouter, binding: Binding) -> None:
 
     @router.get("/{record_id}/history", response_model=list[HistoryEntry],
                 summary=f"Change history of a {spec.label}")
-    def history(request: Request, user: User, record_id: int) -> Any:
+    def history(request: Request, user: User, record_id: DbId) -> Any:
         with transaction(request, user) as session:
             return service.history(session, user, record_id)
 
@@ -74,19 +97,20 @@ def _add_writes(router: APIRouter, binding: Binding) -> None:
         update_schema: Any = spec.update
 
         @router.patch("/{record_id}", response_model=read, summary=f"Change a {spec.label}")
-        def update(request: Request, user: User, record_id: int, payload: update_schema) -> Any:
+        def update(request: Request, user: User, record_id: DbId,
+                   payload: update_schema) -> Any:
             with transaction(request, user) as session:
                 return service.update(session, user, record_id, payload)
 
     @router.delete("/{record_id}", status_code=204, summary=f"Delete a {spec.label}")
-    def delete(request: Request, user: User, record_id: int,
-               version: Annotated[int, Query(ge=1)]) -> Response:
+    def delete(request: Request, user: User, record_id: DbId,
+               version: Annotated[Version, Query()]) -> Response:
         with transaction(request, user) as session:
             service.delete(session, user, record_id, version)
         return Response(status_code=204)
 
     @router.post("/{record_id}/restore", response_model=read, summary=f"Restore a {spec.label}")
-    def restore(request: Request, user: User, record_id: int) -> Any:
+    def restore(request: Request, user: User, record_id: DbId) -> Any:
         with transaction(request, user) as session:
             return service.restore(session, user, record_id)
 

@@ -10,8 +10,9 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from crm_common.errors import Forbidden, Unauthenticated
+from crm_common.errors import BadRequest, Forbidden, Unauthenticated
 from crm_common.i18n import N_, normalise_language
+from crm_common.schemas.scalars import parse_id
 from crm_server.security import roles, sessions
 from crm_server.security.principal import Principal
 from crm_server.settings import Settings
@@ -57,6 +58,18 @@ def _bearer(request: Request) -> str | None:
 PREVIEW_HEADER = "x-preview-role"
 
 
+def _preview_role(request: Request) -> int | None:
+    """The role id of ``X-Preview-Role``, None without one, 400 when it is no id."""
+    raw = request.headers.get(PREVIEW_HEADER)
+    if not raw:
+        return None
+    try:
+        return parse_id(raw)
+    except ValueError:
+        raise BadRequest(N_("X-Preview-Role must be a role id"),
+                         {"X-Preview-Role": raw}) from None
+
+
 def current_principal(request: Request) -> Principal:
     """FastAPI dependency: the signed-in user with the grants of their roles, or 401.
 
@@ -75,16 +88,14 @@ def current_principal(request: Request) -> Principal:
         live, user = found
         sessions.require_password_current(session, user, request.method, request.url.path)
         permissions = roles.permissions_of(session, user.id)
-        preview = request.headers.get(PREVIEW_HEADER)
-        preview_id = None
-        if preview:
-            chosen = roles.role_permissions(session, int(preview)) if (
-                preview.isdigit() and permissions.admin) else None
+        preview_id = _preview_role(request)
+        if preview_id is not None:
+            chosen = roles.role_permissions(session, preview_id) if permissions.admin else None
             if chosen is None:
                 raise Forbidden(N_("Only administrators may preview a role"))
             if request.method not in ("GET", "HEAD"):  # whatever the route: nothing changes
                 raise Forbidden(N_("Nothing can be changed while previewing a role"))
-            permissions, preview_id = chosen, int(preview)
+            permissions = chosen
         return roles.principal(session, user, permissions, session_id=live.id,
                                language=language, preview_role_id=preview_id)
 
