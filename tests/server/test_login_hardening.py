@@ -112,15 +112,17 @@ def test_the_address_window_passes(app: Any) -> None:
     assert _login(client, username).status_code == 200
 
 
-def test_too_many_failures_for_one_account_are_refused(app: Any) -> None:
+def test_too_many_failures_for_one_account_are_refused(api: Any, app: Any,
+                                                      admin: dict[str, str]) -> None:
     """From a new address each time: the per-account limit holds across addresses, and an
     unknown username is limited like a real one."""
     username = f"ghost{builders.unique()}"
-    for attempt in range(ratelimit.ACCOUNT_MAX_FAILURES):
-        # Case and blanks do not make a new account to guess against.
-        typed = username.upper() if attempt % 2 else f" {username}"
-        assert _login(_client(app), typed, "wrong").status_code == 401
-    refused = _login(_client(app), username, "wrong")
+    with _policy(api, admin, lockout_threshold=50):  # the per-account limit comes first
+        for attempt in range(ratelimit.ACCOUNT_MAX_FAILURES):
+            # Case and blanks do not make a new account to guess against.
+            typed = username.upper() if attempt % 2 else f" {username}"
+            assert _login(_client(app), typed, "wrong").status_code == 401
+        refused = _login(_client(app), username, "wrong")
     assert refused.status_code == 429
     assert 0 < refused.json()["data"]["retry_after_seconds"] <= 60
     # Another account from the same kind of address is fine.
@@ -375,3 +377,67 @@ def test_sign_out_and_password_change_reach_every_process(api: Any, app: Any,
     assert changed.status_code == 204
     assert api.get(f"{API}/me", headers=third).status_code == 401
     assert api.get(f"{API}/me", headers=second).status_code == 200
+
+
+# --- lockout and the address limit reveal nothing and hold no one else ----------------------
+
+def test_the_lockout_answers_real_and_unknown_accounts_alike(api: Any, app: Any,
+                                                           admin: dict[str, str]) -> None:
+    """The threshold-th wrong password and every try while locked get the same answer,
+    whether the account exists or not."""
+    _, known = _user(app)
+    unknown = f"ghost{builders.unique()}"
+    with _policy(api, admin, lockout_threshold=3, lockout_minutes=7):
+        answers = {}
+        for username in (known, unknown):
+            client = _client(app)
+            tries = [_login(client, username, "wrong") for _ in range(4)]
+            tries.append(_login(client, username))  # the right password (or any) while locked
+            answers[username] = [(r.status_code, r.json()) for r in tries]
+        assert answers[known] == answers[unknown]
+        assert [status for status, _ in answers[known]] == [401, 401, 423, 423, 423]
+        assert answers[known][2][1]["data"] == {"minutes": 7}
+
+
+def test_a_sign_in_forgets_the_wrong_passwords_before_it(api: Any, app: Any,
+                                                        admin: dict[str, str]) -> None:
+    _, username = _user(app)
+    client = _client(app)
+    with _policy(api, admin, lockout_threshold=3):
+        assert [_login(client, username, "wrong").status_code for _ in range(2)] == [401, 401]
+        assert _login(client, username).status_code == 200
+        assert [_login(client, username, "wrong").status_code for _ in range(3)] == \
+            [401, 401, 423]
+
+
+def test_a_failure_storm_does_not_lock_out_accounts_known_at_the_address(app: Any) -> None:
+    """One office behind one NAT address: someone's typo storm (or an attacker there) fills
+    the address limit; colleagues who signed in from there before still get in with their
+    password, a stranger account does not, and the wait is in the header and the body."""
+    client = _client(app)
+    _, colleague = _user(app)
+    _, stranger = _user(app)
+    _bearer(_login(client, colleague))
+    for _ in range(ratelimit.ADDRESS_MAX_FAILURES):
+        assert _login(client, f"nobody{builders.unique()}", "wrong").status_code == 401
+    assert _login(client, colleague).status_code == 200
+    assert _login(client, colleague, "wrong").status_code == 401  # counted, not waved through
+    refused = _login(client, stranger)
+    assert refused.status_code == 429
+    wait = refused.json()["data"]["retry_after_seconds"]
+    assert refused.headers["Retry-After"] == str(wait)
+    assert 0 < wait <= ratelimit.ADDRESS_WINDOW.total_seconds()
+
+
+def test_a_password_reset_unlocks_and_forgets(api: Any, app: Any,
+                                              admin: dict[str, str]) -> None:
+    user_id, username = _user(app)
+    client = _client(app)
+    with _policy(api, admin, lockout_threshold=3):
+        assert [_login(client, username, "wrong").status_code for _ in range(3)] == \
+            [401, 401, 423]
+        reset = api.post(f"{API}/users/{user_id}/reset-password", headers=admin,
+                         json={"password": STRONG})
+        assert reset.status_code == 204, reset.text
+        assert [_login(client, username, "wrong").status_code for _ in range(3)] == \
+            [401, 401, 423]

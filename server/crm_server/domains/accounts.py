@@ -3,14 +3,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_common.errors import AccountLocked, Forbidden, Unauthenticated, ValidationFailed
+from crm_common.errors import (
+    AccountLocked,
+    ApiError,
+    Forbidden,
+    Unauthenticated,
+    ValidationFailed,
+)
 from crm_common.i18n import N_
 from crm_common.permissions import Permissions
 from crm_common.schemas.auth import LoginRequest, LoginResponse, Me
@@ -29,28 +35,44 @@ router = APIRouter(tags=["Session"])
 
 
 def _record_failure(session: Session, user: User | None, username: str,
-                    address: str | None) -> Exception:
-    """Count a failed sign-in (for the rate limits, and the threshold-th in a row locks the
-    account) and return the error to answer with. Unknown and disabled users get the same
-    answer as wrong passwords."""
+                    address: str | None) -> ApiError:
+    """Count a failed sign-in and return the error to answer with: the threshold-th wrong
+    password in a row locks the account. An unknown username is counted and "locked" the
+    same way (from ``login_attempt``, as it has no row of its own), and a disabled user
+    like a real one, so no answer reveals which accounts exist."""
     ratelimit.record_failure(session, username, address)
-    wrong = Unauthenticated(N_("Wrong username or password"))
-    if user is None:
-        return wrong
-    user.failed_logins += 1
-    audit.append(session, [audit.entry(session, "login_failed", "user", user.id,
-                                       user_id=user.id)])
+    if user is not None:
+        audit.append(session, [audit.entry(session, "login_failed", "user", user.id,
+                                           user_id=user.id)])
     rules = policy.current(session)
-    if user.failed_logins < rules.lockout_threshold:
-        return wrong
-    user.failed_logins = 0
-    user.locked_until = utcnow() + timedelta(minutes=rules.lockout_minutes)
-    return _locked(user)
+    in_row = len(ratelimit.failures_in_row(session, username))
+    if user is not None:
+        user.failed_logins = in_row % rules.lockout_threshold
+    if in_row % rules.lockout_threshold:
+        return Unauthenticated(N_("Wrong username or password"))
+    until = utcnow() + timedelta(minutes=rules.lockout_minutes)
+    if user is not None:
+        user.locked_until = until
+    return _locked(until)
 
 
-def _locked(user: User) -> AccountLocked:
-    remaining = (user.locked_until or utcnow()) - utcnow()
-    minutes = max(1, int(remaining.total_seconds() // 60) + 1)
+def _locked_until(session: Session, user: User | None, username: str) -> datetime | None:
+    """Until when the account is locked, or None. A real account keeps it in its row (an
+    administrator's password reset unlocks it); an unknown username is locked while its
+    latest failure completed a run of the threshold and the lockout time has not passed."""
+    now = utcnow()
+    if user is not None:
+        return user.locked_until if user.locked_until and user.locked_until > now else None
+    rules = policy.current(session)
+    failures = ratelimit.failures_in_row(session, username)
+    if not failures or len(failures) % rules.lockout_threshold:
+        return None
+    until = failures[0] + timedelta(minutes=rules.lockout_minutes)
+    return until if until > now else None
+
+
+def _locked(until: datetime) -> AccountLocked:
+    minutes = max(1, int((until - utcnow()).total_seconds() // 60) + 1)
     return AccountLocked(
         N_("Too many wrong passwords: the account is locked, try again later"),
         data={"minutes": minutes},
@@ -61,26 +83,33 @@ def _locked(user: User) -> AccountLocked:
 def login(request: Request, payload: LoginRequest) -> Any:
     address = client_address(request)
     with transaction(request) as session:
-        ratelimit.check(session, payload.username, address)
         user = session.scalars(select(User).where(
             User.username == payload.username, User.deleted_at.is_(None))).first()
-        if user is not None and user.locked_until is not None and user.locked_until > utcnow():
-            raise _locked(user)
+        ratelimit.check(session, payload.username, address,
+                        ratelimit.known_here(session, user.id if user else None, address))
+        locked = _locked_until(session, user, payload.username)
+        if locked is not None:
+            raise _locked(locked)
         ok = verify_password(user.password_hash if user else None, payload.password)
         if user is None or not ok or not user.is_active:
             failure = _record_failure(session, user, payload.username, address)
         else:
             failure = None
-            user.failed_logins, user.locked_until, user.last_login_at = 0, None, utcnow()
-            issued = sessions.issue(session, user, address, request.headers.get("user-agent"))
-            session.flush()
-            audit.append(session, [audit.entry(session, "login", "user", user.id,
-                                               user_id=user.id)])
-            response = LoginResponse(token=issued.token, expires_at=issued.expires_at,
-                                     user=_user_read(session, user))
+            response = _signed_in(session, request, user, payload.username, address)
     if failure is not None:  # raised after the commit, so the failure count is kept
         raise failure
     return response
+
+
+def _signed_in(session: Session, request: Request, user: User, username: str,
+               address: str | None) -> LoginResponse:
+    ratelimit.forget(session, username)
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, utcnow()
+    issued = sessions.issue(session, user, address, request.headers.get("user-agent"))
+    session.flush()
+    audit.append(session, [audit.entry(session, "login", "user", user.id, user_id=user.id)])
+    return LoginResponse(token=issued.token, expires_at=issued.expires_at,
+                         user=_user_read(session, user))
 
 
 def _user_read(session: Session, user: User) -> UserRead:

@@ -22,7 +22,7 @@ from crm_server.kit.binding import binding
 from crm_server.kit.service import CrudService
 from crm_server.kit.web import current_principal, transaction
 from crm_server.models import Department, Role, User, UserRole
-from crm_server.security import policy, sessions
+from crm_server.security import policy, ratelimit, sessions
 from crm_server.security.passwords import hash_password, policy_problem
 from crm_server.security.principal import Principal
 from crm_server.settings import Settings
@@ -163,5 +163,6 @@ def reset_password(request: Request, user: Signed, user_id: DbId,
         record.must_change_password = True
         record.password_changed_at = utcnow()
         record.failed_logins, record.locked_until = 0, None
+        ratelimit.forget(session, record.username)
         sessions.revoke_all(session, record.id)
     return Response(status_code=204)
