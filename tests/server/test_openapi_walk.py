@@ -1,8 +1,8 @@
 """Every operation of the OpenAPI gets hostile values, one at a time, in each of its path,
 query, header and body slots: integers past 64 bits, Unicode digits, NUL and other control
 characters, lone surrogates, times without a zone, numbers as times, wrong types, unknown
-fields, odd headers. Each must be refused with a 4xx and the shared error body — never a
-5xx, never accepted.
+fields, malformed bodies, odd headers. Each must be refused with a 4xx and the shared error
+body — never a 5xx, never accepted.
 
 The walk reads ``/api/v1/openapi.json``, so a new route is covered without touching this
 test; generic list routes (whose query is read by the kit, not declared) get their paging,
@@ -34,6 +34,8 @@ DATETIMES: list[Any] = ["2026-01-15T08:00:00", "2026-01-15", 1_768_464_000]
 DATES: list[Any] = [1_768_464_000, "2026-02-30"]
 INT_TEXTS = [str(BIG), str(-BIG - 1), "²", "١٢"]
 PREVIEWS: list[str | bytes] = [b"\xb2", str(BIG), "0", "x"]
+RAW_BODIES = [(b'{"a": "\xff\xfe"}', "application/json"), (b"[1, 2]", "application/json"),
+              (b"name=x", "text/plain")]
 
 
 class Walker:
@@ -171,6 +173,9 @@ def _walk_operation(walker: Walker, template: str, method: str,
         variants = _form_variants(body) if form else walker.object_variants(body_schema)
         for variant in variants:
             request(f"body {_short(variant)}", path_values, query, variant)
+        for raw, kind in RAW_BODIES:
+            walker.send(f"raw body {raw!r} as {kind}", method.upper(), url(path_values),
+                        params=query, headers={"Content-Type": kind}, content=raw)
     if walker.client.request(method.upper(), url(path_values)).status_code != 401:
         return  # a public route reads no preview header (and sign-in must not be tried)
     for preview in PREVIEWS:
