@@ -68,6 +68,8 @@ class Walker:
         if kind == "object":
             return {key: self.valid(prop, key) for key, prop in schema.get("properties", {})
                     .items() if key in schema.get("required", [])}
+        if "pattern" in schema:  # user names: ASCII
+            return "walker1"
         return {"date-time": "2026-01-15T08:00:00+08:00", "date": "2026-01-15"}.get(
             schema.get("format", ""), "样例ab")
 
