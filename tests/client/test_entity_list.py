@@ -3,6 +3,7 @@ delete and restore through the recycle bin, and the remembered column layout."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -87,6 +88,19 @@ def test_pinyin_initials_narrow_the_list(qtbot: Any, open_list: Any, sales_api: 
     assert view.current_params()["q"] == "szhwjm"
     assert made.id in values(view, "id")
     assert view.model.rowCount() < everything
+
+
+def test_chinese_names_show_in_pinyin_order(qtbot: Any, open_list: Any, sales_api: Any) -> None:
+    """东莞 → 佛山 → 上海 → 伟业, not the code-point order 上海 → 东莞 → 伟业 → 佛山."""
+    mark = f"拼音{uuid.uuid4().hex[:8]}"
+    for city in ("上海", "伟业", "东莞", "佛山"):
+        sales_api.create(CUSTOMER, customer_data(name=f"{city}{mark}有限公司"))
+    view = open_list()
+    with qtbot.waitSignal(view.sig_loaded, timeout=3000):
+        view.search.setText(mark)  # pasted: QTest types Latin-1 only
+    column = view.model.column_of("name")
+    shown = [view.model.index(row, column).data() for row in range(view.model.rowCount())]
+    assert shown == [f"{city}{mark}有限公司" for city in ("东莞", "佛山", "上海", "伟业")]
 
 
 def test_a_level_filter_narrows_the_list(qtbot: Any, open_list: Any) -> None:

@@ -1,5 +1,6 @@
 """Upgrading a database that holds data: the foundation's users keep their role as one of
-the built-in roles, and the roles migration goes down and up again."""
+the built-in roles, the roles migration goes down and up again, and names already stored
+sort in pinyin order afterwards."""
 
 from __future__ import annotations
 
@@ -66,3 +67,39 @@ def test_users_keep_their_role_through_the_roles_migration(engine: Engine) -> No
     assert back == {"boss": "admin", "rep": "sales"}
     upgrade_engine(engine)
     assert _roles(engine) == {"boss": "administrator", "rep": "sales_rep"}
+
+
+def _names_in_order(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return list(connection.execute(text(
+            "SELECT name FROM customer ORDER BY name, id")).scalars())
+
+
+def _sound(engine: Engine) -> bool:
+    """SQLite's own check that every index holds its rows in the order its collation says."""
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect() as connection:
+        return connection.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+
+
+def test_stored_names_sort_in_pinyin_order_after_upgrading(engine: Engine) -> None:
+    upgrade_engine(engine, "0003")
+    _foundation_data(engine)
+    upgrade_engine(engine, "0004")
+    with engine.begin() as connection:
+        for name in ("上海华晨", "伟业机电", "东莞长安", "佛山南海"):
+            connection.execute(text(
+                "INSERT INTO customer (name, level, status, owner_id, tags, search_text, "
+                "name_key, version, created_at, updated_at) VALUES (:name, 'C', 'potential', "
+                "2, '[]', '', '', 1, :now, :now)"), {"name": name, "now": NOW})
+    upgrade_engine(engine)
+    pinyin = ["东莞长安", "佛山南海", "恒瑞精密", "上海华晨", "伟业机电"]
+    assert _names_in_order(engine) == pinyin and _sound(engine)
+    with engine.begin() as connection:
+        config = alembic_config(str(engine.url))
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+    assert _sound(engine)
+    upgrade_engine(engine)
+    assert _names_in_order(engine) == pinyin and _sound(engine)
