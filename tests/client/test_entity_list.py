@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QStyleOptionHeader
 
 from builders import customer as customer_data
 from crm_client.core.context import AppContext
@@ -18,6 +18,8 @@ from crm_common.cleansing import initials
 from crm_common.entities import entity
 
 CUSTOMER = entity("customer")
+SortUp = QStyleOptionHeader.SortIndicator.SortUp
+SortDown = QStyleOptionHeader.SortIndicator.SortDown
 
 
 @pytest.fixture
@@ -163,15 +165,55 @@ def test_the_column_layout_and_sort_are_remembered(qtbot: Any, open_list: Any) -
     with qtbot.waitSignal(view.sig_loaded):
         click_header(qtbot, view, "province")
     column = view.model.column_of("industry")
-    view.table.horizontalHeader().resizeSection(0, 333)
+    city = view.model.column_of("city")
+    view.table.horizontalHeader().resizeSection(city, 133)
     view.columns.set_shown(column, False)
     view.columns.save()
 
     again = open_list()
     header = again.table.horizontalHeader()
     assert header.isSectionHidden(column)
-    assert header.sectionSize(0) == 333
+    assert header.sectionSize(city) == 133
     assert again.current_params()["sort"] == "province"
+
+
+def test_the_columns_fill_the_list_and_the_widest_takes_the_slack(
+    qtbot: Any, open_list: Any
+) -> None:
+    """No blank space next to cut-off names: the name column (the widest declared) grows and
+    shrinks with the window; the widths the person set keep theirs."""
+    view = open_list()
+    header = view.table.sort_header
+    name, city = view.model.column_of("name"), view.model.column_of("city")
+    declared = CUSTOMER.field("name").width
+    header.resizeSection(city, 150)
+    for width in (1600, 1300):
+        view.resize(width, 600)
+        qtbot.waitUntil(lambda: header.length() == header.width())
+        assert header.sectionSize(name) > declared and header.sectionSize(city) == 150
+    view.resize(500, 600)  # too narrow: the name keeps its declared width, the list scrolls
+    qtbot.waitUntil(lambda: header.sectionSize(name) == declared)
+    view.columns.set_shown(name, False)  # the next widest takes over, the name gets its own
+    assert header.slack_section() == view.model.column_of("last_activity_at")
+    view.columns.set_shown(name, True)
+    assert header.slack_section() == name and header.sectionSize(city) == 150
+
+
+def test_the_sort_arrow_points_up_for_ascending_as_on_windows(
+    qtbot: Any, open_list: Any
+) -> None:
+    view = open_list()
+    header = view.table.sort_header
+
+    def arrow() -> QStyleOptionHeader.SortIndicator:
+        option = QStyleOptionHeader()
+        header.initStyleOptionForIndex(option, view.model.column_of("name"))
+        return option.sortIndicator
+
+    assert view.current_params()["sort"] == "name" and arrow() == SortUp
+    with qtbot.waitSignal(view.sig_loaded):
+        click_header(qtbot, view, "name")
+    assert view.current_params()["sort"] == "-name" and arrow() == SortDown
 
 
 def test_fixed_filters_pin_the_list_and_hide_their_column(

@@ -202,12 +202,15 @@ class EntityListView(QWidget):
             column for column, field in enumerate(self.model.fields)
             if field.name in self._spec.sort_fields and self._ctx.sees(self._spec.key, field.name)
         ))
+        widths = [max(field.width, header.sectionSizeFromContents(column).width())
+                  for column, field in enumerate(self.model.fields)]
         for column, field in enumerate(self.model.fields):
-            title = header.sectionSizeFromContents(column).width()
-            header.resizeSection(column, max(field.width, title))
+            header.resizeSection(column, widths[column])
             header.setSectionHidden(column, not field.listed)
+        header.set_declared_widths(widths)
         if self.columns.restore() and header.is_sortable(header.sortIndicatorSection()):
             self._sort = self._sort_of(header.sortIndicatorSection(), header.sortIndicatorOrder())
+        header.fit()
         self._show_sort_indicator()
         header.sortIndicatorChanged.connect(self._on_sort_changed)
         self.table.doubleClicked.connect(lambda index: self.open_row(index.row()))

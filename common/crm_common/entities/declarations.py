@@ -61,7 +61,7 @@ USER = register(EntitySpec(
         FieldSpec("role_ids", N_("Roles"), Kind.REFS, ref="role", display="role_names",
                   width=160),
         FieldSpec("mobile", N_("Mobile"), width=110),
-        FieldSpec("email", N_("Email"), width=180),
+        FieldSpec("email", N_("Email"), width=220),
         FieldSpec("is_active", N_("Active"), Kind.BOOL, filterable=True, width=60),
         FieldSpec("last_login_at", N_("Last sign-in"), Kind.DATETIME, editable=False,
                   width=140),
@@ -148,7 +148,7 @@ CONTACT = register(EntitySpec(
         FieldSpec("title", N_("Title"), width=100),
         FieldSpec("mobile", N_("Mobile"), width=110),
         FieldSpec("phone", N_("Phone"), listed=False, width=120),
-        FieldSpec("email", N_("Email"), width=180),
+        FieldSpec("email", N_("Email"), width=220),
         FieldSpec("wechat", N_("WeChat"), listed=False, width=100),
         FieldSpec("decision_role", N_("Decision role"), Kind.CHOICE, filterable=True, width=90,
                   choices=choices(DecisionRole, {
