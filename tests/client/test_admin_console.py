@@ -363,12 +363,14 @@ def test_the_audit_log_shows_the_role_change(
     assert [e.action for e in entries if e] == ["permission", "create"]  # newest first
     assert page.model.index(0, page.model.column_of("changes")).data() == "Permissions"
     assert page.model.index(0, page.model.column_of("entity")).data() == "Role"
+    assert page.model.index(0, page.model.column_of("record_id")).data() == made_role.name
 
     page.table.selectRow(0)
     rows = [tuple(page.details.item(r, c).text() for c in range(3))
             for r in range(page.details.rowCount())]
     assert ("Customers · Read", "Own", "All") in rows
-    assert made_role.name in page.details_title.text() or "Role" in page.details_title.text()
+    assert f"Role {made_role.name}" in page.details_title.text()
+    assert f"#{made_role.id}" not in page.details_title.text()
 
 
 def test_the_audit_log_filters_by_date(

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
 AUDIT = entity("audit")
 DEBOUNCE_MS = 400
-COLUMN_WIDTHS = {"at": 130, "user_id": 100, "action": 100, "entity": 90, "record_id": 70,
+COLUMN_WIDTHS = {"at": 130, "user_id": 100, "action": 100, "entity": 90, "record_id": 220,
                  "changes": 280, "client_address": 110}
 COLUMNS = ("at", "user_id", "action", "entity", "record_id", "client_address", "changes")
 
@@ -77,7 +77,17 @@ def _cell_text(entry: AuditRead, name: str) -> str | None:
         return summary(entry)
     if name == "user_id" and entry.user_id is None:
         return _("System")
+    if name == "record_id":
+        return record_text(entry)
     return None
+
+
+def record_text(entry: AuditRead) -> str:
+    """The record an entry is about: its title when the server sent it (the viewer may read
+    that record and its title), else its number."""
+    if entry.record_title:
+        return entry.record_title
+    return f"#{entry.record_id}" if entry.record_id is not None else ""
 
 
 class AuditFilterBar(FlowWidget):
@@ -274,9 +284,7 @@ class AuditPage(ConsolePage):
 
 def _details_title(entry: AuditRead) -> str:
     action = action_label(entry.action)
-    what = entity_label(entry.entity)
-    if entry.record_id is not None:
-        what = f"{what} #{entry.record_id}".strip()
+    what = f"{entity_label(entry.entity)} {record_text(entry)}".strip()
     parts = [format_datetime(entry.at), entry.user_name or _("System"), action, what]
     if entry.client_address:
         parts.append(_("from {address}").format(address=entry.client_address))
