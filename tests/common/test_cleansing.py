@@ -201,7 +201,10 @@ def test_normalise_mobile_errors(raw: str) -> None:
         ("400-800-8888", "4008008888"),
         ("800 820 8820", "8008208820"),
         ("+86 400 800 8888", "4008008888"),
-        ("8888 6666", "88886666"),
+        ("0769-22123456", "0769-22123456"),
+        ("0769 2212 345", "0769-2212345"),
+        ("+86 769 2212 3456 转 8", "0769-22123456-8"),
+        ("029-8888 6666-123456", "029-88886666-123456"),
         ("+1 415 555 0100", "+14155550100"),
         ("138-0013-8000", "13800138000"),
         ("+86 138 0013 8000", "13800138000"),
@@ -228,6 +231,27 @@ def test_normalise_phone(raw: str, expected: str) -> None:
 )
 def test_normalise_phone_errors(raw: str) -> None:
     with pytest.raises(ValueError, match="Not a valid phone number"):
+        normalise_phone(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("0769-738", "After the area code a landline number has 7 or 8 digits"),
+        ("021-6666 888", "After area code 010 or 02x a landline number has 8 digits"),
+        ("010 888 866 666", "After area code 010 or 02x a landline number has 8 digits"),
+        ("0755-0688 1234", "does not start with 0 or 1 after the area code"),
+        ("0755-1688 1234", "does not start with 0 or 1 after the area code"),
+        ("011-8888 6666", "Not a valid area code"),
+        ("8888 6666", "Add the area code"),
+        ("2688 123", "Add the area code"),
+        ("0755-26881234 转 1234567", "An extension has at most 6 digits"),
+    ],
+)
+def test_landlines_follow_the_numbering_plan(raw: str, message: str) -> None:
+    """The area code, then 7 or 8 digits (8 after 010 and 02x) not starting with 0 or 1,
+    then at most a 6-digit extension; each mistake says what is wrong."""
+    with pytest.raises(ValueError, match=message):
         normalise_phone(raw)
 
 
