@@ -426,3 +426,27 @@ def test_the_audit_log_names_records_only_to_those_who_may_read_them(
     assert title(person(masked["id"])[1]) == {None}
     assert title(person(owned["id"])[1]) == {None}
     assert title(person(_custom_role(api, admin, audit)["id"])[1]) == {None}
+
+
+def test_built_in_role_descriptions_name_only_what_exists_and_keep_an_admins_text(
+        app: Any) -> None:
+    """An upgrade replaces a built-in role's former description (商机 and 金额 do not
+    exist yet) but keeps one an administrator wrote."""
+    from sqlalchemy import select
+
+    from crm_server.models import Role
+    from crm_server.security import roles
+
+    def described(key: str, text: str) -> str:
+        with app.state.session_factory.begin() as session:
+            role = session.scalars(select(Role).where(Role.key == key)).one()
+            role.description = text
+            session.flush()
+            roles.ensure_builtin(session)
+            return str(role.description)
+
+    assert described("sales_manager", "管理本部门及下级部门的客户与商机") == \
+        "管理本部门及下级部门的客户、联系人与跟进记录"
+    assert "金额" not in described("finance", "查看全部客户与金额，不能修改客户")
+    assert described("finance", "财务部门专用") == "财务部门专用"
+    described("finance", "")
