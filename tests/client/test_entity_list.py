@@ -160,6 +160,19 @@ def test_delete_goes_to_the_recycle_bin_and_restore_brings_it_back(
     assert sales_api.get(CUSTOMER, made.id).deleted_at is None
 
 
+def test_the_recycle_bin_says_so_and_leads_back(qtbot: Any, open_list: Any) -> None:
+    view = open_list()
+    assert not view.recycle_banner.isVisible()
+    with qtbot.waitSignal(view.sig_loaded):
+        view.recycle_action.trigger()
+    assert view.recycle_banner.isVisible()
+    assert view.recycle_banner.label.text().startswith("Recycle bin: deleted customers")
+    with qtbot.waitSignal(view.sig_loaded):
+        view.recycle_banner.button.click()
+    assert not view.recycle_banner.isVisible() and not view.recycle_action.isChecked()
+    assert "deleted" not in view.current_params() and view.new_action.isVisible()
+
+
 def test_the_column_layout_and_sort_are_remembered(qtbot: Any, open_list: Any) -> None:
     view = open_list()
     with qtbot.waitSignal(view.sig_loaded):
