@@ -388,7 +388,9 @@ def test_the_audit_log_shows_the_role_change(
     assert [e.action for e in entries if e] == ["permission", "create"]  # newest first
     assert page.model.index(0, page.model.column_of("changes")).data() == "Permissions"
     assert page.model.index(0, page.model.column_of("entity")).data() == "Role"
-    assert page.model.index(0, page.model.column_of("record_id")).data() == made_role.name
+    record = page.model.index(0, page.model.column_of("record_id"))
+    assert record.data() == made_role.name
+    assert record.data(Qt.ItemDataRole.TextAlignmentRole) & Qt.AlignmentFlag.AlignLeft
 
     page.table.selectRow(0)
     rows = [tuple(page.details.item(r, c).text() for c in range(3))

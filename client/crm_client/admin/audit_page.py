@@ -53,12 +53,16 @@ COLUMNS = ("at", "user_id", "action", "entity", "record_id", "client_address", "
 
 
 class AuditTableModel(EntityTableModel):
-    """The audit columns, with the record type by its label, the changes summarised (the
-    last column, which takes the spare width) and entries without a user as the system's."""
+    """The audit columns, with the record type by its label, the record by its title, the
+    changes summarised (the last column, which takes the spare width) and entries without a
+    user as the system's."""
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         shown = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole)
+        if (role == Qt.ItemDataRole.TextAlignmentRole and index.isValid()
+                and self.field(index.column()).name == "record_id"):
+            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)  # a name
         if index.isValid() and role in shown:
             entry = cast(AuditRead | None, self.record(index.row()))
             text = _cell_text(entry, self.field(index.column()).name) if entry else None

@@ -143,6 +143,7 @@ class PermissionMatrixWidget(QWidget):
         header.resizeSection(0, ENTITY_COLUMN_WIDTH)
         for column in range(1, len(self.actions) + 1):
             header.resizeSection(column, SCOPE_COLUMN_WIDTH)
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)  # no blank
         for row, spec in enumerate(self._specs):
             item = QTableWidgetItem(_(spec.label_plural))
             item.setToolTip(_("Right-click to set every action of this row at once"))
