@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import subprocess
@@ -25,6 +26,7 @@ from crm_common.cleansing import (
     to_halfwidth,
     uscc_check_char,
 )
+from crm_common.cleansing.pinyin import compare as pinyin_compare
 from crm_common.i18n import translate
 
 
@@ -389,3 +391,21 @@ def test_error_messages_have_chinese_translations() -> None:
     assert len(messages) >= 7
     for message in messages:
         assert translate(message, "zh_CN") != message, message
+
+
+def test_names_sort_in_pinyin_order_as_icu_does() -> None:
+    """The SQLite collation: Chinese by reading and tone (长 as zhǎng, after 张 zhāng),
+    punctuation and digits before, Latin letters after, lower case before upper case."""
+    names = ["伟业", "abc", "上海", "长沙", "（北京）", "ABC", "东莞", "123", "张三", "佛山",
+             "上海A", "阿里", "女士", "路", "上海华晨"]
+    expected = ["（北京）", "123", "阿里", "东莞", "佛山", "路", "女士", "上海", "上海华晨",
+                "上海A", "伟业", "张三", "长沙", "abc", "ABC"]
+    assert sorted(names, key=functools.cmp_to_key(pinyin_compare)) == expected
+
+
+@pytest.mark.parametrize(("left", "right"), [("上海", "尚海"), ("abc", "ABC"), ("ａ", "a")])
+def test_only_equal_names_compare_equal(left: str, right: str) -> None:
+    """A total order: different texts with the same pinyin still differ, so ``=`` keeps its
+    meaning and an index never sees two rows as one."""
+    assert pinyin_compare(left, right) == -pinyin_compare(right, left) != 0
+    assert pinyin_compare(left, left) == 0

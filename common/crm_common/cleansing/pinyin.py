@@ -76,8 +76,8 @@ def _reading(char: str) -> str:
 
 
 def _syllable(reading: str) -> str:
-    """``zhǎng`` → ``zhang\x013``: letters, a mark below every letter (so ``zhan`` sorts
-    before ``zhang``), the tone (neutral last, as in ICU)."""
+    """``zhǎng`` → ``zhang``, a mark below every letter (so ``zhan`` sorts before
+    ``zhang``), ``3``: the letters, then the tone (the neutral one last, as in ICU)."""
     tone = "5"
     letters = []
     for char in unicodedata.normalize("NFD", reading):
