@@ -247,9 +247,11 @@ class SmokeRun(QObject):
             self.fail(f"could not write {self.target}")
             return
         print(f"smoke: screenshot saved to {self.target}")
+        self._timeout.stop()  # the run is over: no late "timed out" exit of a later loop
         QApplication.exit(0)
 
     def fail(self, message: str) -> None:
+        self._timeout.stop()
         print(f"smoke: FAILED: {message}", file=sys.stderr)
         QApplication.exit(1)
 

@@ -8,6 +8,7 @@ users are never changed, and the security policy is put back as it was.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from crm_client.admin.audit_page import AuditPage
 from crm_client.admin.console import console_pages
 from crm_client.admin.preview import RolePreviewWindow
 from crm_client.admin.role_editor import RoleEditorDialog
+from crm_client.admin.role_matrix import PermissionMatrixWidget
 from crm_client.admin.roles_page import RolesPage
 from crm_client.admin.security_page import SecurityPage
 from crm_client.admin.sessions_page import SessionsPage
@@ -118,6 +120,29 @@ def test_the_role_matrix_round_trips_through_the_server(
     assert matrix.access_combo("notes").value() is FieldAccess.HIDDEN
     assert matrix.access_combo("name").value() is FieldAccess.EDIT
     assert not editor.is_dirty()
+
+
+def test_the_role_matrix_offers_only_the_actions_that_exist(
+    qtbot: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No export or import columns while no entity offers them; once the registry says an
+    entity is exportable, its column appears, enabled for that entity only."""
+
+    def headers(matrix: PermissionMatrixWidget) -> list[str]:
+        return [matrix.matrix.horizontalHeaderItem(c).text()
+                for c in range(matrix.matrix.columnCount())]
+
+    matrix = PermissionMatrixWidget()
+    qtbot.addWidget(matrix)
+    assert headers(matrix) == ["Data", "Create", "Read", "Edit", "Delete"]
+    assert not matrix.scope_combo("audit", Action.UPDATE).isEnabled()
+
+    monkeypatch.setitem(REGISTRY, "customer", replace(REGISTRY["customer"], exportable=True))
+    exporting = PermissionMatrixWidget()
+    qtbot.addWidget(exporting)
+    assert "Export" in headers(exporting) and "Import" not in headers(exporting)
+    assert exporting.scope_combo("customer", Action.EXPORT).isEnabled()
+    assert not exporting.scope_combo("contact", Action.EXPORT).isEnabled()
 
 
 def test_the_administrator_box_disables_the_matrix_and_escape_asks_first(
@@ -363,12 +388,16 @@ def test_the_audit_log_shows_the_role_change(
     assert [e.action for e in entries if e] == ["permission", "create"]  # newest first
     assert page.model.index(0, page.model.column_of("changes")).data() == "Permissions"
     assert page.model.index(0, page.model.column_of("entity")).data() == "Role"
+    record = page.model.index(0, page.model.column_of("record_id"))
+    assert record.data() == made_role.name
+    assert record.data(Qt.ItemDataRole.TextAlignmentRole) & Qt.AlignmentFlag.AlignLeft
 
     page.table.selectRow(0)
     rows = [tuple(page.details.item(r, c).text() for c in range(3))
             for r in range(page.details.rowCount())]
     assert ("Customers · Read", "Own", "All") in rows
-    assert made_role.name in page.details_title.text() or "Role" in page.details_title.text()
+    assert f"Role {made_role.name}" in page.details_title.text()
+    assert f"#{made_role.id}" not in page.details_title.text()
 
 
 def test_the_audit_log_filters_by_date(

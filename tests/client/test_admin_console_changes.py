@@ -91,6 +91,5 @@ def test_a_whole_row_at_once_skips_what_a_read_only_entity_cannot_do(qtbot: Any)
     matrix = PermissionMatrixWidget()
     qtbot.addWidget(matrix)
     matrix._set_row("audit", DataScope.ALL)
-    assert matrix.permissions().entities["audit"].actions == {
-        Action.READ: DataScope.ALL, Action.EXPORT: DataScope.ALL}
+    assert matrix.permissions().entities["audit"].actions == {Action.READ: DataScope.ALL}
     assert not matrix.scope_combo("audit", Action.UPDATE).isEnabled()

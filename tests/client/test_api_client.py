@@ -3,6 +3,7 @@ attachments; plus how bodies that are not ours (a proxy answering) are reported.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
 from enum import StrEnum
@@ -12,12 +13,14 @@ from typing import Any
 import pytest
 from client_tls_server import Pair
 
+import crm_client
 from crm_client.api.client import (
     ApiClient,
     filename_from_disposition,
     normalise_base_url,
     query_params,
     unique_path,
+    user_agent,
 )
 from crm_client.api.errors import ServerUnreachable
 from crm_common.entities import entity
@@ -247,3 +250,16 @@ def test_a_stopped_server_is_unreachable(pki: dict[str, Pair], tls_server: Any) 
 
     with pytest.raises(ServerUnreachable):
         api.health()
+
+
+def test_sessions_show_the_client_name_and_version(live_server: Any) -> None:
+    """Not "python-httpx/0.29.0": the session list says which client signed in."""
+    api = ApiClient(live_server.base_url, live_server.ca_pem, language="en")
+    api.login("admin", PASSWORD)
+    try:
+        mine = next(s for s in api.sessions() if s.current)
+        assert mine.user_agent == user_agent()
+        assert re.fullmatch(rf"CRM-Client/{re.escape(crm_client.__version__)} \(.+\)",
+                            mine.user_agent)
+    finally:
+        api.close()

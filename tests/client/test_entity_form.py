@@ -117,7 +117,7 @@ def stale_form(
     made = sales_api.create(CUSTOMER, customer_data())
     form = open_form(made.id)
     type_into(form, "short_name", "我的简称")
-    admin_api.update(CUSTOMER, made.id, made.version, {"phone": "0512-12345678"})
+    admin_api.update(CUSTOMER, made.id, made.version, {"phone": "0512-62345678"})
     form.save()
     qtbot.waitUntil(lambda: form.conflict_dialog is not None and form.conflict_dialog.isVisible())
     assert form.conflict_dialog is not None
@@ -135,12 +135,12 @@ def test_a_stale_save_compares_and_keeps_mine_on_top_of_theirs(
         for r in range(table.rowCount())
     }
     assert rows["Short name"] == ("我的简称", made.short_name)
-    assert rows["Phone"][1] == "0512-12345678"
+    assert rows["Phone"][1] == "0512-62345678"
 
     with qtbot.waitSignal(form.sig_saved):
         dialog.keep_button.click()
     now = sales_api.get(CUSTOMER, made.id)
-    assert (now.short_name, now.phone) == ("我的简称", "0512-12345678")
+    assert (now.short_name, now.phone) == ("我的简称", "0512-62345678")
 
 
 def test_a_stale_save_can_reload_their_version(
@@ -148,7 +148,7 @@ def test_a_stale_save_can_reload_their_version(
 ) -> None:
     form, dialog, made = stale_form(qtbot, open_form, sales_api, admin_api)
     dialog.reload_button.click()
-    assert form.editors["phone"].value() == "0512-12345678"
+    assert form.editors["phone"].value() == "0512-62345678"
     assert form.editors["short_name"].value() == made.short_name
     assert not form.is_dirty()
     assert sales_api.get(CUSTOMER, made.id).short_name == made.short_name  # nothing overwritten

@@ -3,12 +3,13 @@ delete and restore through the recycle bin, and the remembered column layout."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QStyleOptionHeader
 
 from builders import customer as customer_data
 from crm_client.core.context import AppContext
@@ -17,6 +18,8 @@ from crm_common.cleansing import initials
 from crm_common.entities import entity
 
 CUSTOMER = entity("customer")
+SortUp = QStyleOptionHeader.SortIndicator.SortUp
+SortDown = QStyleOptionHeader.SortIndicator.SortDown
 
 
 @pytest.fixture
@@ -89,6 +92,19 @@ def test_pinyin_initials_narrow_the_list(qtbot: Any, open_list: Any, sales_api: 
     assert view.model.rowCount() < everything
 
 
+def test_chinese_names_show_in_pinyin_order(qtbot: Any, open_list: Any, sales_api: Any) -> None:
+    """东莞 → 佛山 → 上海 → 伟业, not the code-point order 上海 → 东莞 → 伟业 → 佛山."""
+    mark = f"拼音{uuid.uuid4().hex[:8]}"
+    for city in ("上海", "伟业", "东莞", "佛山"):
+        sales_api.create(CUSTOMER, customer_data(name=f"{city}{mark}有限公司"))
+    view = open_list()
+    with qtbot.waitSignal(view.sig_loaded, timeout=3000):
+        view.search.setText(mark)  # pasted: QTest types Latin-1 only
+    column = view.model.column_of("name")
+    shown = [view.model.index(row, column).data() for row in range(view.model.rowCount())]
+    assert shown == [f"{city}{mark}有限公司" for city in ("东莞", "佛山", "上海", "伟业")]
+
+
 def test_a_level_filter_narrows_the_list(qtbot: Any, open_list: Any) -> None:
     view = open_list()
     combo = view.filter_bar.widget("level")
@@ -144,20 +160,73 @@ def test_delete_goes_to_the_recycle_bin_and_restore_brings_it_back(
     assert sales_api.get(CUSTOMER, made.id).deleted_at is None
 
 
+def test_the_recycle_bin_says_so_and_leads_back(qtbot: Any, open_list: Any) -> None:
+    view = open_list()
+    assert not view.recycle_banner.isVisible()
+    with qtbot.waitSignal(view.sig_loaded):
+        view.recycle_action.trigger()
+    assert view.recycle_banner.isVisible()
+    assert view.recycle_banner.label.text().startswith("Recycle bin: deleted customers")
+    with qtbot.waitSignal(view.sig_loaded):
+        view.recycle_banner.button.click()
+    assert not view.recycle_banner.isVisible() and not view.recycle_action.isChecked()
+    assert "deleted" not in view.current_params() and view.new_action.isVisible()
+
+
 def test_the_column_layout_and_sort_are_remembered(qtbot: Any, open_list: Any) -> None:
     view = open_list()
     with qtbot.waitSignal(view.sig_loaded):
         click_header(qtbot, view, "province")
     column = view.model.column_of("industry")
-    view.table.horizontalHeader().resizeSection(0, 333)
+    city = view.model.column_of("city")
+    view.table.horizontalHeader().resizeSection(city, 133)
     view.columns.set_shown(column, False)
     view.columns.save()
 
     again = open_list()
     header = again.table.horizontalHeader()
     assert header.isSectionHidden(column)
-    assert header.sectionSize(0) == 333
+    assert header.sectionSize(city) == 133
     assert again.current_params()["sort"] == "province"
+
+
+def test_the_columns_fill_the_list_and_the_widest_takes_the_slack(
+    qtbot: Any, open_list: Any
+) -> None:
+    """No blank space next to cut-off names: the name column (the widest declared) grows and
+    shrinks with the window; the widths the person set keep theirs."""
+    view = open_list()
+    header = view.table.sort_header
+    name, city = view.model.column_of("name"), view.model.column_of("city")
+    declared = CUSTOMER.field("name").width
+    header.resizeSection(city, 150)
+    for width in (1600, 1300):
+        view.resize(width, 600)
+        qtbot.waitUntil(lambda: header.length() == header.width())
+        assert header.sectionSize(name) > declared and header.sectionSize(city) == 150
+    view.resize(500, 600)  # too narrow: the name keeps its declared width, the list scrolls
+    qtbot.waitUntil(lambda: header.sectionSize(name) == declared)
+    view.columns.set_shown(name, False)  # the next widest takes over, the name gets its own
+    assert header.slack_section() == view.model.column_of("last_activity_at")
+    view.columns.set_shown(name, True)
+    assert header.slack_section() == name and header.sectionSize(city) == 150
+
+
+def test_the_sort_arrow_points_up_for_ascending_as_on_windows(
+    qtbot: Any, open_list: Any
+) -> None:
+    view = open_list()
+    header = view.table.sort_header
+
+    def arrow() -> QStyleOptionHeader.SortIndicator:
+        option = QStyleOptionHeader()
+        header.initStyleOptionForIndex(option, view.model.column_of("name"))
+        return option.sortIndicator
+
+    assert view.current_params()["sort"] == "name" and arrow() == SortUp
+    with qtbot.waitSignal(view.sig_loaded):
+        click_header(qtbot, view, "name")
+    assert view.current_params()["sort"] == "-name" and arrow() == SortDown
 
 
 def test_fixed_filters_pin_the_list_and_hide_their_column(

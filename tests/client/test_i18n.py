@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import string
 from importlib import resources
 from pathlib import Path
@@ -117,3 +118,11 @@ def test_set_language_switches_our_strings_and_qt_own_strings() -> None:
     set_language("en")
     assert _("Customer") == "Customer"
     assert QCoreApplication.translate("QPlatformTheme", "Cancel") == "Cancel"
+
+
+def test_chinese_text_uses_the_full_width_colon() -> None:
+    """"联系人：张三", never "联系人: 张三": a colon after Chinese text is full-width
+    (times like 08:30 and addresses like https:// keep theirs)."""
+    half = [f"{text!r}: {chinese!r}" for text, chinese in _catalogue().items()
+            if re.search(r"[\u3400-\u9fff）][ ]?:", chinese)]
+    assert not half, "half-width colons:\n" + "\n".join(half)

@@ -130,6 +130,7 @@ def test_global_search_finds_by_pinyin_and_enter_opens_the_customer(
 
     assert window.record_tabs.get(("customer", customer.id)) is window.tabs.currentWidget()
     assert not popup.isVisible()
+    assert box.text() == ""  # the next Ctrl+K starts a new search
 
 
 def test_search_without_matches_says_so(qtbot: Any, window_for: Any, sales_api: ApiClient) -> None:
@@ -157,13 +158,17 @@ def test_offline_banner_retries_what_failed(
             raise ServerUnreachable(api.base_url, "connection refused")
         return api.health()
 
+    status = window.connection_label
+    assert not status.offline and "Connected" in status.text()
     window.ctx.tasks.mutation(window, flaky_save, "customer").run()
     qtbot.waitUntil(lambda: window.offline_banner.isVisible())
     assert "Cannot reach the server" in window.offline_banner.label.text()
+    assert status.offline and "Offline" in status.text()  # the status bar says so too
     window.offline_banner.button.click()
 
     qtbot.waitUntil(lambda: not window.offline_banner.isVisible(), timeout=15_000)
     assert len(attempts) == 2
+    assert not status.offline and "Connected" in status.text()
 
 
 def test_expired_session_asks_for_the_password_and_carries_on(

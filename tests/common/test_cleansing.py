@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import subprocess
@@ -25,6 +26,7 @@ from crm_common.cleansing import (
     to_halfwidth,
     uscc_check_char,
 )
+from crm_common.cleansing.pinyin import compare as pinyin_compare
 from crm_common.i18n import translate
 
 
@@ -201,7 +203,10 @@ def test_normalise_mobile_errors(raw: str) -> None:
         ("400-800-8888", "4008008888"),
         ("800 820 8820", "8008208820"),
         ("+86 400 800 8888", "4008008888"),
-        ("8888 6666", "88886666"),
+        ("0769-22123456", "0769-22123456"),
+        ("0769 2212 345", "0769-2212345"),
+        ("+86 769 2212 3456 转 8", "0769-22123456-8"),
+        ("029-8888 6666-123456", "029-88886666-123456"),
         ("+1 415 555 0100", "+14155550100"),
         ("138-0013-8000", "13800138000"),
         ("+86 138 0013 8000", "13800138000"),
@@ -228,6 +233,27 @@ def test_normalise_phone(raw: str, expected: str) -> None:
 )
 def test_normalise_phone_errors(raw: str) -> None:
     with pytest.raises(ValueError, match="Not a valid phone number"):
+        normalise_phone(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("0769-738", "After the area code a landline number has 7 or 8 digits"),
+        ("021-6666 888", "After area code 010 or 02x a landline number has 8 digits"),
+        ("010 888 866 666", "After area code 010 or 02x a landline number has 8 digits"),
+        ("0755-0688 1234", "does not start with 0 or 1 after the area code"),
+        ("0755-1688 1234", "does not start with 0 or 1 after the area code"),
+        ("011-8888 6666", "Not a valid area code"),
+        ("8888 6666", "Add the area code"),
+        ("2688 123", "Add the area code"),
+        ("0755-26881234 转 1234567", "An extension has at most 6 digits"),
+    ],
+)
+def test_landlines_follow_the_numbering_plan(raw: str, message: str) -> None:
+    """The area code, then 7 or 8 digits (8 after 010 and 02x) not starting with 0 or 1,
+    then at most a 6-digit extension; each mistake says what is wrong."""
+    with pytest.raises(ValueError, match=message):
         normalise_phone(raw)
 
 
@@ -365,3 +391,21 @@ def test_error_messages_have_chinese_translations() -> None:
     assert len(messages) >= 7
     for message in messages:
         assert translate(message, "zh_CN") != message, message
+
+
+def test_names_sort_in_pinyin_order_as_icu_does() -> None:
+    """The SQLite collation: Chinese by reading and tone (长 as zhǎng, after 张 zhāng),
+    punctuation and digits before, Latin letters after, lower case before upper case."""
+    names = ["伟业", "abc", "上海", "长沙", "（北京）", "ABC", "东莞", "123", "张三", "佛山",
+             "上海A", "阿里", "女士", "路", "上海华晨"]
+    expected = ["（北京）", "123", "阿里", "东莞", "佛山", "路", "女士", "上海", "上海华晨",
+                "上海A", "伟业", "张三", "长沙", "abc", "ABC"]
+    assert sorted(names, key=functools.cmp_to_key(pinyin_compare)) == expected
+
+
+@pytest.mark.parametrize(("left", "right"), [("上海", "尚海"), ("abc", "ABC"), ("ａ", "a")])
+def test_only_equal_names_compare_equal(left: str, right: str) -> None:
+    """A total order: different texts with the same pinyin still differ, so ``=`` keeps its
+    meaning and an index never sees two rows as one."""
+    assert pinyin_compare(left, right) == -pinyin_compare(right, left) != 0
+    assert pinyin_compare(left, left) == 0

@@ -159,3 +159,14 @@ def test_search_pages_are_the_same_whichever_way_they_are_read(
     monkeypatch.setattr("crm_server.kit.paging.PROBE_ROWS", 6)
     assert sorted(plain) == sorted(made)
     assert pages() == plain
+
+
+def test_a_landline_too_short_for_its_area_code_is_refused_with_a_reason(
+        api: Any, rep: Headers) -> None:
+    refused = _create(api, {**rep, "Accept-Language": "zh-CN"}, "customers",
+                      builders.customer(phone="0769-738"))
+    assert refused.status_code == 422
+    assert refused.json()["fields"]["phone"] == "区号之后的固话号码应为 7 位或 8 位"
+    made = _create(api, rep, "customers", builders.customer(phone="0769 2212 3456 转 8"),
+                   confirm=True)
+    assert made.status_code == 201 and made.json()["phone"] == "0769-22123456-8"

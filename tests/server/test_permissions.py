@@ -402,3 +402,51 @@ def test_own_department_scope_on_departments_is_the_own_department_only(
     seen = {row["id"] for row in _ok(api.get(f"{API}/departments", headers=viewer,
                                              params={"limit": 500}))["items"]}
     assert seen == {top} and below not in seen
+
+
+def test_the_audit_log_names_records_only_to_those_who_may_read_them(
+        api: Any, admin: Headers, person: Callable[..., tuple[int, Headers]]) -> None:
+    """"上海华晨…" instead of "客户 #193", through the same rights as the record itself:
+    no title of a record out of reach, nor one whose name the role sees masked."""
+    audit = {"audit": {"actions": {"read": "all"}}}
+    reader = _custom_role(api, admin, {**audit, "customer": {"actions": {"read": "all"}}})
+    masked = _custom_role(api, admin, {**audit, "customer": {
+        "actions": {"read": "all"}, "fields": {"name": "masked"}}})
+    owned = _custom_role(api, admin, {**audit, "customer": {"actions": {"read": "own"}}})
+    record = _customer(api, admin, 1)
+
+    def title(headers: Headers) -> Any:
+        entries = _ok(api.get(f"{API}/audit", headers=headers, params={
+            "entity": "customer", "record_id": record["id"]}))["items"]
+        assert entries and {entry["record_id"] for entry in entries} == {record["id"]}
+        return {entry.get("record_title") for entry in entries}
+
+    assert title(admin) == {record["name"]}
+    assert title(person(reader["id"])[1]) == {record["name"]}
+    assert title(person(masked["id"])[1]) == {None}
+    assert title(person(owned["id"])[1]) == {None}
+    assert title(person(_custom_role(api, admin, audit)["id"])[1]) == {None}
+
+
+def test_built_in_role_descriptions_name_only_what_exists_and_keep_an_admins_text(
+        app: Any) -> None:
+    """An upgrade replaces a built-in role's former description (商机 and 金额 do not
+    exist yet) but keeps one an administrator wrote."""
+    from sqlalchemy import select
+
+    from crm_server.models import Role
+    from crm_server.security import roles
+
+    def described(key: str, text: str) -> str:
+        with app.state.session_factory.begin() as session:
+            role = session.scalars(select(Role).where(Role.key == key)).one()
+            role.description = text
+            session.flush()
+            roles.ensure_builtin(session)
+            return str(role.description)
+
+    assert described("sales_manager", "管理本部门及下级部门的客户与商机") == \
+        "管理本部门及下级部门的客户、联系人与跟进记录"
+    assert "金额" not in described("finance", "查看全部客户与金额，不能修改客户")
+    assert described("finance", "财务部门专用") == "财务部门专用"
+    described("finance", "")

@@ -1,8 +1,10 @@
 """Upgrading a database that holds data: the foundation's users keep their role as one of
-the built-in roles, and the roles migration goes down and up again."""
+the built-in roles, the roles migration goes down and up again, and names already stored
+sort in pinyin order afterwards."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 from alembic import command
 from sqlalchemy import Engine, text
 
+from crm_common.cleansing import pinyin
 from crm_server.db.engine import make_engine
 from crm_server.db.migrate import alembic_config, upgrade_engine
 from crm_server.settings import load_settings
@@ -66,3 +69,64 @@ def test_users_keep_their_role_through_the_roles_migration(engine: Engine) -> No
     assert back == {"boss": "admin", "rep": "sales"}
     upgrade_engine(engine)
     assert _roles(engine) == {"boss": "administrator", "rep": "sales_rep"}
+
+
+def _names_in_order(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return list(connection.execute(text(
+            "SELECT name FROM customer ORDER BY name, id")).scalars())
+
+
+def _sound(engine: Engine) -> bool:
+    """SQLite's own check that every index holds its rows in the order its collation says."""
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect() as connection:
+        return connection.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+
+
+def test_stored_names_sort_in_pinyin_order_after_upgrading(engine: Engine) -> None:
+    upgrade_engine(engine, "0003")
+    _foundation_data(engine)
+    upgrade_engine(engine, "0004")
+    with engine.begin() as connection:
+        for name in ("上海华晨", "伟业机电", "东莞长安", "佛山南海"):
+            connection.execute(text(
+                "INSERT INTO customer (name, level, status, owner_id, tags, search_text, "
+                "name_key, version, created_at, updated_at) VALUES (:name, 'C', 'potential', "
+                "2, '[]', '', '', 1, :now, :now)"), {"name": name, "now": NOW})
+    upgrade_engine(engine)
+    pinyin = ["东莞长安", "佛山南海", "恒瑞精密", "上海华晨", "伟业机电"]
+    assert _names_in_order(engine) == pinyin and _sound(engine)
+    with engine.begin() as connection:
+        config = alembic_config(str(engine.url))
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+    assert _sound(engine)
+    upgrade_engine(engine)
+    assert _names_in_order(engine) == pinyin and _sound(engine)
+
+
+def test_every_migration_puts_the_name_indexes_in_the_installed_pinyin_order(
+        engine: Engine) -> None:
+    """A newer pinyin dictionary may order a name differently from the one its index was
+    built with; migrating (every upgrade does) rebuilds the indexes in the current order."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's ICU collation is versioned by PostgreSQL itself")
+    upgrade_engine(engine, "0003")
+    _foundation_data(engine)
+    upgrade_engine(engine)
+    raw = sqlite3.connect(engine.url.database or "")
+    raw.create_collation("pinyin", lambda left, right: pinyin.compare(right, left))
+    with raw:  # written while the collation ordered names the other way round
+        raw.execute("UPDATE customer SET name = '伟业机电'")
+        raw.executemany(
+            "INSERT INTO customer (name, level, status, owner_id, tags, search_text, name_key,"
+            " version, created_at, updated_at) VALUES (?, 'C', 'potential', 2, '[]', '', '',"
+            " 1, ?, ?)", [(name, NOW, NOW) for name in ("上海华晨", "东莞长安", "佛山南海")])
+    raw.close()
+    engine.dispose()
+    assert not _sound(engine)
+    upgrade_engine(engine)
+    assert _sound(engine)
+    assert _names_in_order(engine) == ["东莞长安", "佛山南海", "上海华晨", "伟业机电"]

@@ -47,18 +47,22 @@ if TYPE_CHECKING:
 
 AUDIT = entity("audit")
 DEBOUNCE_MS = 400
-COLUMN_WIDTHS = {"at": 130, "user_id": 100, "action": 100, "entity": 90, "record_id": 70,
+COLUMN_WIDTHS = {"at": 130, "user_id": 100, "action": 100, "entity": 90, "record_id": 220,
                  "changes": 280, "client_address": 110}
 COLUMNS = ("at", "user_id", "action", "entity", "record_id", "client_address", "changes")
 
 
 class AuditTableModel(EntityTableModel):
-    """The audit columns, with the record type by its label, the changes summarised (the
-    last column, which takes the spare width) and entries without a user as the system's."""
+    """The audit columns, with the record type by its label, the record by its title, the
+    changes summarised (the last column, which takes the spare width) and entries without a
+    user as the system's."""
 
     def data(self, index: QModelIndex | QPersistentModelIndex,
              role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         shown = (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole)
+        if (role == Qt.ItemDataRole.TextAlignmentRole and index.isValid()
+                and self.field(index.column()).name == "record_id"):
+            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)  # a name
         if index.isValid() and role in shown:
             entry = cast(AuditRead | None, self.record(index.row()))
             text = _cell_text(entry, self.field(index.column()).name) if entry else None
@@ -77,7 +81,17 @@ def _cell_text(entry: AuditRead, name: str) -> str | None:
         return summary(entry)
     if name == "user_id" and entry.user_id is None:
         return _("System")
+    if name == "record_id":
+        return record_text(entry)
     return None
+
+
+def record_text(entry: AuditRead) -> str:
+    """The record an entry is about: its title when the server sent it (the viewer may read
+    that record and its title), else its number."""
+    if entry.record_title:
+        return entry.record_title
+    return f"#{entry.record_id}" if entry.record_id is not None else ""
 
 
 class AuditFilterBar(FlowWidget):
@@ -274,9 +288,7 @@ class AuditPage(ConsolePage):
 
 def _details_title(entry: AuditRead) -> str:
     action = action_label(entry.action)
-    what = entity_label(entry.entity)
-    if entry.record_id is not None:
-        what = f"{what} #{entry.record_id}".strip()
+    what = f"{entity_label(entry.entity)} {record_text(entry)}".strip()
     parts = [format_datetime(entry.at), entry.user_name or _("System"), action, what]
     if entry.client_address:
         parts.append(_("from {address}").format(address=entry.client_address))

@@ -1,7 +1,9 @@
 """``PermissionMatrixWidget``: a role's grants as a table people can read and change at once.
 
-Left, the matrix: one row per registered entity, one column per action, each cell the data
-scope of that action (none / own / department / department and below / all). Right, the
+Left, the matrix: one row per registered entity, one column per action that some entity
+offers (the registry says which: no export or import columns before those features exist),
+each cell the data scope of that action (none / own / department / department and below /
+all); a cell of an action its entity does not offer is disabled. Right, the
 fields of the entity selected in the matrix, each with its access level (hidden / masked /
 read-only / editable). The widget holds a working copy of the grants; ``permissions()``
 returns it with every registered entity present — an entity with no rights is stored as
@@ -35,7 +37,6 @@ from crm_common.permissions import (
     ACTION_LABELS,
     SCOPE_LABELS,
     SCOPE_ORDER,
-    WRITES,
     Action,
     DataScope,
     EntityGrant,
@@ -58,7 +59,6 @@ _ACCESS_COLOURS = {FieldAccess.HIDDEN: ("#a8071a", "#fff1f0"),
                    FieldAccess.MASKED: ("#ad4e00", "#fff7e6"),
                    FieldAccess.READ: ("#0b3a6e", "#f0f7ff")}
 _SELECTED_ENTITY = "#e6f4ff"
-READ_ONLY_ACTIONS = frozenset(Action) - WRITES
 
 
 class _CellCombo(ValueComboBox):
@@ -116,6 +116,8 @@ class PermissionMatrixWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._specs: list[EntitySpec] = list(REGISTRY.values())
+        self.actions = tuple(action for action in Action
+                             if any(action in spec.actions for spec in self._specs))
         self._grants: dict[str, EntityGrant] = full_grants(Permissions())
         self._scope_combos: dict[tuple[str, Action], _CellCombo] = {}
         self._access_combos: dict[str, _CellCombo] = {}
@@ -133,24 +135,25 @@ class PermissionMatrixWidget(QWidget):
     # -- building ----------------------------------------------------------------------------
 
     def _make_matrix(self) -> QTableWidget:
-        table = QTableWidget(len(self._specs), len(Action) + 1, self)
+        table = QTableWidget(len(self._specs), len(self.actions) + 1, self)
         table.setHorizontalHeaderLabels(
-            [_("Data"), *(_(ACTION_LABELS[action]) for action in Action)])
+            [_("Data"), *(_(ACTION_LABELS[action]) for action in self.actions)])
         read_only_table(table, MATRIX_ROW_HEIGHT)  # rows of combo boxes: a little taller
         header = table.horizontalHeader()
         header.resizeSection(0, ENTITY_COLUMN_WIDTH)
-        for column in range(1, len(Action) + 1):
+        for column in range(1, len(self.actions) + 1):
             header.resizeSection(column, SCOPE_COLUMN_WIDTH)
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)  # no blank
         for row, spec in enumerate(self._specs):
             item = QTableWidgetItem(_(spec.label_plural))
             item.setToolTip(_("Right-click to set every action of this row at once"))
             table.setItem(row, 0, item)
-            for column, action in enumerate(Action, start=1):
+            for column, action in enumerate(self.actions, start=1):
                 table.setCellWidget(row, column, self._scope_combo(spec.key, action, row))
         table.currentCellChanged.connect(lambda row, *_rest: self._on_row(row))
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         table.customContextMenuRequested.connect(self._row_menu)
-        table.setMinimumWidth(ENTITY_COLUMN_WIDTH + SCOPE_COLUMN_WIDTH * len(Action) + 4)
+        table.setMinimumWidth(ENTITY_COLUMN_WIDTH + SCOPE_COLUMN_WIDTH * len(self.actions) + 4)
         return table
 
     def _scope_combo(self, key: str, action: Action, row: int) -> _CellCombo:
@@ -160,9 +163,10 @@ class PermissionMatrixWidget(QWidget):
         spec = self._specs[row]
         combo.setToolTip(_("{action} {entities}: which records").format(
             action=_(ACTION_LABELS[action]), entities=_(spec.label_plural)))
-        if spec.read_only and action not in READ_ONLY_ACTIONS:
-            combo.setEnabled(False)  # records of what happened are never written
-            combo.setToolTip(_("{entities} are only read, never written").format(
+        if action not in spec.actions:
+            combo.setEnabled(False)
+            combo.setToolTip((_("{entities} are only read, never written") if spec.read_only
+                              else _("{entities} do not offer this")).format(
                 entities=_(spec.label_plural)))
         combo.sig_focused.connect(lambda: self.matrix.selectRow(row))
         combo.activated.connect(lambda _index: self._on_scope(key, action, combo.value()))
@@ -284,7 +288,7 @@ class PermissionMatrixWidget(QWidget):
         menu.popup(self.matrix.viewport().mapToGlobal(position))
 
     def _set_row(self, key: str, scope: DataScope) -> None:
-        for action in Action:
+        for action in self.actions:
             if self._scope_combos[(key, action)].isEnabled():
                 self.set_scope(key, action, scope)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import builtins
 import mimetypes
 import os
+import platform
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import to_jsonable_python
 
+import crm_client
 from crm_client.api import trust
 from crm_client.api.errors import (
     CertificateChanged,
@@ -114,6 +116,13 @@ def accept_language(language: str) -> str:
     return "en" if normalise_language(language) == "en" else "zh-CN"
 
 
+def user_agent() -> str:
+    """``CRM-Client/0.1.0 (Windows 10)``: what the administrator sees in the list of sign-in
+    sessions, instead of the HTTP library's name."""
+    system = f"{platform.system()} {platform.release()}".strip() or "unknown"
+    return f"CRM-Client/{crm_client.__version__} ({system})".encode("ascii", "replace").decode()
+
+
 class ApiClient:
     """One signed-in (or signing-in) connection to one server."""
 
@@ -135,7 +144,7 @@ class ApiClient:
             base_url=self.base_url + API_PREFIX,
             verify=self._ssl_context(),
             timeout=timeout,
-            headers={"Accept-Language": accept_language(language)},
+            headers={"Accept-Language": accept_language(language), "User-Agent": user_agent()},
         )
 
     def _ssl_context(self) -> Any:

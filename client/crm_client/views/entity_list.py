@@ -37,6 +37,7 @@ from crm_client.models.entity_model import EntityTableModel
 from crm_client.models.page_loader import PageLoader
 from crm_client.views.entity_form import EntityFormDialog
 from crm_client.widgets.actions import tool_action
+from crm_client.widgets.banner import Banner, BannerLevel
 from crm_client.widgets.column_settings import ColumnSettingsButton
 from crm_client.widgets.filter_bar import FilterBarWidget
 from crm_client.widgets.record_table import RecordTableView
@@ -92,6 +93,8 @@ class EntityListView(QWidget):
         self.filter_bar.sig_changed.connect(self.reload)
         self.search = self._make_search()
         self.total_label = self._make_total_label()
+        self.recycle_banner = Banner(self)
+        self.recycle_banner.sig_action.connect(self.recycle_action_off)
         layout_key = ".".join([spec.key, *sorted(self._fixed)])
         self.columns = ColumnSettingsButton(self.table.horizontalHeader(), self.model.fields,
                                             ctx.settings, layout_key, self)
@@ -193,6 +196,7 @@ class EntityListView(QWidget):
         layout.setContentsMargins(8, 6, 8, 8)
         layout.setSpacing(6)
         layout.addLayout(top)
+        layout.addWidget(self.recycle_banner)
         layout.addLayout(bottom)
         layout.addWidget(self.table, 1)
 
@@ -202,12 +206,15 @@ class EntityListView(QWidget):
             column for column, field in enumerate(self.model.fields)
             if field.name in self._spec.sort_fields and self._ctx.sees(self._spec.key, field.name)
         ))
+        widths = [max(field.width, header.sectionSizeFromContents(column).width())
+                  for column, field in enumerate(self.model.fields)]
         for column, field in enumerate(self.model.fields):
-            title = header.sectionSizeFromContents(column).width()
-            header.resizeSection(column, max(field.width, title))
+            header.resizeSection(column, widths[column])
             header.setSectionHidden(column, not field.listed)
+        header.set_declared_widths(widths)
         if self.columns.restore() and header.is_sortable(header.sortIndicatorSection()):
             self._sort = self._sort_of(header.sortIndicatorSection(), header.sortIndicatorOrder())
+        header.fit()
         self._show_sort_indicator()
         header.sortIndicatorChanged.connect(self._on_sort_changed)
         self.table.doubleClicked.connect(lambda index: self.open_row(index.row()))
@@ -389,7 +396,23 @@ class EntityListView(QWidget):
     def _toggle_recycle_bin(self, on: bool) -> None:
         self._recycle_bin = on
         self._show_write_actions()
+        self._show_recycle_banner()
         self.reload()
+
+    def recycle_action_off(self) -> None:
+        """Back from the recycle bin to the live list (the banner's button)."""
+        if self.recycle_action.isChecked():
+            self.recycle_action.trigger()
+
+    def _show_recycle_banner(self) -> None:
+        """In the recycle bin a coloured strip says so, with the way back: the rows look
+        like any list's, and deleted records must not be taken for live ones."""
+        if not self._recycle_bin:
+            self.recycle_banner.clear()
+            return
+        text = _("Recycle bin: deleted {entities}. Select one and choose Restore to bring "
+                 "it back.").format(entities=_(self._spec.label_plural).lower())
+        self.recycle_banner.show_message(text, _("Back to the list"), BannerLevel.ERROR)
 
     # -- refreshing after changes ------------------------------------------------------------
 

@@ -181,10 +181,16 @@ class GlobalSearchBox(QLineEdit):
             popup.setCurrentIndex(self.model.index(0, 0))
 
     def _activated(self, index: ModelIndex) -> None:
+        """Open the hit and empty the box: the next Ctrl+K starts a new search."""
         hit = index.data(ROLE_HIT)
         if isinstance(hit, SearchHit):
             self._popup_view().hide()
+            self._reset()
             self.sig_open_hit.emit(hit)
+
+    def _reset(self) -> None:
+        self.clear()
+        self._typed("")
 
     def _enter(self) -> None:
         """Enter without choosing: open the first hit of what is typed now."""
@@ -201,7 +207,6 @@ class GlobalSearchBox(QLineEdit):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape and self.text():
-            self.clear()
-            self._typed("")
+            self._reset()
             return
         super().keyPressEvent(event)

@@ -56,6 +56,7 @@ from crm_client.views.sign_in import SignInDialog
 from crm_client.views.user_admin import UserListView
 from crm_client.views.workbench import WorkbenchView
 from crm_client.widgets.banner import Banner, BannerLevel
+from crm_client.widgets.connection_status import ConnectionStatusLabel
 from crm_common.entities import REGISTRY, entity
 from crm_common.permissions import Action
 from crm_common.schemas.auth import Me, SearchHit
@@ -258,6 +259,8 @@ class MainWindow(QMainWindow):
         user = self.ctx.me.user
         self.server_label = QLabel(self.ctx.api.host)
         self.server_label.setToolTip(self._server_tooltip())
+        self.connection_label = ConnectionStatusLabel()
+        bar.addPermanentWidget(self.connection_label)
         bar.addPermanentWidget(_with_icon(self.server_label, "lock"))
         self.user_label = QToolButton()
         self.user_label.setObjectName("userMenu")
@@ -288,6 +291,7 @@ class MainWindow(QMainWindow):
         tasks = self.ctx.tasks
         tasks.sig_progress.connect(self._show_busy)
         tasks.sig_offline.connect(self._offline_changed)
+        tasks.sig_offline.connect(self.connection_label.set_offline)
         tasks.sig_session_expired.connect(self._reauthenticate)
         tasks.sig_password_change_required.connect(self._require_password_change)
 

@@ -1,9 +1,12 @@
 """Mainland China mobile and landline numbers as users type them.
 
-Mobiles become their 11 digits. Landlines keep one ``-`` between the area code and the number
-and one before an extension (``0755-26881234-802``) so they stay readable in lists and
-printouts; 400/800 service numbers become plain digits; numbers with a foreign country code
-become ``+`` and their digits.
+Mobiles become their 11 digits. Landlines follow the numbering plan: an area code (``0`` and
+two digits for Beijing ``010`` and ``020``–``029``, ``0`` and three digits elsewhere), then
+the subscriber number (8 digits after a two-digit area code, 7 or 8 after a three-digit one,
+never starting with 0 or 1), then an optional extension. They keep one ``-`` between the
+area code and the number and one before an extension (``0755-26881234-802``) so they stay
+readable in lists and printouts; 400/800 service numbers become plain digits; numbers with a
+foreign country code become ``+`` and their digits.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ _EXTENSION_MARK = re.compile(r"转|分机")
 _DIGIT_GROUP = re.compile(r"\d+")
 _SERVICE_NUMBER = re.compile(r"[48]00\d{7}")
 _LOCAL_LENGTHS = (7, 8)
+_EXTENSION_DIGITS = 6
 
 
 def digits(value: str | None) -> str:
@@ -94,12 +98,34 @@ def _domestic(main: str, extension: str, *, after_country_code: bool) -> str:
     if after_country_code and not number.startswith("0"):
         number = "0" + number  # +86 drops the trunk prefix of the area code
     if not number.startswith("0"):
-        return _joined(number, extension)
-    area_length = 3 if number[1] in "12" else 4  # 010 and 02x; every other area code has 4
-    area, local = number[:area_length], number[area_length:]
+        raise ValueError(N_("Add the area code, e.g. 0755-26881234"))
+    area = _area_code(number)
+    local = number[len(area):]
     if not extension:
         local, extension = _trailing_extension(local, groups)
+    _check_local(area, local, extension)
     return _joined(f"{area}-{local}", extension)
+
+
+def _area_code(number: str) -> str:
+    """``010`` and ``020``–``029`` have two digits after the 0, every other area code three."""
+    if number[1] == "2" or number.startswith("010"):
+        return number[:3]
+    if number[1] in "3456789":
+        return number[:4]
+    raise ValueError(N_("Not a valid area code"))
+
+
+def _check_local(area: str, local: str, extension: str) -> None:
+    lengths = (8,) if len(area) == 3 else _LOCAL_LENGTHS
+    if len(local) not in lengths:
+        raise ValueError(N_("After area code 010 or 02x a landline number has 8 digits")
+                         if len(area) == 3 else
+                         N_("After the area code a landline number has 7 or 8 digits"))
+    if local[0] in "01":
+        raise ValueError(N_("A landline number does not start with 0 or 1 after the area code"))
+    if len(extension) > _EXTENSION_DIGITS:
+        raise ValueError(N_("An extension has at most 6 digits"))
 
 
 def _trailing_extension(local: str, groups: list[str]) -> tuple[str, str]:

@@ -13,6 +13,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 
+from crm_common.permissions import Action
+
 
 class Kind(StrEnum):
     """How a field is shown, edited and compared."""
@@ -98,6 +100,8 @@ class EntitySpec:
     soft_delete: bool = True
     read_only: bool = False
     admin_only_write: bool = False  # roles: whoever writes them could grant themselves more
+    exportable: bool = False  # its lists can be exported (once the export exists)
+    importable: bool = False  # records can be imported (once the Excel import exists)
     icon: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -111,6 +115,20 @@ class EntitySpec:
     def sort_fields(self) -> frozenset[str]:
         envelope = {"id"} if self.read_only else {"id", "created_at"}
         return frozenset(f.name for f in self.fields if f.sortable) | envelope
+
+    @property
+    def actions(self) -> frozenset[Action]:
+        """The actions this entity offers at all, so a role is granted only rights that
+        mean something: reading always; writing unless it is a record of what happened;
+        export and import where those features exist for it."""
+        offered = {Action.READ}
+        if not self.read_only:
+            offered |= {Action.CREATE, Action.UPDATE, Action.DELETE}
+        if self.exportable:
+            offered.add(Action.EXPORT)
+        if self.importable and not self.read_only:
+            offered.add(Action.IMPORT)
+        return frozenset(offered)
 
     @property
     def filter_fields(self) -> frozenset[str]:

@@ -76,5 +76,6 @@ class AuditRead(BaseModel):
     action: str | None = None
     entity: str | None = None
     record_id: int | None = None
+    record_title: str | None = None  # only when the viewer may read that record's title
     changes: list[dict[str, Any]] = Field(default_factory=list)
     client_address: str | None = None

@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from crm_server.db.engine import make_engine, make_session_factory
+from crm_server.db.types import PINYIN_COLLATION
 from crm_server.security import policy, roles
 from crm_server.settings import Settings
 
@@ -46,6 +47,17 @@ def upgrade_engine(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
     if revision == "head":
         seed_defaults(engine)
+        reorder_names(engine)
+
+
+def reorder_names(engine: Engine) -> None:
+    """Rebuild SQLite's name indexes in the order of the installed pinyin dictionary. A
+    release may bring a pypinyin that reads a rare character differently, and an index kept
+    in another order than its collation's gives wrong pages; every upgrade migrates, and at
+    the sizes SQLite serves the rebuild takes moments."""
+    if engine.dialect.name == "sqlite":
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"REINDEX {PINYIN_COLLATION}")
 
 
 def seed_defaults(engine: Engine) -> None:

@@ -34,10 +34,18 @@ class UTCDateTime(TypeDecorator[datetime]):
 # JSON that is JSONB (indexable, compact) on PostgreSQL.
 PortableJSON = JSON().with_variant(JSONB(), "postgresql")
 
+# The SQLite collation of names, registered on every connection by ``db.engine``.
+PINYIN_COLLATION = "pinyin"
+
+
 def pinyin_ordered(length: int) -> String:
-    """A name column that sorts in pinyin order on PostgreSQL (ICU ``zh-x-icu``, migration
-    0003); SQLite has no ICU and keeps code-point order."""
-    return String(length).with_variant(String(length, collation="zh-x-icu"), "postgresql")
+    """A name column that sorts in pinyin order: the ICU collation ``zh-x-icu`` on
+    PostgreSQL (migration 0003), the ``pinyin`` collation on SQLite (migration 0006). The
+    collation is the column's own, so ORDER BY, the keyset comparisons and the indexes on it
+    all use the same order."""
+    return (String(length)
+            .with_variant(String(length, collation="zh-x-icu"), "postgresql")
+            .with_variant(String(length, collation=PINYIN_COLLATION), "sqlite"))
 
 
 Money = Numeric(18, 2)

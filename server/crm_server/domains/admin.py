@@ -68,14 +68,18 @@ class RoleService(CrudService):
 
 
 class AuditService(CrudService):
-    """Audit entries are read-only. Each shows only what its viewer may see: changes of
-    fields hidden from the viewer are left out, masked ones masked, and the changes of a
-    record outside the viewer's reach not shown at all."""
+    """Audit entries are read-only. Each shows only what its viewer may see: the record's
+    title when the viewer may read that record and its title (``refs.titles``), changes of
+    fields hidden from the viewer left out, masked ones masked, and the changes of a record
+    outside the viewer's reach not shown at all."""
 
     def add_values(self, session: Session, user: Principal,
                    rows: list[dict[str, Any]]) -> None:
-        reachable = self._reachable(session, user, rows)
+        wanted = self._wanted(rows)
+        titles = {key: refs.titles(session, key, ids, user) for key, ids in wanted.items()}
+        reachable = self._reachable(session, user, wanted)
         for row in rows:
+            row["record_title"] = titles.get(row["entity"] or "", {}).get(row["record_id"])
             spec = REGISTRY.get(row["entity"] or "")
             if spec is None or user.is_admin:
                 continue
@@ -84,12 +88,18 @@ class AuditService(CrudService):
             else:
                 row["changes"] = access.present_changes(user, spec, row["changes"])
 
-    def _reachable(self, session: Session, user: Principal,
-                   rows: list[dict[str, Any]]) -> dict[str, set[int]]:
+    @staticmethod
+    def _wanted(rows: list[dict[str, Any]]) -> dict[str, set[int]]:
+        """The records the entries name, by entity."""
         wanted: dict[str, set[int]] = {}
         for row in rows:
             if row["entity"] in BINDINGS and row["record_id"] is not None:
                 wanted.setdefault(row["entity"], set()).add(row["record_id"])
+        return wanted
+
+    @staticmethod
+    def _reachable(session: Session, user: Principal,
+                   wanted: dict[str, set[int]]) -> dict[str, set[int]]:
         found: dict[str, set[int]] = {}
         for key, ids in wanted.items():
             target = BINDINGS[key]

@@ -81,14 +81,16 @@ def _beyond(column: Any, id_col: Any, sort: Sort, key: Any, last_id: int,
             dialect: str) -> ColumnElement[bool]:
     """Rows after ``(key, last_id)`` in the sort order. PostgreSQL gets the row-value
     comparison, which it turns into one index range (the expanded OR form degraded to
-    ~150 ms a page deep into a million rows); SQLite gets the expanded form, because its
-    row-value comparison skips the index."""
+    ~150 ms a page deep into a million rows). SQLite's row-value comparison skips the index,
+    and so does the plain OR form (it walks the index from its start, comparing each name in
+    the pinyin collation: 0.8 s a page deep into 100,000 customers); a bound on the key alone
+    starts the index range at the cursor (0.25 ms), the OR only filters its first rows."""
     if dialect == "postgresql":
         pair, cursor = tuple_(column, id_col), tuple_(literal(key), literal(last_id))
         return pair < cursor if sort.descending else pair > cursor
-    beyond_key = column < key if sort.descending else column > key
-    beyond_id = id_col < last_id if sort.descending else id_col > last_id
-    return or_(beyond_key, and_(column == key, beyond_id))
+    if sort.descending:
+        return and_(column <= key, or_(column < key, id_col < last_id))
+    return and_(column >= key, or_(column > key, id_col > last_id))
 
 
 def _ordered(*columns: Any, descending: bool) -> list[Any]:

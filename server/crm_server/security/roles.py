@@ -50,17 +50,18 @@ class BuiltinRole:
     grants: dict[str, EntityGrant]
     admin: bool = False
     default: EntityGrant | None = None  # for entities not named in ``grants``
+    former: tuple[str, ...] = ()  # earlier descriptions, replaced on upgrade
 
 
 BUILTIN: tuple[BuiltinRole, ...] = (
     BuiltinRole("administrator", "系统管理员", "全部权限，含管理控制台", {}, admin=True),
-    BuiltinRole("sales_manager", "销售经理", "管理本部门及下级部门的客户与商机", {
+    BuiltinRole("sales_manager", "销售经理", "管理本部门及下级部门的客户、联系人与跟进记录", {
         **PEOPLE,
         "customer": grant(TREE, TREE, TREE, TREE, TREE, TREE),
         "contact": grant(TREE, TREE, TREE, TREE, TREE, TREE),
         "activity": grant(TREE, TREE, TREE, TREE, TREE),
         "attachment": grant(ALL, ALL, TREE, TREE),
-    }),
+    }, former=("管理本部门及下级部门的客户与商机",)),
     BuiltinRole("sales_rep", "销售代表", "只看自己的客户；不能把客户转给他人", {
         **PEOPLE,
         "customer": crud(OWN, owner_id=READ_ONLY),
@@ -68,20 +69,20 @@ BUILTIN: tuple[BuiltinRole, ...] = (
         "activity": crud(OWN),
         "attachment": grant(ALL, ALL, OWN, OWN),
     }),
-    BuiltinRole("finance", "财务", "查看全部客户与金额，不能修改客户", {
+    BuiltinRole("finance", "财务", "查看全部客户、联系人与跟进记录，不能修改客户", {
         **PEOPLE,
         "customer": grant(ALL, export=ALL),
         "contact": grant(ALL, export=ALL),
         "activity": grant(ALL),
         "attachment": grant(ALL, ALL, OWN, OWN),
-    }),
-    BuiltinRole("service_dispatcher", "服务调度", "查看全部客户，维护联系人，派工", {
+    }, former=("查看全部客户与金额，不能修改客户",)),
+    BuiltinRole("service_dispatcher", "服务调度", "查看全部客户，维护联系人，记录服务跟进", {
         **PEOPLE,
         "customer": grant(ALL),
         "contact": grant(ALL, ALL, ALL),
         "activity": grant(ALL, ALL, OWN, OWN),
         "attachment": grant(ALL, ALL, OWN, OWN),
-    }),
+    }, former=("查看全部客户，维护联系人，派工",)),
     BuiltinRole("service_engineer", "服务工程师", "查看客户地址与联系人，记录自己的服务", {
         **PEOPLE,
         "customer": grant(ALL, fields={"uscc": MASKED, "notes": HIDDEN, "tags": HIDDEN}),
@@ -113,9 +114,10 @@ def ensure_builtin(session: Session) -> None:
                              description=builtin.description,
                              permissions=defaults.model_dump(mode="json")))
             continue
+        if not role.description or role.description in builtin.former:
+            role.description = builtin.description  # an administrator's own text stays
         if not role.permissions:  # made by a migration, never set: all the defaults
             role.permissions = defaults.model_dump(mode="json")
-            role.description = role.description or builtin.description
             continue
         current = Permissions.model_validate(role.permissions)
         missing = {k: v for k, v in defaults.entities.items() if k not in current.entities}
