@@ -99,6 +99,15 @@ class CustomerRead(RecordRead):
     next_follow_up_on: date | None = None
 
 
+class DuplicateCheck(Input):
+    """The clash check's question (撞单): the name and code being entered; ``exclude_id``
+    names the record being edited, so it does not clash with itself."""
+
+    name: Text = Field(default="", max_length=200)
+    uscc: OptText = Field(default=None, max_length=64)
+    exclude_id: int | None = None
+
+
 class DuplicateMatch(BaseModel):
     """An existing customer that looks like the one being entered, and why. A customer the
     asker may not read comes without id and name: only whose it is (whom to talk to)."""

@@ -1,4 +1,5 @@
-"""Engine and session factory. SQLite gets the pragmas a multi-user server needs."""
+"""Engine and session factory. SQLite gets the pragmas a multi-user server needs, and the
+SQL functions of PostgreSQL the queries use that it lacks (``split_part``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,19 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def split_part(value: str | None, delimiter: str | None, position: int | None) -> str | None:
+    """PostgreSQL's ``split_part``: the ``position``-th (1-based) field of ``value`` split at
+    ``delimiter``; empty past the last field; NULL in, NULL out."""
+    if value is None or delimiter is None or position is None:
+        return None
+    if position < 1 or not delimiter:
+        raise ValueError("split_part needs a delimiter and a position of 1 or more")
+    fields = value.split(delimiter)
+    return fields[position - 1] if position <= len(fields) else ""
+
+
+def _sqlite_setup(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.create_function("split_part", 3, split_part, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -21,7 +34,7 @@ def make_engine(url: str, **options: Any) -> Engine:
     """An engine for ``url``; SQLite connections enforce foreign keys and wait on locks."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **options)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_setup)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **options)
 
