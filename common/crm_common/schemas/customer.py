@@ -109,8 +109,10 @@ class DuplicateCheck(Input):
 
 
 class DuplicateMatch(BaseModel):
-    """An existing customer that looks like the one being entered, and why. A customer the
-    asker may not read comes without id and name: only whose it is (whom to talk to)."""
+    """An existing customer that looks like the one being entered, and why (``reason``:
+    "uscc" or "name"). A customer the asker may not identify (out of their read scope, or its
+    name or the matched field unreadable to them) comes without id and name: only whose it
+    is (whom to talk to), when they may read that."""
 
     id: int | None = None
     name: str | None = None

@@ -52,8 +52,8 @@ def _printable(value: str) -> str:
 
 
 def _segment(texts: Iterable[str | None]) -> str:
-    """What one field contributes: each text in lower case, its pinyin initials and its
-    digit runs of four or more."""
+    """What one field contributes: each text in lower case, its pinyin initials, and its
+    digits when it has four or more and is not just digits."""
     pieces: list[str] = []
     for raw in texts:
         part = _printable(raw or "")
