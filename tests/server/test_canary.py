@@ -1,14 +1,22 @@
 """The canary test: nothing a role may not see leaves the server, on any route.
 
-For each built-in role and a custom role, a user with that role gets records of their own
-and a stranger (another department) gets records too. A unique canary string is planted in
+For each built-in role and two custom roles, a user with that role gets records of their
+own and a stranger (another department) gets records too. A unique canary string (a
+letters-only run, digits, Chinese characters with unique pinyin initials) is planted in
 every text field of all of them. Canaries in fields the role may not read (hidden or
 masked) and in records outside its scope are "forbidden". Then every route of the OpenAPI
 is called as that user — lists with every sort and filter, search, detail, history,
 attachments, the audit log, duplicates, and the writes with stale versions (whose 409
 carries the current record) — and no forbidden canary may occur in any response body or
-header. Routes are read from the OpenAPI, so a route added later is walked too (and a
-route the walker does not know how to call fails the test until it is taught).
+header (decoded). Routes are read from the OpenAPI, so a route added later is walked too
+(and a route the walker does not know how to call fails the test until it is taught).
+
+A leak need not show the value: a search that finds a record through a field the role may
+not read, or a clash check that names the customer holding a code, is an oracle. So each
+search route is also asked with terms made from every unreadable value (whole, fragments,
+letters only, digits, Chinese, pinyin initials) and must not find its record, while
+readable values must; the clash check is asked with real names and codes; a plain list
+of a readable entity must answer; a role without a right gets no answer on that entity.
 """
 
 from __future__ import annotations
