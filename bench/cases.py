@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy import func, select
 from crm_server.kit import counting, paging
 from crm_server.kit.service import ListQuery
 from crm_server.models import Contact, Customer
+from crm_server.security import roles
 
 PROVINCE = "广东省"  # the largest province: ~13% of the rows
 COMMON_2 = "精密"  # 2 Chinese characters in ~3.6% of names, spread over the name order
@@ -52,6 +54,7 @@ def server_cases(bench: Bench) -> dict[str, Any]:
     global_search_cases(bench)
     sort_cases(bench)
     scope_cases(bench)
+    field_rights_cases(bench)
     return ratio
 
 
@@ -168,6 +171,16 @@ def scope_cases(bench: Bench) -> None:
         for term in (COMMON_2, "上海", "hrjm"):
             bench.run(f"9 search as {label}: {term}", SEARCH_TARGET_MS,
                       always(ListQuery(q=term)), principal=user)
+
+
+def field_rights_cases(bench: Bench) -> None:
+    """Search as a role that may not read every searched field (the service engineer's
+    USCC is masked): a match must be found in a field the role may read."""
+    engineer = next(role for role in roles.BUILTIN if role.key == "service_engineer")
+    user = replace(bench.principal, permissions=roles.default_permissions(engineer))
+    for term in (COMMON_2, "上海", "hrjm"):
+        bench.run(f"10 search, USCC masked: {term}", SEARCH_TARGET_MS,
+                  always(ListQuery(q=term)), principal=user)
 
 
 @contextmanager

@@ -11,8 +11,9 @@ Names are combinatorial: region + 字号 (two characters from a few dozen) + ind
 legal form, so 1M rows give a realistic spread of shared and rare substrings (the tables are
 in ``tables.py``; people, titles and roads come from ``crm_server.demo_data``). The derived
 columns use the server's own functions: ``name_key`` is ``company_key``, ``search_text`` is
-``crm_server.domains.customers.search_text``. That function spends ~140 µs per customer row
-in pypinyin (3 minutes for 1M on one core), so while generating, its ``initials`` lookup is
+``crm_server.kit.search.search_text`` (one segment per search field). That function spends
+~140 µs per customer row in pypinyin (3 minutes for 1M on one core), so while generating, its
+``initials`` lookup is
 served by ``ComposedInitials``: a company name's initials are the concatenation of its parts'
 initials, each part computed once by the real function. A sample of rows is re-derived with
 the unpatched function and the run fails if any differs.
@@ -50,10 +51,11 @@ from sqlalchemy import Engine, text  # noqa: E402
 
 from crm_common.cleansing import company_key, full_pinyin, initials, uscc_check_char  # noqa: E402
 from crm_common.cleansing.uscc import ALPHABET  # noqa: E402
+from crm_common.entities import REGISTRY  # noqa: E402
 from crm_server import demo_data  # noqa: E402
 from crm_server.db.engine import make_engine  # noqa: E402
 from crm_server.db.migrate import upgrade_engine  # noqa: E402
-from crm_server.domains import customers as customer_domain  # noqa: E402
+from crm_server.kit import search  # noqa: E402
 from crm_server.security.passwords import hash_password  # noqa: E402
 
 SEED = 1_000_003
@@ -62,6 +64,7 @@ BENCH_PASSWORD = "bench-1234"
 SALES_USERS = 60
 VERIFY_EVERY = 997  # re-derive every 997th row with the unpatched search_text
 BATCH = 5_000
+CUSTOMER, CONTACT = REGISTRY["customer"], REGISTRY["contact"]
 
 CUSTOMER_COLUMNS = (
     "id", "name", "short_name", "uscc", "industry", "province", "city", "district", "address",
@@ -130,7 +133,7 @@ class Generator:
         self.cumulative = list(itertools.accumulate(self.regions.weights))
         self.initials = ComposedInitials()
         self.titles = demo_data.FACTORY_TITLES
-        self.samples: list[tuple[tuple[str, ...], tuple[str, ...], str, str]] = []
+        self.samples: list[tuple[search.Sources, search.Sources, str, str]] = []
 
     def batch(self, start: int, count: int) -> Iterator[tuple[list[Any], list[Any]]]:
         rng = self.rng
@@ -157,12 +160,14 @@ class Generator:
         person = rng.choice(demo_data.SURNAMES) + rng.choice(demo_data.GIVEN)
         mobile = rng.choice(demo_data.MOBILE_PREFIXES) + f"{rng.randrange(100_000_000):08d}"
         email = f"{self._pinyin(person)}{rng.randrange(1000)}@{rng.choice(demo_data.PUBLIC_MAIL)}"
-        customer_parts = (name, short, uscc, phone, mobile)
-        contact_parts = (person, mobile, email)
-        customer_text = customer_domain.search_text(*customer_parts)
-        contact_text = customer_domain.search_text(*contact_parts)
+        customer_sources: search.Sources = {
+            "name": name, "short_name": short, "uscc": uscc, "phone": phone,
+            "contact.mobile": [mobile]}
+        contact_sources: search.Sources = {"name": person, "mobile": mobile, "email": email}
+        customer_text = search.search_text(CUSTOMER, customer_sources)
+        contact_text = search.search_text(CONTACT, contact_sources)
         if ident % VERIFY_EVERY == 0:
-            self.samples.append((customer_parts, contact_parts, customer_text, contact_text))
+            self.samples.append((customer_sources, contact_sources, customer_text, contact_text))
         created = self.now - timedelta(seconds=rng.randrange(5 * 365 * 86_400))
         last = (self.now - timedelta(seconds=rng.randrange(730 * 86_400))
                 if rng.random() < 0.7 else None)
@@ -195,13 +200,13 @@ class Generator:
         return first17 + uscc_check_char(first17)
 
 
-def verify(samples: list[tuple[tuple[str, ...], tuple[str, ...], str, str]]) -> int:
+def verify(samples: list[tuple[search.Sources, search.Sources, str, str]]) -> int:
     """Rows whose composed search text differs from the unpatched function's."""
     wrong = 0
-    for customer_parts, contact_parts, customer_text, contact_text in samples:
-        if customer_domain.search_text(*customer_parts) != customer_text:
+    for customer_sources, contact_sources, customer_text, contact_text in samples:
+        if search.search_text(CUSTOMER, customer_sources) != customer_text:
             wrong += 1
-        if customer_domain.search_text(*contact_parts) != contact_text:
+        if search.search_text(CONTACT, contact_sources) != contact_text:
             wrong += 1
     return wrong
 
@@ -433,7 +438,7 @@ def load(engine: Engine, generator: Generator, customers: int) -> None:
     copied after (the customers must exist first)."""
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as spool:
         contact_writer = csv.writer(spool, lineterminator="\n")
-        with mock.patch.object(customer_domain, "initials", generator.initials):
+        with mock.patch.object(search, "initials", generator.initials):
             copy_rows(engine, "customer", CUSTOMER_COLUMNS,
                       CsvStream(_customers(generator, customers, contact_writer)))
         spool.seek(0)

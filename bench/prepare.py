@@ -38,19 +38,35 @@ ORDER BY 1
 
 
 def ensure_schema(url: str) -> dict[str, Any]:
-    """Upgrade the database to the head migration; from which revision, in how long."""
+    """Upgrade the database to the head migration; from which revision, in how long. A
+    migration of a database holding rows may rewrite them (0005 rebuilds every search
+    text): the dead row versions are vacuumed at once, as autovacuum would do during the
+    measurements otherwise, and the time is kept apart (``vacuum_seconds``)."""
     engine = make_engine(url)
     try:
         before = engine_revision(engine)
         started = time.perf_counter()
         upgrade_engine(engine)
         seconds = round(time.perf_counter() - started, 1)
+        head = head_revision()
+        done: dict[str, Any] = {"from": before, "to": head, "seconds": seconds}
+        if before == head:
+            return done
+        print(f"Migrated {before or 'an empty database'} → {head} in {seconds} s")
+        if before is not None:
+            done["vacuum_seconds"] = vacuum(engine)
+        return done
     finally:
         engine.dispose()
-    head = head_revision()
-    if before != head:
-        print(f"Migrated {before or 'an empty database'} → {head} in {seconds} s")
-    return {"from": before, "to": head, "seconds": seconds}
+
+
+def vacuum(engine: Engine) -> float:
+    started = time.perf_counter()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f"VACUUM ANALYZE {', '.join(TABLES)}"))
+    seconds = round(time.perf_counter() - started, 1)
+    print(f"VACUUM ANALYZE {', '.join(TABLES)} in {seconds} s")
+    return seconds
 
 
 def ensure_data(url: str, customers: int) -> dict[str, Any]:

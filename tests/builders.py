@@ -62,3 +62,19 @@ def role_id(api: Any, key: str) -> int:
 
     roles = api.list(entity("role"), {"limit": 100}).items
     return next(int(r.id) for r in roles if r.key == key)
+
+
+def department(api: Any, admin: dict[str, str], parent: int | None = None) -> int:
+    """A new department through the in-process API (``api``: a TestClient)."""
+    made = api.post("/api/v1/departments", headers=admin,
+                    json={"name": f"部门{unique()}", "parent_id": parent})
+    assert made.status_code == 201, made.text
+    return int(made.json()["id"])
+
+
+def custom_role(api: Any, admin: dict[str, str], entities: dict[str, Any]) -> dict[str, Any]:
+    """A new role granting ``entities`` (the ``Permissions.entities`` document)."""
+    made = api.post("/api/v1/roles", headers=admin, json={
+        "name": f"角色{unique()}", "permissions": {"entities": entities}})
+    assert made.status_code == 201, made.text
+    return dict(made.json())

@@ -1,30 +1,42 @@
 """The canary test: nothing a role may not see leaves the server, on any route.
 
-For each built-in role and a custom role, a user with that role gets records of their own
-and a stranger (another department) gets records too. A unique canary string is planted in
+For each built-in role and two custom roles, a user with that role gets records of their
+own and a stranger (another department) gets records too. A unique canary string (a
+letters-only run, digits, Chinese characters with unique pinyin initials) is planted in
 every text field of all of them. Canaries in fields the role may not read (hidden or
 masked) and in records outside its scope are "forbidden". Then every route of the OpenAPI
 is called as that user — lists with every sort and filter, search, detail, history,
 attachments, the audit log, duplicates, and the writes with stale versions (whose 409
 carries the current record) — and no forbidden canary may occur in any response body or
-header. Routes are read from the OpenAPI, so a route added later is walked too (and a
-route the walker does not know how to call fails the test until it is taught).
+header (decoded). Routes are read from the OpenAPI, so a route added later is walked too
+(and a route the walker does not know how to call fails the test until it is taught).
+
+A leak need not show the value: a search that finds a record through a field the role may
+not read, or a clash check that names the customer holding a code, is an oracle. So each
+search route is also asked with terms made from every unreadable value (whole, fragments,
+letters only, digits, Chinese, pinyin initials) and must not find its record, while
+readable values must; the clash check is asked with real names and codes; a plain list
+of a readable entity must answer; a role without a right gets no answer on that entity.
 """
 
 from __future__ import annotations
 
 import itertools
+import random
 import re
+import string
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
 import builders
+from crm_common.cleansing import initials, uscc_check_char
 from crm_common.entities import REGISTRY, EntitySpec, Kind
-from crm_common.permissions import Action, DataScope, FieldAccess, Permissions
+from crm_common.permissions import SCOPE_ORDER, Action, DataScope, FieldAccess, Permissions
 from crm_server.security.roles import BUILTIN
 
 API = "/api/v1"
@@ -39,22 +51,39 @@ SKIPPED = {
     ("get", "/tls/ca.pem"): "public certificate",
     ("get", "/health"): "no records",
 }
-CUSTOM_ROLE = {
-    "customer": {"actions": {"read": "department", "update": "own", "create": "own"},
-                 "fields": {"notes": "hidden", "phone": "masked", "uscc": "hidden",
-                            "address": "read", "tags": "hidden"}},
-    "contact": {"actions": {"read": "department", "update": "own"},
-                "fields": {"mobile": "hidden", "email": "masked", "wechat": "hidden"}},
-    "activity": {"actions": {"read": "all"}, "fields": {"notes": "hidden"}},
-    "attachment": {"actions": {"read": "all"}},
-    "audit": {"actions": {"read": "all"}},
-    "user": {"actions": {"read": "all"}, "fields": {"mobile": "hidden", "email": "masked"}},
-    "department": {"actions": {"read": "all"}},
+CUSTOM_ROLES = {
+    "custom": {
+        "customer": {"actions": {"read": "department", "update": "own", "create": "own"},
+                     "fields": {"notes": "hidden", "phone": "masked", "uscc": "hidden",
+                                "address": "read", "tags": "hidden"}},
+        "contact": {"actions": {"read": "department", "update": "own"},
+                    "fields": {"mobile": "hidden", "email": "masked", "wechat": "hidden"}},
+        "activity": {"actions": {"read": "all"}, "fields": {"notes": "hidden"}},
+        "attachment": {"actions": {"read": "all"}, "fields": {"filename": "hidden"}},
+        "audit": {"actions": {"read": "all"}},
+        "user": {"actions": {"read": "all"}, "fields": {"mobile": "hidden", "email": "masked"}},
+        "department": {"actions": {"read": "all"}},
+    },
+    # the titles masked (the default order's field), contacts reached more narrowly than
+    # their customers, no users readable
+    "custom_masked": {
+        "customer": {"actions": {"read": "all", "create": "all"},
+                     "fields": {"name": "masked", "short_name": "masked", "owner_id": "hidden"}},
+        "contact": {"actions": {"read": "own"}, "fields": {"name": "masked"}},
+        "attachment": {"actions": {"read": "all"},
+                       "fields": {"filename": "masked", "content_type": "hidden"}},
+    },
 }
+# Chinese characters with distinct pinyin initials: a canary's initials are unique too.
+HAN = "安白陈邓方高黄金孔李马牛欧彭秦任孙唐王夏杨张"
+USCC_LETTERS = "ABCDEFGHJKLMNPQRTUWXY"
 
 
 def canary() -> str:
-    return f"Zqx{uuid.uuid4().hex[:12]}"
+    """A unique word with a letters-only run, digits and Chinese characters, so a search
+    can be tried with each kind of fragment of it and with its pinyin initials."""
+    letters = "".join(random.choices(string.ascii_lowercase, k=8))
+    return f"Zqx{letters}{uuid.uuid4().hex[:6]}{''.join(random.choices(HAN, k=5))}"
 
 
 def _value_for(spec: EntitySpec, name: str, kind: Kind) -> tuple[Any, str]:
@@ -67,10 +96,11 @@ def _value_for(spec: EntitySpec, name: str, kind: Kind) -> tuple[Any, str]:
         value = f"021-6{n:07d}"
         return value, value
     if name == "email":
-        word = canary().lower()
+        word = canary().lower()[:17]
         return f"{word}@example.com", word
-    if name == "uscc":
-        value = builders.valid_uscc(n * 7919)
+    if name == "uscc":  # letters in the middle: a letters-only search term
+        first17 = "91310000" + "".join(random.choices(USCC_LETTERS, k=9))
+        value = first17 + uscc_check_char(first17)
         return value, value
     word = canary()
     if kind is Kind.TAGS:
@@ -89,6 +119,18 @@ def canary_values(spec: EntitySpec) -> dict[str, tuple[Any, str]]:
 
 
 @dataclass
+class Planted:
+    """A customer or contact planted with canaries: its values, whether the walker may
+    read the record, and (customers) its contacts."""
+
+    key: str
+    id: int
+    values: dict[str, Any]
+    readable: bool
+    contacts: list[Planted] = field(default_factory=list)
+
+
+@dataclass
 class World:
     """The walker's user, the records planted, and which canaries must never show."""
 
@@ -98,11 +140,15 @@ class World:
     ids: dict[str, set[int]] = field(default_factory=dict)
     forbidden: set[str] = field(default_factory=set)
     allowed: set[str] = field(default_factory=set)
+    planted: list[Planted] = field(default_factory=list)
     stranger_id: int = 0
     walker_id: int = 0
 
     def note(self, key: str, record_id: int) -> None:
         self.ids.setdefault(key, set()).add(record_id)
+
+    def unseen(self, key: str, name: str) -> bool:
+        return self.permissions.access(key, name) in (FieldAccess.HIDDEN, FieldAccess.MASKED)
 
 
 def _ok(response: Any) -> dict[str, Any]:
@@ -133,7 +179,8 @@ def _plant(api: Any, admin: Headers, world: World, owner_id: int, visible: Calla
     """Customer, contact, follow-up and attachment owned by ``owner_id``, canaries in every
     text field; ``visible(entity)`` says whether the walker may read such a record."""
     made: dict[str, dict[str, Any]] = {}
-    for key in ("customer", "contact", "activity"):
+    planted: dict[str, Planted] = {}
+    for key in ("customer", "contact", "contact", "activity"):  # the 2nd contact is deleted
         spec = REGISTRY[key]
         values = canary_values(spec)
         payload = {name: value for name, (value, _) in values.items()}
@@ -145,12 +192,19 @@ def _plant(api: Any, admin: Headers, world: World, owner_id: int, visible: Calla
             payload.update(owner_id=owner_id, contact_id=made["contact"]["id"])
         record = _ok(api.post(f"{API}/{spec.path}", headers=admin, json=payload,
                               params={"confirm": True}))
-        made[key] = record
         world.note(key, record["id"])
         for name, (_, word) in values.items():
-            unseen = world.permissions.access(key, name) in (FieldAccess.HIDDEN,
-                                                             FieldAccess.MASKED)
+            unseen = world.unseen(key, name)
             (world.forbidden if unseen or not visible(key) else world.allowed).add(word)
+        if key == "contact" and key in made:
+            api.delete(f"{API}/contacts/{record['id']}", headers=admin,
+                       params={"version": record["version"]})
+            world.planted.append(Planted(key, record["id"], payload, visible(key)))
+            continue
+        made[key] = record
+        planted[key] = Planted(key, record["id"], payload, visible(key))
+    planted["customer"].contacts.append(planted["contact"])
+    world.planted += [planted["customer"], planted["contact"]]
     # a later change of each planted field: the history and audit log must hide it too
     customer = made["customer"]
     for name, (value, word) in canary_values(REGISTRY["customer"]).items():
@@ -159,8 +213,8 @@ def _plant(api: Any, admin: Headers, world: World, owner_id: int, visible: Calla
         changed = api.patch(f"{API}/customers/{customer['id']}", headers=admin,
                             json={"version": customer["version"], name: value})
         customer = _ok(changed)
-        unseen = world.permissions.access("customer", name) in (FieldAccess.HIDDEN,
-                                                                FieldAccess.MASKED)
+        planted["customer"].values[name] = value  # what the search text now holds
+        unseen = world.unseen("customer", name)
         (world.forbidden if unseen or not visible("customer") else world.allowed).add(word)
     name = f"{canary()}.pdf"
     attached = _ok(api.post(f"{API}/attachments", headers=admin,
@@ -168,7 +222,8 @@ def _plant(api: Any, admin: Headers, world: World, owner_id: int, visible: Calla
                             files={"file": (name, b"%PDF-1.4 canary", "application/pdf")}))
     world.note("attachment", attached["id"])
     attachment_seen = visible("customer") and world.permissions.scope(
-        "attachment", Action.READ) is DataScope.ALL
+        "attachment", Action.READ) is DataScope.ALL and not world.unseen("attachment",
+                                                                         "filename")
     (world.allowed if attachment_seen else world.forbidden).add(name.removesuffix(".pdf"))
 
 
@@ -221,17 +276,17 @@ def _build(api: Any, admin: Headers, sign_in: Callable[[str], Headers], role_id:
 
 
 def _role_cases() -> list[str]:
-    return [role.key for role in BUILTIN if not role.admin] + ["custom"]
+    return [role.key for role in BUILTIN if not role.admin] + list(CUSTOM_ROLES)
 
 
 @pytest.fixture(scope="module", params=_role_cases())
 def world(request: pytest.FixtureRequest, api: Any, admin: Headers,
           sign_in: Callable[[str], Headers]) -> World:
     roles = api.get(f"{API}/roles", headers=admin, params={"limit": 100}).json()["items"]
-    if request.param == "custom":
+    if request.param in CUSTOM_ROLES:
         made = _ok(api.post(f"{API}/roles", headers=admin, json={
             "name": f"自定义{uuid.uuid4().hex[:6]}",
-            "permissions": {"entities": CUSTOM_ROLE}}))
+            "permissions": {"entities": CUSTOM_ROLES[request.param]}}))
         return _build(api, admin, sign_in, made["id"], made["name"])
     role = next(r for r in roles if r["key"] == request.param)
     return _build(api, admin, sign_in, role["id"], role["name"])
@@ -271,8 +326,10 @@ def _list_params(world: World, spec: EntitySpec) -> Iterator[dict[str, Any]]:
                 yield {name: record_id}
         elif field_spec.kind is Kind.CHOICE and field_spec.choices:
             yield {name: field_spec.choices[0].value}
-        elif field_spec.kind in (Kind.DATE, Kind.DATETIME):
+        elif field_spec.kind is Kind.DATE:
             yield {f"{name}.from": "2000-01-01"}
+        elif field_spec.kind is Kind.DATETIME:
+            yield {f"{name}.from": "2000-01-01T00:00:00+00:00"}
         elif field_spec.kind is Kind.BOOL:
             yield {name: True}
         elif field_spec.kind is Kind.INT:
@@ -302,6 +359,10 @@ def _calls(world: World, method: str, path: str) -> Iterator[dict[str, Any]]:
             yield {}
         return
     if method == "post" and path == "/customers/duplicates":
+        for record in world.planted:  # exact names and codes: real clashes
+            if record.key == "customer":
+                yield {"json": {"name": record.values["name"]}}
+                yield {"json": {"uscc": record.values["uscc"]}}
         for word in sorted(world.forbidden):
             yield {"json": {"name": word}}
             yield {"json": {"name": "", "uscc": word}}
@@ -342,10 +403,21 @@ WRITES = {"post": Action.CREATE, "patch": Action.UPDATE, "delete": Action.DELETE
 
 def _may_write(world: World, method: str, path: str) -> bool:
     spec = _entity_of(path)
-    if spec is None or path.endswith("/duplicates") or path == "/search":
+    if path.endswith("/duplicates"):  # the clash check: for those who enter customers
+        return world.permissions.can("customer", Action.CREATE)
+    if spec is None or path == "/search":
         return True  # not a write of records
     action = Action.DELETE if path.endswith("/restore") else WRITES[method]
     return world.permissions.can(spec.key, action)
+
+
+def _plain_list(world: World, method: str, path: str, call: dict[str, Any]) -> bool:
+    """A list of a readable entity asked for without an order or a filter."""
+    spec = _entity_of(path)
+    plain = {"deleted", "exact_total", "limit", "q"}
+    return (method == "get" and spec is not None and path == f"/{spec.path}"
+            and set(call.get("params", {})) <= plain
+            and world.permissions.can(spec.key, Action.READ))
 
 
 def test_no_forbidden_canary_leaves_the_server(api: Any, app: Any, world: World) -> None:
@@ -367,14 +439,108 @@ def test_no_forbidden_canary_leaves_the_server(api: Any, app: Any, world: World)
             assert response.status_code < 500, (method, url, response.text)
             statuses.add(response.status_code)
             body = response.text.lower()
-            headers = " ".join(f"{k}: {v}" for k, v in response.headers.items()).lower()
+            headers = unquote(" ".join(f"{k}: {v}" for k, v in response.headers.items())
+                              ).lower()
             leaked = {word for word in forbidden if word in body or word in headers}
             assert not leaked, (world.role_name, method, url, call, leaked, response.text[:500])
+            if _plain_list(world, method, path, call):  # a default order it may not use
+                assert response.status_code == 200, (world.role_name, url, response.text)
             if method != "get" and response.status_code < 300:
                 assert _may_write(world, method, path), (world.role_name, method, url)
             checked += 1
     assert checked > 200
     assert {200, 404} <= statuses  # the walker reached records and was refused others
+
+
+# --- search and the clash check: what a match itself tells -------------------------------
+
+
+def _sources(world: World, record: Planted) -> Iterator[tuple[str, bool | None]]:
+    """The values ``record``'s search text is made of, and whether a search by the walker
+    must find the record by each: not when the walker may not read it (a related record's
+    value also when that record is out of reach). A related record's readable value counts
+    only for roles that reach such records as widely as this one (else a search need not
+    find by it: which of them the walker reaches is not known when searching)."""
+    for name in REGISTRY[record.key].search_fields:
+        key, _, field_name = name.rpartition(".")
+        if not key:
+            yield record.values.get(name) or "", not world.unseen(record.key, name)
+            continue
+        as_wide = SCOPE_ORDER.index(world.permissions.scope(key, Action.READ)) >= (
+            SCOPE_ORDER.index(world.permissions.scope(record.key, Action.READ)))
+        for related in record.contacts:
+            readable = related.readable and not world.unseen(key, field_name)
+            yield related.values.get(field_name) or "", (as_wide or None) if readable else False
+
+
+def _probes(value: str) -> set[str]:
+    """Search terms made from ``value``: itself, a fragment of its longest letters-only run
+    and of its longest digit run, its Chinese characters and their pinyin initials."""
+    text = value.lower()
+    terms = {text} if text else set()
+    for pattern in ("[a-z]+", "[0-9]+"):
+        run = max(re.findall(pattern, text), key=len, default="")
+        if len(run) >= 6:
+            terms.add(run[1:-1])
+    han = "".join(re.findall("[\u4e00-\u9fff]", value))
+    if len(han) >= 3:
+        terms |= {han, initials(han)}
+    return terms
+
+
+def _found(api: Any, world: World, record: Planted, term: str) -> bool:
+    """Whether any search route finds ``record`` by ``term`` (the recycle bin included)."""
+    path = REGISTRY[record.key].path
+    for params in ({}, {"deleted": True}):
+        response = api.get(f"{API}/{path}", headers=world.headers,
+                           params={"q": term, "limit": 500, **params})
+        assert response.status_code in (200, 403), response.text
+        if response.status_code == 200 and record.id in {
+                row["id"] for row in response.json()["items"]}:
+            return True
+    hits = api.get(f"{API}/search", headers=world.headers, params={"q": term, "limit": 50})
+    return any(hit["entity"] == record.key and hit["id"] == record.id
+               for hit in hits.json()["hits"])
+
+
+def test_search_finds_records_only_by_what_the_role_may_read(api: Any, world: World) -> None:
+    """Every search route, with terms built from each value a record is searched by (whole,
+    fragments, letters only, digits, Chinese, pinyin initials): a value the role may not read
+    (hidden, masked, or on a related record out of reach) must find nothing, a readable one
+    must find the record."""
+    tried = 0
+    for record in (r for r in world.planted if r.readable):
+        sources = list(_sources(world, record))
+        readable = " ".join(f"{v.lower()} {initials(v)} {''.join(re.findall('[0-9]', v))}"
+                            for v, ok in sources if ok is not False and v)
+        for value, ok in sources:
+            for term in _probes(value):
+                if ok is None or (not ok and term in readable):
+                    continue  # the record also holds it where the role may read it
+                found = _found(api, world, record, term)
+                assert found is ok, (world.role_name, record.key, value, term, ok)
+                tried += 1
+    assert tried or not any(r.readable for r in world.planted)
+
+
+def test_the_clash_check_names_only_what_the_role_may_read(api: Any, world: World) -> None:
+    """An exact name or code of a planted customer: a role without the create right is
+    refused; otherwise the match names the record only when the role may read it, its name
+    and the field it matched on, and tells the owner only when the owner may be read."""
+    creates = world.permissions.can("customer", Action.CREATE)
+    for record in (r for r in world.planted if r.key == "customer"):
+        for reason in ("name", "uscc"):
+            response = api.post(f"{API}/customers/duplicates", headers=world.headers,
+                                json={reason: record.values[reason]})
+            if not creates:
+                assert response.status_code == 403, (world.role_name, response.text)
+                continue
+            [match] = [m for m in _ok_list(response) if m["reason"] == reason]
+            named = record.readable and not world.unseen("customer", "name") and not (
+                world.unseen("customer", reason))
+            assert (match["id"] == record.id) is named, (world.role_name, reason, match)
+            assert (match["name"] == record.values["name"]) is named, (world.role_name, match)
+            assert match["owner_name"] is None or not world.unseen("customer", "owner_id")
 
 
 def test_the_walker_really_sees_what_is_allowed(api: Any, world: World) -> None:

@@ -27,34 +27,6 @@ def _roles(api: Any, admin: Headers) -> dict[str, dict[str, Any]]:
     return {row["key"] or row["name"]: row for row in rows}
 
 
-def _department(api: Any, admin: Headers, parent: int | None = None) -> int:
-    return int(_ok(api.post(f"{API}/departments", headers=admin, json={
-        "name": f"部门{uuid.uuid4().hex[:6]}", "parent_id": parent}), 201)["id"])
-
-
-@pytest.fixture
-def person(api: Any, admin: Headers, sign_in: Callable[[str], Headers]
-           ) -> Callable[..., tuple[int, Headers]]:
-    """A new user with the given roles (keys of built-in roles, or role ids), signed in."""
-    roles = _roles(api, admin)
-
-    def make(*role_refs: str | int, department_id: int | None = None) -> tuple[int, Headers]:
-        username = f"p{uuid.uuid4().hex[:10]}"
-        ids = [r if isinstance(r, int) else roles[r]["id"] for r in role_refs]
-        made = _ok(api.post(f"{API}/users", headers=admin, json={
-            "username": username, "name": f"员工{username[-4:]}",
-            "password": builders.PASSWORD, "role_ids": ids,
-            "department_id": department_id or _department(api, admin)}), 201)
-        return made["id"], sign_in(username)
-
-    return make
-
-
-def _custom_role(api: Any, admin: Headers, entities: dict[str, Any]) -> dict[str, Any]:
-    return dict(_ok(api.post(f"{API}/roles", headers=admin, json={
-        "name": f"角色{uuid.uuid4().hex[:6]}", "permissions": {"entities": entities}}), 201))
-
-
 def _customer(api: Any, admin: Headers, owner_id: int, **values: Any) -> dict[str, Any]:
     return dict(_ok(api.post(f"{API}/customers", headers=admin, params={"confirm": True},
                              json=builders.customer(owner_id=owner_id, **values)), 201))
@@ -88,7 +60,7 @@ def test_every_field_a_role_may_not_edit_is_refused_with_a_field_error(
         role_key: str) -> None:
     ref: str | int = role_key
     if role_key == "custom":
-        ref = _custom_role(api, admin, {
+        ref = builders.custom_role(api, admin, {
             "customer": {"actions": {"read": "own", "update": "own", "create": "own"},
                          "fields": {"notes": "hidden", "phone": "masked", "address": "read",
                                     "level": "read"}},
@@ -158,8 +130,8 @@ def test_readable_but_not_writable_is_forbidden(api: Any, admin: Headers,
 
 def test_a_rep_cannot_give_a_customer_away_but_a_manager_can_within_the_team(
         api: Any, admin: Headers, person: Callable[..., tuple[int, Headers]]) -> None:
-    team = _department(api, admin)
-    rep_id, rep = person("sales_rep", department_id=_department(api, admin, team))
+    team = builders.department(api, admin)
+    rep_id, rep = person("sales_rep", department_id=builders.department(api, admin, team))
     colleague_id, _ = person("sales_rep", department_id=team)
     manager_id, manager = person("sales_manager", department_id=team)
     outsider_id, _ = person("sales_rep")
@@ -182,13 +154,13 @@ def test_a_rep_cannot_give_a_customer_away_but_a_manager_can_within_the_team(
 
 def test_scopes_own_department_and_below(api: Any, admin: Headers,
                                          person: Callable[..., tuple[int, Headers]]) -> None:
-    top = _department(api, admin)
-    below = _department(api, admin, top)
+    top = builders.department(api, admin)
+    below = builders.department(api, admin, top)
     rep_id, rep = person("sales_rep", department_id=below)
     peer_id, _ = person("sales_rep", department_id=below)
     boss_id, _ = person("sales_rep", department_id=top)
-    dept_role = _custom_role(api, admin, {"customer": {"actions": {"read": "department"}}})
-    tree_role = _custom_role(api, admin, {"customer": {"actions": {"read": "subtree"}}})
+    dept_role = builders.custom_role(api, admin, {"customer": {"actions": {"read": "department"}}})
+    tree_role = builders.custom_role(api, admin, {"customer": {"actions": {"read": "subtree"}}})
     _, dept_viewer = person(dept_role["id"], department_id=top)
     _, tree_viewer = person(tree_role["id"], department_id=top)
     mine, peers, bosses = (_customer(api, admin, owner)["id"] for owner in (rep_id, peer_id,
@@ -241,7 +213,7 @@ def test_contacts_and_attachments_follow_their_customer(
 
 def test_hidden_fields_cannot_be_sorted_filtered_or_searched(
         api: Any, admin: Headers, person: Callable[..., tuple[int, Headers]]) -> None:
-    role = _custom_role(api, admin, {"customer": {
+    role = builders.custom_role(api, admin, {"customer": {
         "actions": {"read": "all"},
         "fields": {"province": "hidden", "level": "masked", "uscc": "hidden",
                    "phone": "hidden"}}})
@@ -285,7 +257,7 @@ def test_masked_values_and_redacted_history(api: Any, admin: Headers,
 
 def test_a_permission_change_applies_on_the_next_request_and_is_audited(
         api: Any, admin: Headers, person: Callable[..., tuple[int, Headers]]) -> None:
-    role = _custom_role(api, admin, {"customer": {"actions": {"read": "all"}}})
+    role = builders.custom_role(api, admin, {"customer": {"actions": {"read": "all"}}})
     _, viewer = person(role["id"])
     assert api.get(f"{API}/customers", headers=viewer).status_code == 200
     grants = {"entities": {"customer": {"actions": {}}}}
@@ -302,10 +274,10 @@ def test_a_permission_change_applies_on_the_next_request_and_is_audited(
 
 def test_roles_merge_to_the_most_permissive(api: Any, admin: Headers,
                                             person: Callable[..., tuple[int, Headers]]) -> None:
-    narrow = _custom_role(api, admin, {"customer": {"actions": {"read": "own"},
+    narrow = builders.custom_role(api, admin, {"customer": {"actions": {"read": "own"},
                                                     "fields": {"notes": "hidden",
                                                                "phone": "masked"}}})
-    wide = _custom_role(api, admin, {"customer": {"actions": {"read": "all"},
+    wide = builders.custom_role(api, admin, {"customer": {"actions": {"read": "all"},
                                                   "fields": {"notes": "read"}}})
     _, viewer = person(narrow["id"], wide["id"])
     grants = Permissions.model_validate(_ok(api.get(f"{API}/me",
@@ -317,7 +289,7 @@ def test_roles_merge_to_the_most_permissive(api: Any, admin: Headers,
 
 def test_only_administrators_write_roles_and_assign_them(
         api: Any, admin: Headers, person: Callable[..., tuple[int, Headers]]) -> None:
-    keeper = _custom_role(api, admin, {"role": {"actions": {"read": "all", "update": "all",
+    keeper = builders.custom_role(api, admin, {"role": {"actions": {"read": "all", "update": "all",
                                                             "create": "all"}},
                                        "user": {"actions": {"read": "all", "update": "all"}}})
     keeper_id, headers = person(keeper["id"])
@@ -369,7 +341,7 @@ def test_users_without_roles_see_nothing_but_themselves(
 
 def test_a_hidden_contact_phone_does_not_find_its_customer(
         api: Any, admin: Headers, person: Callable[..., tuple[int, Headers]]) -> None:
-    role = _custom_role(api, admin, {"customer": {"actions": {"read": "all"}},
+    role = builders.custom_role(api, admin, {"customer": {"actions": {"read": "all"}},
                                      "contact": {"actions": {"read": "all"},
                                                  "fields": {"mobile": "hidden"}}})
     _, viewer = person(role["id"])
@@ -395,9 +367,9 @@ def test_a_preview_changes_nothing_on_any_route(api: Any, admin: Headers,
 
 def test_own_department_scope_on_departments_is_the_own_department_only(
         api: Any, admin: Headers, person: Callable[..., tuple[int, Headers]]) -> None:
-    top = _department(api, admin)
-    below = _department(api, admin, top)
-    role = _custom_role(api, admin, {"department": {"actions": {"read": "own"}}})
+    top = builders.department(api, admin)
+    below = builders.department(api, admin, top)
+    role = builders.custom_role(api, admin, {"department": {"actions": {"read": "own"}}})
     _, viewer = person(role["id"], department_id=top)
     seen = {row["id"] for row in _ok(api.get(f"{API}/departments", headers=viewer,
                                              params={"limit": 500}))["items"]}
@@ -409,10 +381,10 @@ def test_the_audit_log_names_records_only_to_those_who_may_read_them(
     """"上海华晨…" instead of "客户 #193", through the same rights as the record itself:
     no title of a record out of reach, nor one whose name the role sees masked."""
     audit = {"audit": {"actions": {"read": "all"}}}
-    reader = _custom_role(api, admin, {**audit, "customer": {"actions": {"read": "all"}}})
-    masked = _custom_role(api, admin, {**audit, "customer": {
+    reader = builders.custom_role(api, admin, {**audit, "customer": {"actions": {"read": "all"}}})
+    masked = builders.custom_role(api, admin, {**audit, "customer": {
         "actions": {"read": "all"}, "fields": {"name": "masked"}}})
-    owned = _custom_role(api, admin, {**audit, "customer": {"actions": {"read": "own"}}})
+    owned = builders.custom_role(api, admin, {**audit, "customer": {"actions": {"read": "own"}}})
     record = _customer(api, admin, 1)
 
     def title(headers: Headers) -> Any:
@@ -425,7 +397,7 @@ def test_the_audit_log_names_records_only_to_those_who_may_read_them(
     assert title(person(reader["id"])[1]) == {record["name"]}
     assert title(person(masked["id"])[1]) == {None}
     assert title(person(owned["id"])[1]) == {None}
-    assert title(person(_custom_role(api, admin, audit)["id"])[1]) == {None}
+    assert title(person(builders.custom_role(api, admin, audit)["id"])[1]) == {None}
 
 
 def test_built_in_role_descriptions_name_only_what_exists_and_keep_an_admins_text(

@@ -1,6 +1,6 @@
 """Upgrading a database that holds data: the foundation's users keep their role as one of
-the built-in roles, the roles migration goes down and up again, and names already stored
-sort in pinyin order afterwards."""
+the built-in roles, the roles migration goes down and up again, search texts are rebuilt
+by field (0005) and back, and names already stored sort in pinyin order afterwards (0006)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlalchemy import Engine, text
 from crm_common.cleansing import pinyin
 from crm_server.db.engine import make_engine
 from crm_server.db.migrate import alembic_config, upgrade_engine
+from crm_server.kit.search import SEPARATOR
 from crm_server.settings import load_settings
 from databases import fresh_database
 
@@ -105,6 +106,43 @@ def test_stored_names_sort_in_pinyin_order_after_upgrading(engine: Engine) -> No
     assert _sound(engine)
     upgrade_engine(engine)
     assert _names_in_order(engine) == pinyin and _sound(engine)
+
+
+def _search_texts(engine: Engine) -> dict[str, str]:
+    with engine.connect() as connection:
+        return dict(connection.execute(text(
+            "SELECT name, search_text FROM customer UNION ALL "
+            "SELECT name, search_text FROM contact")).all())
+
+
+def test_search_text_is_rebuilt_by_field_and_back(engine: Engine) -> None:
+    upgrade_engine(engine, "0004")
+    with engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO customer (id, name, short_name, uscc, phone, level, status, tags, "
+            "search_text, name_key, version, created_at, updated_at) VALUES (1, '恒瑞精密', "
+            "'恒瑞', '91310000MA1FL8XQ30', '021-64445555', 'C', 'potential', '[]', "
+            "'恒瑞精密 hrjm', '', 1, :now, :now)"), {"now": NOW})
+        for contact_id, name, mobile, gone in ((1, '周工', '13912345678', None),
+                                               (2, '吴工', '13800001111', NOW)):
+            connection.execute(text(
+                "INSERT INTO contact (id, customer_id, name, mobile, email, is_primary, "
+                "search_text, version, created_at, updated_at, deleted_at) VALUES (:id, 1, "
+                ":name, :mobile, 'zhou@example.com', false, '', 1, :now, :now, :gone)"),
+                {"id": contact_id, "name": name, "mobile": mobile, "now": NOW, "gone": gone})
+    upgrade_engine(engine)
+    texts = _search_texts(engine)
+    assert texts["恒瑞精密"].split(SEPARATOR) == [
+        "恒瑞精密 hrjm", "恒瑞 hr", "91310000ma1fl8xq30 913100001830",
+        "021-64445555 02164445555", "13912345678", ""]  # the deleted contact's mobile is out
+    assert texts["周工"].split(SEPARATOR) == ["周工 zg", "13912345678", "",
+                                              "zhou@example.com zhouexamplecom"]
+    with engine.begin() as connection:
+        config = alembic_config(str(engine.url))
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+    assert SEPARATOR not in "".join(_search_texts(engine).values())
+    assert "hrjm" in _search_texts(engine)["恒瑞精密"]
 
 
 def test_every_migration_puts_the_name_indexes_in_the_installed_pinyin_order(

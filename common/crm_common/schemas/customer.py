@@ -100,17 +100,20 @@ class CustomerRead(RecordRead):
     next_follow_up_on: date | None = None
 
 
-class DuplicateQuery(Input):
-    """What the duplicate check (撞单) is asked about while a customer is being entered."""
+class DuplicateCheck(Input):
+    """The clash check's question (撞单): the name and code being entered; ``exclude_id``
+    names the record being edited, so it does not clash with itself."""
 
-    name: Text = Field(default="", max_length=100)
+    name: Text = Field(default="", max_length=200)
     uscc: OptText = Field(default=None, max_length=64)
     exclude_id: DbId | None = None
 
 
 class DuplicateMatch(BaseModel):
-    """An existing customer that looks like the one being entered, and why. A customer the
-    asker may not read comes without id and name: only whose it is (whom to talk to)."""
+    """An existing customer that looks like the one being entered, and why (``reason``:
+    "uscc" or "name"). A customer the asker may not identify (out of their read scope, or its
+    name or the matched field unreadable to them) comes without id and name: only whose it
+    is (whom to talk to), when they may read that."""
 
     id: int | None = None
     name: str | None = None

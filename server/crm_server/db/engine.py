@@ -1,5 +1,6 @@
-"""Engine and session factory. SQLite gets the pragmas a multi-user server needs and the
-pinyin collation its name columns are declared with."""
+"""Engine and session factory. SQLite gets the pragmas a multi-user server needs, the
+pinyin collation its name columns are declared with, and the SQL functions of PostgreSQL the
+queries use that it lacks (``split_part``)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,20 @@ from crm_common.cleansing.pinyin import compare as pinyin_compare
 from crm_server.db.types import PINYIN_COLLATION
 
 
+def split_part(value: str | None, delimiter: str | None, position: int | None) -> str | None:
+    """PostgreSQL's ``split_part``: the ``position``-th (1-based) field of ``value`` split at
+    ``delimiter``; empty past the last field; NULL in, NULL out."""
+    if value is None or delimiter is None or position is None:
+        return None
+    if position < 1 or not delimiter:
+        raise ValueError("split_part needs a delimiter and a position of 1 or more")
+    fields = value.split(delimiter)
+    return fields[position - 1] if position <= len(fields) else ""
+
+
 def _sqlite_setup(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.create_collation(PINYIN_COLLATION, pinyin_compare)
+    dbapi_connection.create_function("split_part", 3, split_part, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

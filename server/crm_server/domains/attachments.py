@@ -1,9 +1,11 @@
 """Attachments: upload into the content-addressed file store, download with the original
-name. A file is stored once per content (SHA-256), however often it is attached."""
+name (or a neutral one, for a role that may not read it). A file is stored once per content
+(SHA-256), however often it is attached."""
 
 from __future__ import annotations
 
 import hashlib
+import mimetypes
 import os
 import tempfile
 from pathlib import Path
@@ -87,14 +89,38 @@ async def upload(request: Request, user: User, entity: Annotated[str, Form()],
         return binding("attachment").service.present(session, user, record)
 
 
+class StoredFile(FileResponse):
+    """A file of the store sent with no header of the store's own: the file's modification
+    time (and an ETag made of it) belongs to the first upload of that content, which may be
+    another record's, out of the viewer's reach."""
+
+    def set_stat_headers(self, stat_result: os.stat_result) -> None:
+        self.headers.setdefault("content-length", str(stat_result.st_size))
+
+
 @router.get("/{attachment_id}/content", response_class=FileResponse)
 def download(request: Request, user: User, attachment_id: DbId) -> FileResponse:
+    """The file, described by the attachment as the user may see it (``present``): a hidden
+    or masked name or type never reaches a header."""
+    service = binding("attachment").service
     with transaction(request, user) as session:
-        record = binding("attachment").service.fetch(session, user, attachment_id)
+        record = service.fetch(session, user, attachment_id)
         binding(record.entity).service.fetch(session, user, record.record_id, deleted=True)
+        shown = service.present(session, user, record)
     path = content_path(settings_of(request), record.sha256)
     if not path.exists():
         raise NotFound(N_("The file is missing from the file store"))
-    disposition = f"attachment; filename*=UTF-8''{quote(record.filename)}"
-    return FileResponse(path, media_type=record.content_type,
-                        headers={"Content-Disposition": disposition})
+    disposition = f"attachment; filename*=UTF-8''{quote(download_name(shown))}"
+    return StoredFile(path, media_type=shown.get("content_type") or "application/octet-stream",
+                      headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
+
+
+def download_name(shown: dict[str, Any]) -> str:
+    """The name to save the file under: its own when the user may read it, else
+    ``attachment-<id>`` with the extension of its type when they may read the type (never
+    taken from the name they may not read)."""
+    if shown.get("filename"):
+        return str(shown["filename"])
+    kind = shown.get("content_type")
+    extension = mimetypes.guess_extension(kind) if kind else None
+    return f"attachment-{shown['id']}{extension or ''}"

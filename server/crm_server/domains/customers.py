@@ -3,19 +3,20 @@ follow-up summary, and the global search box."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from crm_common.cleansing import company_key, digits, initials, normalise_uscc
+from crm_common.cleansing import company_key, normalise_uscc
+from crm_common.entities import REGISTRY
 from crm_common.errors import Duplicate, DuplicateWarning
 from crm_common.i18n import N_
 from crm_common.permissions import Action
 from crm_common.schemas.auth import SearchHit, SearchResults
-from crm_common.schemas.customer import DuplicateMatch, DuplicateQuery
+from crm_common.schemas.customer import DuplicateCheck, DuplicateMatch
 from crm_common.schemas.scalars import Checked
 from crm_server.db.types import utcnow
 from crm_server.kit import paging, refs, search
@@ -23,44 +24,37 @@ from crm_server.kit.binding import binding
 from crm_server.kit.service import CrudService
 from crm_server.kit.web import current_principal, transaction
 from crm_server.models import Activity, Contact, Customer
-from crm_server.security import policy
+from crm_server.security import access, policy
 from crm_server.security.principal import Principal
 
 User = Annotated[Principal, Depends(current_principal)]
+CUSTOMER, CONTACT = REGISTRY["customer"], REGISTRY["contact"]
 
 
-def search_text(*parts: str | None) -> str:
-    """What the search box matches: each text, its pinyin initials, and digit runs."""
-    pieces: list[str] = []
-    for part in parts:
-        if not part:
-            continue
-        pieces.append(part.lower())
-        letters = initials(part)
-        if letters and letters != part.lower():
-            pieces.append(letters)
-        number = digits(part)
-        if len(number) >= 4 and number != part:
-            pieces.append(number)
-    return " ".join(dict.fromkeys(pieces))
+def customer_search_text(customer: Any, contacts: Sequence[Any]) -> str:
+    """A customer's search text from its fields and its live contacts' phones (``customer``
+    and ``contacts`` are records or rows with those attributes)."""
+    own = {name: getattr(customer, name) for name in CUSTOMER.search_fields if "." not in name}
+    return search.search_text(CUSTOMER, {
+        **own, "contact.mobile": [c.mobile for c in contacts],
+        "contact.phone": [c.phone for c in contacts]})
+
+
+def contact_search_text(contact: Any) -> str:
+    return search.search_text(CONTACT, {name: getattr(contact, name)
+                                        for name in CONTACT.search_fields})
 
 
 def refresh_customer_search(session: Session, customer_ids: Iterable[int]) -> None:
     """Rebuild customers' search text from their own fields and their contacts' phones.
     A plain UPDATE: derived columns do not bump the version or the history."""
     for customer in session.scalars(select(Customer).where(Customer.id.in_(set(customer_ids)))):
-        phones = session.execute(
+        contacts = session.execute(
             select(Contact.mobile, Contact.phone).where(
                 Contact.customer_id == customer.id, Contact.deleted_at.is_(None))).all()
-        text = _customer_text(customer, [p for row in phones for p in row if p])
         session.execute(update(Customer).where(Customer.id == customer.id)
-                        .values(search_text=text)
+                        .values(search_text=customer_search_text(customer, contacts))
                         .execution_options(synchronize_session=False))
-
-
-def _customer_text(customer: Customer, contact_phones: list[str]) -> str:
-    return search_text(customer.name, customer.short_name, customer.uscc, customer.phone,
-                       *contact_phones)
 
 
 class CustomerService(CrudService):
@@ -71,7 +65,7 @@ class CustomerService(CrudService):
 
     def derive(self, session: Session, record: Any) -> None:
         record.name_key = company_key(record.name)
-        record.search_text = _customer_text(record, [])
+        record.search_text = customer_search_text(record, [])
 
     def after_write(self, session: Session, user: Principal, record: Any,
                     values: Mapping[str, Any]) -> None:
@@ -92,33 +86,40 @@ class CustomerService(CrudService):
 
 def find_duplicates(session: Session, user: Principal, name: str, uscc: str | None,
                     exclude_id: int | None = None) -> list[DuplicateMatch]:
-    """Existing customers with the same USCC or the same normalised name; of those the user
-    may not read, only the owner is told."""
+    """Existing customers of any owner (that is the point of the clash check, 撞单) with the
+    same USCC or the same normalised name, told as ``access.may_identify`` allows: a match
+    the user may not identify shows only why it matched and whose it is.
+
+    ``exclude_id`` (the record being edited) drops only a match the user may identify, so
+    it cannot tell which record an unidentified match is."""
     conditions = [Customer.name_key == company_key(name)] if name.strip() else []
     if uscc:
         conditions.append(Customer.uscc == uscc)
     if not conditions:
         return []
-    stmt = select(Customer).where(or_(*conditions), Customer.deleted_at.is_(None)).limit(10)
-    if exclude_id is not None:
-        stmt = stmt.where(Customer.id != exclude_id)
-    found = list(session.scalars(stmt))
-    owners = refs.titles(session, "user", {c.owner_id for c in found if c.owner_id}, user)
+    found = list(session.scalars(select(Customer).where(
+        or_(*conditions), Customer.deleted_at.is_(None)).order_by(Customer.id).limit(11)))
     service = binding("customer").service
-    readable = set(session.scalars(service.base_query(user).where(
+    reachable = set(session.scalars(service.base_query(user).where(
         Customer.id.in_([c.id for c in found])).with_only_columns(Customer.id)))
-    return [DuplicateMatch(id=c.id if c.id in readable else None,
-                           name=c.name if c.id in readable else None,
-                           owner_name=owners.get(c.owner_id or 0),
-                           reason="uscc" if uscc and c.uscc == uscc else "name")
-            for c in found]
+    owners = refs.titles(session, "user", {c.owner_id for c in found if c.owner_id}, user) \
+        if access.may_see_field(user, CUSTOMER, "owner_id") else {}
+    matches = []
+    for customer in found:
+        reason = "uscc" if uscc and customer.uscc == uscc else "name"
+        known = access.may_identify(user, CUSTOMER, customer.id in reachable, [reason])
+        matches.append(DuplicateMatch(id=customer.id if known else None,
+                                      name=customer.name if known else None,
+                                      owner_name=owners.get(customer.owner_id or 0),
+                                      reason=reason))
+    return [m for m in matches if m.id is None or m.id != exclude_id][:10]
 
 
 class ContactService(CrudService):
     """Contacts feed their customer's search text; one primary contact per customer."""
 
     def derive(self, session: Session, record: Any) -> None:
-        record.search_text = search_text(record.name, record.mobile, record.phone, record.email)
+        record.search_text = contact_search_text(record)
 
     def after_write(self, session: Session, user: Principal, record: Any,
                     values: Mapping[str, Any]) -> None:
@@ -160,7 +161,9 @@ router = APIRouter(tags=["Customers"])
 
 
 @router.post("/customers/duplicates", response_model=list[DuplicateMatch])
-def duplicates(request: Request, user: User, payload: DuplicateQuery) -> Any:
+def duplicates(request: Request, user: User, payload: DuplicateCheck) -> Any:
+    """The clash check while a customer is entered: for those who may create customers."""
+    access.may(user, CUSTOMER, Action.CREATE)
     try:
         uscc = normalise_uscc(payload.uscc) if payload.uscc else None
     except ValueError:
@@ -196,7 +199,7 @@ def _matches(session: Session, user: Principal, key: str, q: str,
     if limit <= 0 or not search.search_term(q) or not user.permissions.can(key, Action.READ):
         return []
     narrowed = search.narrow(session, service.base_query(user), service.model, service.spec,
-                             q, False, service.unseen_search(user))
+                             q, False, access.search_segments(user, service.spec))
     if narrowed.few and key == "customer":  # every match at hand: the shortest name first
         found = narrowed.entity
         ranked = narrowed.stmt.order_by(func.length(found.name), found.id).limit(limit)

@@ -21,7 +21,8 @@ def _exact(session: Session, stmt: Select[Any], cap: int | None = None) -> int:
     return int(session.scalar(select(func.count()).select_from(inner.subquery())) or 0)
 
 
-def _planner_estimate(session: Session, stmt: Select[Any]) -> int:
+def estimate(session: Session, stmt: Select[Any]) -> int:
+    """The planner's guess of how many rows ``stmt`` selects (PostgreSQL)."""
     compiled = stmt.order_by(None).compile(session.get_bind(),
                                            compile_kwargs={"literal_binds": True})
     plan = session.execute(text(f"EXPLAIN (FORMAT JSON) {compiled}")).scalar()
@@ -36,7 +37,20 @@ def total(session: Session, stmt: Select[Any], exact: bool) -> tuple[int, bool]:
     if session.get_bind().dialect.name != "postgresql":
         count = _exact(session, stmt, SQLITE_CAP)
         return count, count < SQLITE_CAP
-    estimate = _planner_estimate(session, stmt)
-    if estimate < EXACT_BELOW:
+    planned = estimate(session, stmt)
+    if planned < EXACT_BELOW:
         return _exact(session, stmt), True
-    return estimate, False
+    return planned, False
+
+
+def total_within(session: Session, stmt: Select[Any], wider: int,
+                 exact: bool) -> tuple[int, bool]:
+    """``(count, is_exact)`` for rows the planner cannot estimate (a search limited to the
+    fields a user may read), out of a set it estimated at ``wider`` rows: counted up to
+    ``EXACT_BELOW``; beyond that, ``wider`` as the estimate."""
+    if exact:
+        return _exact(session, stmt), True
+    count = _exact(session, stmt, EXACT_BELOW)
+    if count < EXACT_BELOW:
+        return count, True
+    return max(wider, count), False

@@ -98,13 +98,13 @@ class CrudService:
     def list_page(self, session: Session, user: Principal, query: ListQuery) -> dict[str, Any]:
         limit = max(1, min(query.limit, MAX_LIMIT))
         access.may(user, self.spec, Action.READ)
-        sort = paging.parse_sort(self.spec, query.sort)
+        sort = paging.parse_sort(self.spec, access.list_order(user, self.spec, query.sort))
         access.require_visible(user, self.spec, [sort.field],
                                N_("Your role may not sort by this field"))
         stmt = self.base_query(user, query.deleted)
         stmt = filtering.apply_filters(stmt, self.model, self.spec, user, query.filters)
         narrowed = search.narrow(session, stmt, self.model, self.spec, query.q,
-                                 query.exact_total, self.unseen_search(user))
+                                 query.exact_total, access.search_segments(user, self.spec))
         nullable = bool(self.model.__table__.c[sort.field].nullable)  # type: ignore[attr-defined]
         rows = search.read_page(session, narrowed, sort, query.after, limit, nullable)
         last = rows[limit - 1] if len(rows) > limit else None
@@ -115,22 +115,6 @@ class CrudService:
             "total": narrowed.total,
             "total_exact": narrowed.total_exact,
         }
-
-    def unseen_search(self, user: Principal) -> list[Any] | None:
-        """When the search text holds fields the user may not read, the columns a match
-        must be found in instead (so a search cannot reveal a hidden phone number)."""
-        if not self.spec.searchable:
-            return None
-        hidden = [name for name in self.spec.search_fields
-                  if not user.permissions.sees(*self._field_of(name))]
-        if not hidden:
-            return None
-        return [getattr(self.model, name) for name in self.spec.search_fields
-                if "." not in name and name not in hidden]
-
-    def _field_of(self, name: str) -> tuple[str, str]:
-        entity, _, field_name = name.rpartition(".")
-        return entity or self.spec.key, field_name
 
     def fetch(self, session: Session, user: Principal, record_id: int,
               deleted: bool = False, action: Action = Action.READ) -> Any:

@@ -1,10 +1,11 @@
 """The single access choke point (ARCHITECTURE §4).
 
 Every query of records starts from ``scope``; every record leaves through ``present``;
-every write enters through ``accept``; sorting, filtering, searching, totals and history ask
-``may_see_field``. Lists, detail, search, history, attachments, the audit view — and later
-export, import, reports, PDFs and webhooks — call these and nothing else, so one rule here
-holds on every path.
+every write enters through ``accept``; sorting, filtering, totals and history ask
+``may_see_field``, a search ``search_segments``, a list without an order ``list_order``, a
+clash check ``may_identify``. Lists, detail, search, history, attachments, the audit view —
+and later export, import, reports, PDFs and webhooks — call these and nothing else, so one
+rule here holds on every path.
 
 The rules come from the user's roles (``crm_common.permissions``): each action on an entity
 has a data scope (own / own department / department and below / all), applied to the
@@ -23,7 +24,14 @@ from sqlalchemy import ColumnElement, Select, false
 from crm_common.entities import EntitySpec, FieldSpec
 from crm_common.errors import Forbidden
 from crm_common.i18n import N_
-from crm_common.permissions import WRITES, Action, DataScope, FieldAccess, mask
+from crm_common.permissions import (
+    SCOPE_ORDER,
+    WRITES,
+    Action,
+    DataScope,
+    FieldAccess,
+    mask,
+)
 from crm_server.kit.binding import binding
 from crm_server.security.principal import Principal
 
@@ -71,12 +79,58 @@ def may_see_field(user: Principal, spec: EntitySpec, name: str) -> bool:
     return user.permissions.sees(spec.key, field.name)
 
 
+def may_identify(user: Principal, spec: EntitySpec, reachable: bool,
+                 matched: Iterable[str]) -> bool:
+    """Whether a record found by the values of the ``matched`` fields (a clash check's match)
+    may be named to ``user``: only one within their read scope whose title and matched
+    fields they may read in full. Otherwise the user learns no more than that such a
+    record exists (and whose it is, if they may read its owner)."""
+    return reachable and all(may_see_field(user, spec, name)
+                             for name in (spec.title_field, *matched))
+
+
 def require_visible(user: Principal, spec: EntitySpec, names: Iterable[str],
                     message: str) -> None:
     """Refuse to sort, filter, total or group by a field the user may not read."""
     hidden = {name: message for name in names if not may_see_field(user, spec, name)}
     if hidden:
         raise Forbidden(message, hidden)
+
+
+def list_order(user: Principal, spec: EntitySpec, requested: str | None) -> str:
+    """The order of a list: the one asked for (checked by the caller like any sort), else
+    the entity's default, else, when the user may not read the default's field, newest
+    first (creation time, or id where records have none): always readable and meaningful,
+    where the next sortable field might be a coarse one such as a level."""
+    if requested:
+        return requested
+    if may_see_field(user, spec, spec.default_sort.removeprefix("-")):
+        return spec.default_sort
+    return "-created_at" if "created_at" in spec.sort_fields else "-id"
+
+
+def search_segments(user: Principal, spec: EntitySpec) -> tuple[int, ...] | None:
+    """The segments of ``spec``'s search text a search by ``user`` may match in: the
+    positions (1-based) of the ``search_fields`` whose values the user may read in full
+    (masked is not), or None when that is all of them.
+
+    A field gathered from related records (a customer's ``contact.mobile``) counts only
+    when the user reads it and every such record of a record they reach: those records'
+    scope follows this one's owner, so a read scope on them as wide as on ``spec``."""
+    readable = tuple(position for position, name in enumerate(spec.search_fields, 1)
+                     if _reads_source(user, spec, name))
+    return None if len(readable) == len(spec.search_fields) else readable
+
+
+def _reads_source(user: Principal, spec: EntitySpec, name: str) -> bool:
+    key, _, field = name.rpartition(".")
+    if not key:
+        return user.permissions.sees(spec.key, field)
+    if not user.permissions.sees(key, field):
+        return False
+    related = user.permissions.scope(key, Action.READ)
+    own = user.permissions.scope(spec.key, Action.READ)
+    return SCOPE_ORDER.index(related) >= SCOPE_ORDER.index(own)
 
 
 def present(values: dict[str, Any], user: Principal, spec: EntitySpec) -> dict[str, Any]:
