@@ -114,6 +114,15 @@ def accept_language(language: str) -> str:
     return "en" if normalise_language(language) == "en" else "zh-CN"
 
 
+def with_retry_after(error: ApiError, response: httpx.Response) -> ApiError:
+    """Copy a ``Retry-After`` header given in seconds into ``error.data`` (as
+    ``retry_after_seconds``), where the body's own value is the fallback."""
+    header = response.headers.get("retry-after", "").strip()
+    if header.isascii() and header.isdigit():
+        error.data = {**(error.data or {}), "retry_after_seconds": int(header)}
+    return error
+
+
 class ApiClient:
     """One signed-in (or signing-in) connection to one server."""
 
@@ -360,7 +369,9 @@ class ApiClient:
         """The typed error the server sent, or a clear one when the body is not ours (a proxy
         or a crashed server answering instead)."""
         try:
-            return error_from_body(ErrorBody.model_validate_json(response.content))
+            return with_retry_after(
+                error_from_body(ErrorBody.model_validate_json(response.content)), response
+            )
         except (ValidationError, ValueError, KeyError):
             pass
         if response.status_code in _GATEWAY_STATUSES:
