@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from builders import activity as activity_data
@@ -25,6 +26,7 @@ from crm_client.domains.customer360 import (
 from crm_client.views.entity_form import EntityFormDialog
 from crm_client.views.entity_list import EntityListView
 from crm_common.entities import entity
+from crm_common.permissions import FieldAccess
 
 CUSTOMER = entity("customer")
 
@@ -174,3 +176,87 @@ def _open_form(kind: type[EntityFormDialog]) -> Any:
     forms = [w for w in QApplication.topLevelWidgets() if isinstance(w, kind) and w.isVisible()]
     assert len(forms) == 1
     return forms[0]
+
+
+def test_the_header_shows_the_street_address_and_the_notes(
+    qtbot: Any, ctx: AppContext, sales_api: Any
+) -> None:
+    made = sales_api.create(CUSTOMER, customer_data(address="青浦区华新镇华腾路 1288 号",
+                                                    notes="<b>只在周二</b>收货"))
+    view = _shown(qtbot, ctx, made.id)
+
+    assert view.header.facts["address"].text() == "青浦区华新镇华腾路 1288 号"
+    assert view.header.facts["notes"].text() == "<b>只在周二</b>收货"  # plain text, not HTML
+    assert view.header.fact_labels["notes"].text() == "Notes"
+
+
+def test_a_conflicts_reload_refreshes_the_header(
+    qtbot: Any, view: Customer360View, admin_api: Any, customer: Any
+) -> None:
+    form = view.edit()
+    qtbot.waitUntil(lambda: form.editors["short_name"].value() == customer.short_name)
+    form.editors["short_name"].widget.setText("我的简称")
+    admin_api.update(CUSTOMER, customer.id, customer.version, {"phone": "0512-12345678"})
+    form.save()
+    qtbot.waitUntil(lambda: form.conflict_dialog is not None and form.conflict_dialog.isVisible())
+    assert form.conflict_dialog is not None
+
+    with qtbot.waitSignal(view.sig_loaded):
+        form.conflict_dialog.reload_button.click()
+
+    assert view.header.facts["phone"].text() == "0512-12345678"
+
+
+def test_f5_reloads_the_header_and_the_tabs(
+    qtbot: Any, view: Customer360View, sales_api: Any, admin_api: Any, customer: Any
+) -> None:
+    timeline: Any = view.tab_widgets["activities"]
+    qtbot.waitUntil(lambda: len(timeline.cards) == 1)
+    admin_api.update(CUSTOMER, customer.id, customer.version, {"phone": "0512-87654321"})
+    sales_api.create(entity("activity"), activity_data(customer.id, subject="电话回访"))
+    view.activateWindow()
+    qtbot.waitActive(view)
+
+    with qtbot.waitSignal(view.sig_loaded):
+        qtbot.keyClick(view.tabs, Qt.Key.Key_F5)
+
+    assert view.header.facts["phone"].text() == "0512-87654321"
+    qtbot.waitUntil(lambda: len(timeline.cards) == 2)
+
+
+def test_an_empty_timeline_says_when_the_role_sees_only_its_own_follow_ups(
+    qtbot: Any, ctx: AppContext, sales_api: Any, admin_api: Any
+) -> None:
+    made = sales_api.create(CUSTOMER, customer_data())
+    admin_api.create(entity("activity"), activity_data(made.id))  # a colleague's follow-up
+    view = _shown(qtbot, ctx, made.id)
+    timeline: Any = view.tab_widgets["activities"]
+    view.tabs.setCurrentWidget(timeline)
+    qtbot.waitUntil(lambda: timeline.empty_label.isVisible())
+
+    assert view.header.facts["last_activity_at"].text() != "—"
+    notes = [label.text() for label in timeline.findChildren(QLabel) if label.isVisible()]
+    assert any("only its own follow-ups" in text for text in notes)
+
+
+def _shown(qtbot: Any, ctx: AppContext, customer_id: int) -> Customer360View:
+    shown = Customer360View(ctx, customer_id)
+    qtbot.addWidget(shown)
+    shown.resize(1100, 700)
+    with qtbot.waitSignal(shown.sig_loaded):
+        shown.show()
+    return shown
+
+
+def test_hidden_address_and_notes_stay_out_of_the_header(
+    qtbot: Any, ctx: AppContext, sales_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = sales_api.create(CUSTOMER, customer_data(address="华腾路 1288 号", notes="周二收货"))
+    visible = ctx.field_access
+    monkeypatch.setattr(ctx, "field_access", lambda key, name: FieldAccess.HIDDEN
+                        if (key, name) in {("customer", "address"), ("customer", "notes")}
+                        else visible(key, name))
+    view = _shown(qtbot, ctx, made.id)
+
+    assert view.header.facts["address"].isHidden() and view.header.facts["notes"].isHidden()
+    assert view.header.fact_labels["notes"].isHidden()

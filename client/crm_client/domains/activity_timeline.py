@@ -21,9 +21,10 @@ from PySide6.QtWidgets import (
 )
 
 from crm_client.api.client import PageResult
-from crm_client.core.i18n import _
+from crm_client.core.i18n import N_, _
 from crm_client.models.formatting import format_date, format_datetime
 from crm_common.entities import entity
+from crm_common.permissions import Action, DataScope
 from crm_common.schemas.activity import ActivityRead
 
 if TYPE_CHECKING:
@@ -40,6 +41,16 @@ TYPE_COLOURS = {
     "meeting": "#722ed1",
     "email": "#d46b08",
     "technical": "#08979c",
+}
+
+SCOPE_NOTES = {
+    DataScope.OWN: N_("Your role may see only its own follow-ups; those of colleagues with "
+                      "this customer are not listed here."),
+    DataScope.DEPARTMENT: N_("Your role may see only the follow-ups of your department; "
+                             "those of other colleagues are not listed here."),
+    DataScope.SUBTREE: N_("Your role may see only the follow-ups of your department and the "
+                          "departments below it; those of other colleagues are not listed "
+                          "here."),
 }
 
 
@@ -119,10 +130,15 @@ class ActivityTimelineWidget(QScrollArea):
         self._cards.setSpacing(0)
         self.empty_label = _label(_("No follow-ups yet."), content, MUTED)
         self.empty_label.hide()
+        # Why the header may say "last follow-up: today" above an empty timeline.
+        note = SCOPE_NOTES.get(ctx.permissions.scope("activity", Action.READ))
+        self.scope_note = _label(_(note) if note else "", content, MUTED)
+        self.scope_note.setVisible(bool(self.scope_note.text()))
         self.more_button = QPushButton(_("Load more"), content)
         self.more_button.clicked.connect(lambda: self._request(self._next))
         self.more_button.hide()
         self._cards.addWidget(self.empty_label)
+        self._cards.addWidget(self.scope_note)
         self._cards.addWidget(self.more_button, 0, Qt.AlignmentFlag.AlignHCenter)
         self._cards.addStretch(1)
         self.setWidget(content)

@@ -14,7 +14,8 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from crm_client.core.i18n import N_, _
@@ -127,6 +128,8 @@ class Customer360View(QWidget):
         layout.addWidget(self.header)
         layout.addWidget(self.tabs, 1)
         ctx.changes.sig_entity_changed.connect(self._on_entity_changed)
+        self.refresh_shortcut = QShortcut(QKeySequence.StandardKey.Refresh, self, self.refresh,
+                                          Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.reload()
 
     def _add_tab(self, tab: CustomerTab) -> None:
@@ -134,8 +137,19 @@ class Customer360View(QWidget):
         opener = getattr(widget, "sig_open_record", None)
         if opener is not None:
             opener.connect(self.sig_open_record)
+        own_refresh = getattr(widget, "refresh_action", None)
+        if isinstance(own_refresh, QAction):  # one F5 here, which refreshes every tab
+            own_refresh.setShortcuts([])
         self.tab_widgets[tab.key] = widget
         self.tabs.addTab(widget, _(tab.label))
+
+    def refresh(self) -> None:
+        """F5: the header and every tab from the server."""
+        self.reload()
+        for widget in self.tab_widgets.values():
+            reload = getattr(widget, "reload", None)
+            if callable(reload):
+                reload()
 
     def reload(self) -> None:
         """Fetch the customer again for the header (the tabs refresh themselves)."""
@@ -157,8 +171,9 @@ class Customer360View(QWidget):
         self.sig_loaded.emit()
 
     def _on_entity_changed(self, key: str, ids: list[int]) -> None:
-        mine = key == "customer" and (not ids or self.customer_id in ids)
-        if mine or key == "activity":  # a follow-up moves the last / next follow-up dates
+        if key == "customer" and (not ids or self.customer_id in ids):
+            self.refresh()  # also its history, and the contacts' customer names
+        elif key == "activity":  # a follow-up moves the last / next follow-up dates
             self.reload()
 
     def edit(self) -> EntityFormDialog:

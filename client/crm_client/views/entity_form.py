@@ -496,6 +496,8 @@ class EntityFormDialog(EditDialogMixin, QDialog):
     def _on_conflict_choice(self, result: int, current: BaseModel, mine: dict[str, Any]) -> None:
         if result == ConflictChoice.RELOAD:
             self._fill(current)
+            # The record changed under every open view of it (a 360° header, lists): say so.
+            self._ctx.changes.sig_entity_changed.emit(self._spec.key, _record_ids(current))
             self.banner.show_message(_("The saved version has been loaded."), None,
                                      BannerLevel.INFO)
         elif result == ConflictChoice.KEEP_MINE:
