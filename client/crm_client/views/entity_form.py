@@ -131,6 +131,7 @@ class EntityFormDialog(EditDialogMixin, QDialog):
         if record_id is None:
             self.setWindowTitle(_("New {entity}").format(entity=_(spec.label)))
             self._fill_new()
+            self._focus_first_field()
         else:
             self.setWindowTitle(self._title_text())
             self._load()
@@ -474,6 +475,12 @@ class EntityFormDialog(EditDialogMixin, QDialog):
     def _focus_field(self, name: str) -> None:
         self.editors[name].focus()
 
+    def _focus_first_field(self) -> None:
+        """The cursor starts in the first field a new record's author may fill in."""
+        first = next((name for name in self.editors if self.is_editable(name)), None)
+        if first is not None:
+            self._focus_field(first)
+
     def _resolve_conflict(self, error: StaleVersion) -> None:
         current = self._spec.read.model_validate((error.data or {}).get("current", {}))
         mine = self.changes()
@@ -511,7 +518,9 @@ class EntityFormDialog(EditDialogMixin, QDialog):
                           (describe_matches(matches) if matches else error.detail)
                           + "\n\n" + _("Create this customer anyway?"), parent=self)
         create = box.addButton(_("Create anyway"), QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(_("Cancel"), QMessageBox.ButtonRole.RejectRole)
+        cancel = box.addButton(_("Cancel"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(cancel)  # a duplicate takes a deliberate click, not a stray Enter
+        box.setEscapeButton(cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def answered(_result: int) -> None:
