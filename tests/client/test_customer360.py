@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from builders import activity as activity_data
@@ -260,3 +260,40 @@ def test_hidden_address_and_notes_stay_out_of_the_header(
 
     assert view.header.facts["address"].isHidden() and view.header.facts["notes"].isHidden()
     assert view.header.fact_labels["notes"].isHidden()
+
+
+def test_a_follow_up_can_be_backdated_but_not_dated_ahead(
+    qtbot: Any, view: Customer360View, sales_api: Any
+) -> None:
+    form = view.add_follow_up()
+    when: Any = form.editors["occurred_at"].widget
+    assert abs(when.dateTime().secsTo(QDateTime.currentDateTime())) < 120  # "now"
+    assert when.maximumDateTime() <= QDateTime.currentDateTime().addSecs(120)
+    yesterday = QDateTime(QDate.currentDate().addDays(-1), QTime(16, 30))
+    when.setDateTime(yesterday)
+    form.editors["subject"].widget.setText("昨天下午的拜访")
+
+    with qtbot.waitSignal(form.sig_saved) as saved:
+        form.save_button.click()
+
+    logged = sales_api.get(entity("activity"), saved.args[0].id)
+    assert logged.occurred_at.astimezone().replace(tzinfo=None) == yesterday.toPython()
+
+
+def test_a_follow_up_is_edited_from_the_timeline(
+    qtbot: Any, view: Customer360View, sales_api: Any
+) -> None:
+    timeline: Any = view.tab_widgets["activities"]
+    view.tabs.setCurrentWidget(timeline)
+    qtbot.waitUntil(lambda: len(timeline.cards) == 1)
+
+    qtbot.mouseDClick(timeline.cards[0], Qt.MouseButton.LeftButton)
+    form = _open_form(EntityFormDialog)
+    qtbot.waitUntil(lambda: form.editors["subject"].value() == "设备选型技术交流")
+    assert "occurred_at" in form.editors and "customer_id" not in form.editors
+    form.editors["subject"].widget.setText("设备选型技术交流（已更正）")
+    with qtbot.waitSignal(form.sig_saved):
+        form.save_button.click()
+
+    qtbot.waitUntil(lambda: len(timeline.cards) == 1
+                    and timeline.cards[0].activity.subject == "设备选型技术交流（已更正）")

@@ -46,6 +46,7 @@ from crm_common.errors import (
     error_from_body,
 )
 from crm_common.i18n import N_, normalise_language, translate
+from crm_common.schemas.activity import ActivityRead
 from crm_common.schemas.attachment import AttachmentRead
 from crm_common.schemas.auth import (
     Health,
@@ -63,6 +64,7 @@ _HISTORY = TypeAdapter(list[HistoryEntry])
 _SESSIONS = TypeAdapter(list[SessionRead])
 PREVIEW_HEADER = "X-Preview-Role"
 _DUPLICATES = TypeAdapter(list[DuplicateMatch])
+_ACTIVITIES = TypeAdapter(list[ActivityRead])
 _TRANSFER_TIMEOUT = 300.0
 _UNSAFE_FILENAME = re.compile(r'[\x00-\x1f<>:"/\\|?*]+')
 _GATEWAY_STATUSES = frozenset({502, 503, 504})
@@ -279,6 +281,12 @@ class ApiClient:
         payload = {"name": name, "uscc": uscc, "exclude_id": exclude_id}
         response = self._request("POST", "/customers/duplicates", json=payload)
         return _DUPLICATES.validate_json(response.content)
+
+    def open_follow_ups(self, limit: int = 20) -> builtins.list[ActivityRead]:
+        """My follow-ups whose next date is still open (their customer's latest), soonest
+        first."""
+        response = self._request("GET", "/follow-ups/open", params=[("limit", str(limit))])
+        return _ACTIVITIES.validate_json(response.content)
 
     def search(self, q: str, limit: int = 20) -> builtins.list[SearchHit]:
         params = [("q", q), ("limit", str(limit))]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
@@ -22,6 +21,7 @@ from crm_client.core.i18n import N_, _
 from crm_client.domains.activity_timeline import ActivityTimelineWidget
 from crm_client.domains.attachments import AttachmentsWidget
 from crm_client.domains.customer_header import CustomerHeaderWidget
+from crm_client.domains.follow_up_forms import new_follow_up_form
 from crm_client.views.entity_form import EntityFormDialog
 from crm_client.views.entity_list import EntityListView
 from crm_client.views.history import HistoryWidget
@@ -31,9 +31,6 @@ from crm_common.schemas.customer import CustomerRead
 
 if TYPE_CHECKING:
     from crm_client.core.context import AppContext
-
-FOLLOW_UP_FIELDS = ("type", "subject", "contact_id", "notes", "next_follow_up_on")
-NEXT_FOLLOW_UP_IN_DAYS = 7
 
 TAB_STYLE = """
 QTabWidget#customerTabs QTabBar::tab { background: transparent; border: none;
@@ -183,17 +180,6 @@ class Customer360View(QWidget):
         return form
 
     def add_follow_up(self) -> EntityFormDialog:
-        """The compact follow-up dialog: type, subject, contact, notes, next date prefilled."""
+        """The compact follow-up dialog: type, time, subject, contact, notes, next date."""
         name = self.customer.name if self.customer else ""
-        initial = {
-            "customer_id": self.customer_id,
-            "customer_name": name,
-            "next_follow_up_on": date.today() + timedelta(days=NEXT_FOLLOW_UP_IN_DAYS),
-        }
-        form = EntityFormDialog(self._ctx, entity("activity"), None, self, initial=initial,
-                                fields=FOLLOW_UP_FIELDS)
-        form.setWindowTitle(_("Add follow-up — {customer}").format(customer=name))
-        form.show()
-        if "subject" in form.editors:  # a role may hide it
-            form.editors["subject"].focus()
-        return form
+        return new_follow_up_form(self._ctx, self.customer_id, name or "", self)
