@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from math import ceil
 from dataclasses import dataclass
+from math import ceil
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget

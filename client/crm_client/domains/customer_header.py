@@ -1,8 +1,8 @@
 """``CustomerHeaderWidget``: the key facts at the top of the customer 360° view.
 
 Name with level and status badges, then owner, industry, region, phone, credit code, source,
-parent company, street address, tags, notes, last follow-up and next follow-up date — red when it is overdue, since
-that is what a sales rep opening the customer needs to act on first.
+last follow-up, next follow-up date — red when it is overdue, since that is what a sales rep
+opening the customer needs to act on first — parent company, street address, tags and notes.
 """
 
 from __future__ import annotations
