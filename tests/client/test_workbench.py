@@ -41,7 +41,7 @@ def _row_button(workbench: WorkbenchView, customer: str, text: str) -> QToolButt
     tree = workbench.due.tree
     item = next(tree.topLevelItem(i) for i in range(tree.topLevelItemCount())
                 if tree.topLevelItem(i).text(1) == customer)
-    return next(b for b in tree.itemWidget(item, 3).findChildren(QToolButton) if b.text() == text)
+    return next(b for b in tree.itemWidget(item, 2).findChildren(QToolButton) if b.text() == text)
 
 
 def _form() -> EntityFormDialog:

@@ -29,8 +29,8 @@ STATUS_COLOURS = {
 }
 MUTED = "#6b7280"
 FACT_COLUMNS = 3
-VALUE_MIN_WIDTH = 210
-LABEL_MIN_WIDTH = 90
+VALUE_MIN_WIDTH = 150  # three columns fit 1366×768 at 125 % beside the navigation
+LABEL_MIN_WIDTH = 80
 TITLE_SCALE = 1.5
 FACTS = (  # field names of the facts grid, in reading order; "region" joins three fields
     "owner_id", "industry", "region",
@@ -92,8 +92,8 @@ class CustomerHeaderWidget(QFrame):
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.facts[name] = value
             self.fact_labels[name] = label
+            value.setWordWrap(True)  # a long value wraps instead of widening the window
             wide = name in WIDE_FACTS
-            value.setWordWrap(wide)
             top = Qt.AlignmentFlag.AlignTop if wide else Qt.AlignmentFlag.AlignVCenter
             grid.addWidget(label, row, column * 2, Qt.AlignmentFlag.AlignRight | top)
             if column:

@@ -329,9 +329,17 @@ class SignInDialog(QDialog):
         self.sign_in_button.setEnabled(not busy)
         self.sign_in_button.setText(_("Signing in…") if busy else _("Sign in"))
 
+    def _fit_height(self) -> None:
+        """As tall as the content needs at the current width. (``adjustSize`` would wrap
+        the message for the narrower size hint, leaving a blank line under it.)"""
+        layout = self.layout()
+        height = (layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth()
+                  else self.sizeHint().height())
+        self.resize(self.width(), max(height, self.minimumSizeHint().height()))
+
     def _show_error(self, text: str, html: str | None = None) -> None:
         self.error_banner.show_message(html or text, level=BannerLevel.ERROR)
-        self.adjustSize()
+        self._fit_height()
         self.sig_failed.emit(text)
 
 

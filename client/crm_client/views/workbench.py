@@ -43,7 +43,7 @@ from crm_common.permissions import Action
 from crm_common.schemas.activity import ActivityRead
 
 ROWS = 8
-ACTIONS_WIDTH = 150
+ACTIONS_WIDTH = 120
 ROW_HEIGHT = 28
 OVERDUE = QColor("#cf1322")
 ACTIVITY = entity("activity")
@@ -86,6 +86,8 @@ class WorkbenchCardWidget(QFrame):
         self.tree.setAlternatingRowColors(True)
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.tree.setFrameShape(QFrame.Shape.NoFrame)
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.tree.header().setStretchLastSection(False)
         for column, (_label, width) in enumerate(columns):
             if not width:  # the column that takes the slack
@@ -142,11 +144,11 @@ class WorkbenchView(QWidget):
         self.setObjectName("workbench")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.recent = WorkbenchCardWidget(
-            _("My recent follow-ups"), [(_("Time"), 130), (_("Customer"), 240), (_("Subject"), 0)]
+            _("My recent follow-ups"), [(_("Time"), 130), (_("Customer"), 0), (_("Subject"), 0)]
         )
         self.due = WorkbenchCardWidget(
             _("Follow-ups due"),
-            [(_("Due"), 90), (_("Customer"), 190), (_("Last subject"), 0), ("", ACTIONS_WIDTH)],
+            [(_("Due"), 100), (_("Customer"), 0), ("", ACTIONS_WIDTH)],
         )
         self.open_follow_ups: list[ActivityRead] = []
         for card in (self.recent, self.due):
@@ -175,8 +177,8 @@ class WorkbenchView(QWidget):
         header.addWidget(refresh, 0, 1, 2, 1, Qt.AlignmentFlag.AlignRight)
         cards = QHBoxLayout()
         cards.setSpacing(16)
-        cards.addWidget(self.recent, 3)
-        cards.addWidget(self.due, 2)
+        cards.addWidget(self.recent, 1)
+        cards.addWidget(self.due, 1)
         box = QVBoxLayout(self)
         box.setContentsMargins(24, 20, 24, 20)
         box.setSpacing(16)
@@ -214,7 +216,7 @@ class WorkbenchView(QWidget):
         self.open_follow_ups = follow_ups
         rows = [
             (
-                [format_date(a.next_follow_up_on), a.customer_name or "", a.subject or "", ""],
+                [format_date(a.next_follow_up_on), a.customer_name or "", ""],
                 a.customer_id,
                 a.next_follow_up_on is not None and a.next_follow_up_on < today,
             )
@@ -223,7 +225,9 @@ class WorkbenchView(QWidget):
         self.due.set_rows(rows, _("No open follow-ups. Set a next follow-up date when you "
                                   "log one, and it shows here."))
         for item, follow_up in zip(self.due.row_items, follow_ups, strict=True):
-            self.due.tree.setItemWidget(item, 3, self._due_actions(follow_up))
+            last = _("Last follow-up: {subject}").format(subject=follow_up.subject or "")
+            item.setToolTip(1, f"{follow_up.customer_name or ''}\n{last}")
+            self.due.tree.setItemWidget(item, 2, self._due_actions(follow_up))
 
     def _due_actions(self, follow_up: ActivityRead) -> QWidget:
         """"Done…" logs the follow-up that fulfils this one; "Reschedule…" moves its date."""
