@@ -43,7 +43,7 @@ from crm_common.permissions import Action
 from crm_common.schemas.activity import ActivityRead
 
 ROWS = 8
-ACTIONS_WIDTH = 120
+ACTIONS_WIDTH = 110  # at least; wider when the buttons' texts need it
 ROW_HEIGHT = 28
 OVERDUE = QColor("#cf1322")
 ACTIVITY = entity("activity")
@@ -224,10 +224,14 @@ class WorkbenchView(QWidget):
         ]
         self.due.set_rows(rows, _("No open follow-ups. Set a next follow-up date when you "
                                   "log one, and it shows here."))
+        widths = [ACTIONS_WIDTH]
         for item, follow_up in zip(self.due.row_items, follow_ups, strict=True):
             last = _("Last follow-up: {subject}").format(subject=follow_up.subject or "")
             item.setToolTip(1, f"{follow_up.customer_name or ''}\n{last}")
-            self.due.tree.setItemWidget(item, 2, self._due_actions(follow_up))
+            actions = self._due_actions(follow_up)
+            widths.append(actions.sizeHint().width())
+            self.due.tree.setItemWidget(item, 2, actions)
+        self.due.tree.setColumnWidth(2, max(widths))  # "Reschedule…" is longer than "改期…"
 
     def _due_actions(self, follow_up: ActivityRead) -> QWidget:
         """"Done…" logs the follow-up that fulfils this one; "Reschedule…" moves its date."""
