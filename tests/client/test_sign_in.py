@@ -246,14 +246,20 @@ def test_the_header_keeps_its_height_when_an_error_shows(
     assert header.height() == before
 
 
+@pytest.mark.parametrize(
+    ("headers", "data", "minutes"),
+    [({"Retry-After": "241"}, None, 5),  # the header, the body saying nothing of it
+     ({"Retry-After": "60"}, {"retry_after_seconds": 900}, 1),  # the header first
+     ({}, {"retry_after_seconds": 600}, 10)],  # the body's figure without a header
+)
 def test_too_many_attempts_say_how_long_to_wait(
-    qtbot: Any, client_settings: ClientSettings, monkeypatch: pytest.MonkeyPatch
+    qtbot: Any, client_settings: ClientSettings, monkeypatch: pytest.MonkeyPatch,
+    headers: dict[str, str], data: dict[str, int] | None, minutes: int,
 ) -> None:
-    """The wait comes from the ``Retry-After`` header (here the body says nothing of it)."""
-    body = {"error": "too_many_requests", "detail": "Too many failed sign-ins"}
+    body = {"error": "too_many_requests", "detail": "Too many failed sign-ins", "data": data}
 
     def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(429, headers={"Retry-After": "241"}, json=body)
+        return httpx.Response(429, headers=headers, json=body)
 
     class RateLimitedClient(ApiClient):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -266,5 +272,6 @@ def test_too_many_attempts_say_how_long_to_wait(
 
     text = sign_in_and_wait_for_failure(qtbot, dialog)
 
-    assert text == "Too many failed sign-ins from this computer. Try again in 5 minutes."
+    wait = "a minute" if minutes == 1 else f"{minutes} minutes"
+    assert text == f"Too many failed sign-ins from this computer. Try again in {wait}."
     assert dialog.sign_in_button.isEnabled()

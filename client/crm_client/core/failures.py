@@ -174,6 +174,8 @@ def wait_message(error: errors.AccountLocked | errors.TooManyRequests) -> str:
             "This account is locked after too many wrong passwords. "
             "Try again in {minutes} minutes."
         ).format(minutes=minutes)
+    if minutes == 1:
+        return _("Too many failed sign-ins from this computer. Try again in a minute.")
     return _("Too many failed sign-ins from this computer. Try again in {minutes} minutes.") \
         .format(minutes=minutes)
 
