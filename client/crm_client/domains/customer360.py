@@ -84,7 +84,8 @@ def register_customer_tab(tab: CustomerTab, before: str | None = None) -> None:
 
 class Customer360View(QWidget):
     """``sig_loaded`` once the header's record has arrived; ``sig_open_record(entity, id)``
-    when something inside asks to open another record."""
+    when something inside asks to open another record. F5 (``refresh``) reloads the header
+    and every tab; so does any change of this customer announced on the change bus."""
 
     sig_loaded = Signal()
     sig_open_record = Signal(str, int)
