@@ -151,8 +151,9 @@ class Customer360View(QWidget):
 
     def reload(self) -> None:
         """Fetch the customer again for the header (the tabs refresh themselves)."""
+        customer_id = self.customer_id  # the worker thread gets the id, never the view
         (
-            self._ctx.tasks.query(self, lambda api: api.get(entity("customer"), self.customer_id))
+            self._ctx.tasks.query(self, lambda api: api.get(entity("customer"), customer_id))
             .success(self._show)
             .run()
         )

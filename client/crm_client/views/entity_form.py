@@ -350,11 +350,11 @@ class EntityFormDialog(EditDialogMixin, QDialog):
 
     def _load(self) -> None:
         assert self._record_id is not None
-        record_id = self._record_id
+        record_id, spec = self._record_id, self._spec  # for the worker: never the form itself
         self._set_busy(True)
         self._retry = self._load
         (
-            self._ctx.tasks.query(self, lambda api: api.get(self._spec, record_id))
+            self._ctx.tasks.query(self, lambda api: api.get(spec, record_id))
             .success(self._on_loaded)
             .failure(self._on_load_failed)
             .with_progress(_("Loading…"))
@@ -419,16 +419,17 @@ class EntityFormDialog(EditDialogMixin, QDialog):
         return not missing
 
     def _send_create(self, payload: dict[str, Any], confirm: bool = False) -> None:
+        spec = self._spec
         self._send(
-            lambda api: api.create(self._spec, payload, confirm=confirm),
+            lambda api: api.create(spec, payload, confirm=confirm),
             lambda: self._send_create(payload, confirm),
         )
 
     def _send_update(self, changes: dict[str, Any], version: int) -> None:
         assert self._record_id is not None
-        record_id = self._record_id
+        record_id, spec = self._record_id, self._spec
         self._send(
-            lambda api: api.update(self._spec, record_id, version, changes),
+            lambda api: api.update(spec, record_id, version, changes),
             lambda: self._send_update(changes, version),
         )
 
