@@ -22,7 +22,7 @@ from crm_server.bindings import bind_all
 from crm_server.db import audit
 from crm_server.db.engine import make_engine, make_session_factory
 from crm_server.db.migrate import engine_revision, head_revision
-from crm_server.domains import accounts, admin, attachments, customers, people
+from crm_server.domains import accounts, admin, attachments, customers, follow_ups, people
 from crm_server.kit.binding import BINDINGS
 from crm_server.kit.router import entity_router
 from crm_server.limits import BodyLimitMiddleware
@@ -96,6 +96,7 @@ def create_app(settings: Settings) -> FastAPI:
     api.include_router(admin.router)
     api.include_router(customers.router)
     api.include_router(attachments.router)
+    api.include_router(follow_ups.router)
     for binding in BINDINGS.values():
         api.include_router(entity_router(binding))
     app.include_router(api)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from builders import activity as activity_data
@@ -25,6 +26,7 @@ from crm_client.domains.customer360 import (
 from crm_client.views.entity_form import EntityFormDialog
 from crm_client.views.entity_list import EntityListView
 from crm_common.entities import entity
+from crm_common.permissions import FieldAccess
 
 CUSTOMER = entity("customer")
 
@@ -174,3 +176,129 @@ def _open_form(kind: type[EntityFormDialog]) -> Any:
     forms = [w for w in QApplication.topLevelWidgets() if isinstance(w, kind) and w.isVisible()]
     assert len(forms) == 1
     return forms[0]
+
+
+def test_the_header_shows_the_street_address_and_the_notes(
+    qtbot: Any, ctx: AppContext, sales_api: Any
+) -> None:
+    made = sales_api.create(CUSTOMER, customer_data(address="青浦区华新镇华腾路 1288 号",
+                                                    notes="<b>只在周二</b>收货"))
+    view = _shown(qtbot, ctx, made.id)
+
+    assert view.header.facts["address"].text() == "青浦区华新镇华腾路 1288 号"
+    assert view.header.facts["notes"].text() == "<b>只在周二</b>收货"  # plain text, not HTML
+    assert view.header.fact_labels["notes"].text() == "Notes"
+
+
+def test_a_conflicts_reload_refreshes_the_header(
+    qtbot: Any, view: Customer360View, admin_api: Any, customer: Any
+) -> None:
+    form = view.edit()
+    qtbot.waitUntil(lambda: form.editors["short_name"].value() == customer.short_name)
+    form.editors["short_name"].widget.setText("我的简称")
+    admin_api.update(CUSTOMER, customer.id, customer.version, {"phone": "0512-62345678"})
+    form.save()
+    qtbot.waitUntil(lambda: form.conflict_dialog is not None and form.conflict_dialog.isVisible())
+    assert form.conflict_dialog is not None
+
+    with qtbot.waitSignal(view.sig_loaded):
+        form.conflict_dialog.reload_button.click()
+
+    assert view.header.facts["phone"].text() == "0512-62345678"
+
+
+def test_f5_reloads_the_header_and_the_tabs(
+    qtbot: Any, view: Customer360View, sales_api: Any, admin_api: Any, customer: Any
+) -> None:
+    timeline: Any = view.tab_widgets["activities"]
+    qtbot.waitUntil(lambda: len(timeline.cards) == 1)
+    admin_api.update(CUSTOMER, customer.id, customer.version, {"phone": "0512-87654321"})
+    sales_api.create(entity("activity"), activity_data(customer.id, subject="电话回访"))
+    view.activateWindow()
+    qtbot.waitActive(view)
+
+    with qtbot.waitSignal(view.sig_loaded):
+        qtbot.keyClick(view.tabs, Qt.Key.Key_F5)
+
+    assert view.header.facts["phone"].text() == "0512-87654321"
+    qtbot.waitUntil(lambda: len(timeline.cards) == 2)
+
+
+def test_an_empty_timeline_says_when_the_role_sees_only_its_own_follow_ups(
+    qtbot: Any, ctx: AppContext, sales_api: Any, admin_api: Any
+) -> None:
+    made = sales_api.create(CUSTOMER, customer_data())
+    admin_api.create(entity("activity"), activity_data(made.id))  # a colleague's follow-up
+    view = _shown(qtbot, ctx, made.id)
+    timeline: Any = view.tab_widgets["activities"]
+    view.tabs.setCurrentWidget(timeline)
+    qtbot.waitUntil(lambda: timeline.empty_label.isVisible())
+
+    assert view.header.facts["last_activity_at"].text() != "—"
+    notes = [label.text() for label in timeline.findChildren(QLabel) if label.isVisible()]
+    assert any("only its own follow-ups" in text for text in notes)
+
+
+def _shown(qtbot: Any, ctx: AppContext, customer_id: int) -> Customer360View:
+    shown = Customer360View(ctx, customer_id)
+    qtbot.addWidget(shown)
+    shown.resize(1100, 700)
+    with qtbot.waitSignal(shown.sig_loaded):
+        shown.show()
+    return shown
+
+
+def test_hidden_address_and_notes_stay_out_of_the_header(
+    qtbot: Any, ctx: AppContext, sales_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = sales_api.create(CUSTOMER, customer_data(address="华腾路 1288 号", notes="周二收货"))
+    granted = AppContext.field_access
+    hidden = {("customer", "address"), ("customer", "notes")}
+
+    def field_access(self: AppContext, key: str, name: str) -> FieldAccess:
+        return FieldAccess.HIDDEN if (key, name) in hidden else granted(self, key, name)
+
+    # On the class: an instance attribute holding a bound method of the instance would be a
+    # reference cycle, collected (with Qt objects) on whichever thread the collector runs.
+    monkeypatch.setattr(AppContext, "field_access", field_access)
+    view = _shown(qtbot, ctx, made.id)
+
+    assert view.header.facts["address"].isHidden() and view.header.facts["notes"].isHidden()
+    assert view.header.fact_labels["notes"].isHidden()
+
+
+def test_a_follow_up_can_be_backdated_but_not_dated_ahead(
+    qtbot: Any, view: Customer360View, sales_api: Any
+) -> None:
+    form = view.add_follow_up()
+    when: Any = form.editors["occurred_at"].widget
+    assert abs(when.dateTime().secsTo(QDateTime.currentDateTime())) < 120  # "now"
+    assert when.maximumDateTime() <= QDateTime.currentDateTime().addSecs(120)
+    yesterday = QDateTime(QDate.currentDate().addDays(-1), QTime(16, 30))
+    when.setDateTime(yesterday)
+    form.editors["subject"].widget.setText("昨天下午的拜访")
+
+    with qtbot.waitSignal(form.sig_saved) as saved:
+        form.save_button.click()
+
+    logged = sales_api.get(entity("activity"), saved.args[0].id)
+    assert logged.occurred_at.astimezone().replace(tzinfo=None) == yesterday.toPython()
+
+
+def test_a_follow_up_is_edited_from_the_timeline(
+    qtbot: Any, view: Customer360View, sales_api: Any
+) -> None:
+    timeline: Any = view.tab_widgets["activities"]
+    view.tabs.setCurrentWidget(timeline)
+    qtbot.waitUntil(lambda: len(timeline.cards) == 1)
+
+    qtbot.mouseDClick(timeline.cards[0], Qt.MouseButton.LeftButton)
+    form = _open_form(EntityFormDialog)
+    qtbot.waitUntil(lambda: form.editors["subject"].value() == "设备选型技术交流")
+    assert "occurred_at" in form.editors and "customer_id" not in form.editors
+    form.editors["subject"].widget.setText("设备选型技术交流（已更正）")
+    with qtbot.waitSignal(form.sig_saved):
+        form.save_button.click()
+
+    qtbot.waitUntil(lambda: len(timeline.cards) == 1
+                    and timeline.cards[0].activity.subject == "设备选型技术交流（已更正）")

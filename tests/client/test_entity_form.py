@@ -216,3 +216,29 @@ def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def test_a_new_record_form_starts_in_its_first_field(open_form: Any) -> None:
+    form = open_form()
+
+    assert form.focusWidget() is form.editors["name"].widget
+
+
+def test_enter_on_the_duplicate_warning_does_not_create(
+    qtbot: Any, open_form: Any, sales_api: Any
+) -> None:
+    existing = sales_api.create(CUSTOMER, customer_data())
+    form = open_form()
+    type_into(form, "name", existing.name)
+    saved: list[Any] = []
+    form.sig_saved.connect(saved.append)
+    form.save()
+    qtbot.waitUntil(lambda: form.duplicate_box is not None and form.duplicate_box.isVisible())
+    box = form.duplicate_box
+    assert box is not None and box.defaultButton().text() == "Cancel"
+
+    with qtbot.waitSignal(box.finished):
+        qtbot.keyClick(box, Qt.Key.Key_Return)
+
+    assert form.isVisible() and not saved
+    assert sales_api.list(CUSTOMER, {"q": existing.name}).total == 1

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtCore import QRect, QSettings, Qt
+from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from crm_client import app as client_app
 from crm_client.api.client import ApiClient
@@ -324,3 +324,35 @@ def test_smoke_run_signs_in_opens_a_customer_and_saves_a_screenshot(
 
     assert code == 0, capsys.readouterr().err
     assert target.stat().st_size > 10_000
+
+
+def _saved_geometry(qtbot: Any, rect: QRect) -> bytes:
+    probe = QMainWindow()
+    qtbot.addWidget(probe)
+    probe.setGeometry(rect)
+    return bytes(probe.saveGeometry().data())
+
+
+def test_the_first_window_fits_the_available_screen(
+    qtbot: Any, window_for: Any, sales_api: ApiClient
+) -> None:
+    window = window_for(sales_api)
+
+    available = window.screen().availableGeometry()
+    assert available.contains(window.frameGeometry())
+    assert window.width() >= available.width() * 0.9  # and uses the room it has
+    assert window.statusBar().isVisible()
+
+
+def test_a_remembered_geometry_is_restored_only_while_it_fits(
+    qtbot: Any, window_for: Any, sales_api: ApiClient, client_settings: ClientSettings
+) -> None:
+    fitting = QRect(40, 60, 600, 500)
+    client_settings.window_geometry = _saved_geometry(qtbot, fitting)
+    assert window_for(sales_api).geometry() == fitting
+
+    too_big = QRect(40, 60, 1880, 1000)  # saved on a larger monitor
+    client_settings.window_geometry = _saved_geometry(qtbot, too_big)
+    window = window_for(sales_api)
+    assert window.screen().availableGeometry().contains(window.frameGeometry())
+    assert window.width() < too_big.width()

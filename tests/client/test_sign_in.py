@@ -7,11 +7,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from client_tls_server import Pair
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame
 
 from crm_client.api.client import ApiClient
 from crm_client.core.settings import ClientSettings
+from crm_client.views import sign_in
 from crm_client.views.sign_in import SignInDialog
 from crm_common.entities import entity
 from crm_common.tlsinfo import fingerprint
@@ -204,3 +208,70 @@ def test_signing_in_again_keeps_the_same_connection(
 
     assert signed_in.args[0] is api and api.token
     assert not dialog.server_combo.isEnabled() and dialog.user_edit.isReadOnly()
+
+
+@pytest.mark.parametrize(
+    ("key", "modifier"),
+    [(Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier),
+     (Qt.Key.Key_Enter, Qt.KeyboardModifier.KeypadModifier)],
+)
+def test_enter_in_the_password_field_signs_in_also_after_an_error(
+    qtbot: Any, client_settings: ClientSettings, key: Qt.Key, modifier: Qt.KeyboardModifier
+) -> None:
+    dialog = make_dialog(qtbot, client_settings, "https://crm.company.local:8443", password="")
+    dialog.password_edit.setFocus()
+
+    for _attempt in range(2):  # the second time, an error banner is showing
+        with qtbot.waitSignal(dialog.sig_failed, timeout=1_000) as failed:
+            qtbot.keyClick(dialog.password_edit, key, modifier)
+        assert failed.args[0] == "Please enter your user name and password."
+
+    assert dialog.error_banner.isVisible()
+
+
+def test_the_header_keeps_its_height_when_an_error_shows(
+    qtbot: Any, client_settings: ClientSettings
+) -> None:
+    with socket.socket() as sock:  # a closed port: an error long enough to wrap
+        sock.bind(("127.0.0.1", 0))
+        address = f"https://127.0.0.1:{sock.getsockname()[1]}"
+        dialog = make_dialog(qtbot, client_settings, address)
+        header = dialog.findChild(QFrame, "signInHeader")
+        before = header.height()
+
+        sign_in_and_wait_for_failure(qtbot, dialog)
+
+    qtbot.waitUntil(lambda: dialog.error_banner.label.height() > 20)
+    assert dialog.error_banner.label.height() > dialog.error_banner.label.fontMetrics().height()
+    assert header.height() == before
+
+
+@pytest.mark.parametrize(
+    ("headers", "data", "minutes"),
+    [({"Retry-After": "241"}, None, 5),  # the header, the body saying nothing of it
+     ({"Retry-After": "60"}, {"retry_after_seconds": 900}, 1),  # the header first
+     ({}, {"retry_after_seconds": 600}, 10)],  # the body's figure without a header
+)
+def test_too_many_attempts_say_how_long_to_wait(
+    qtbot: Any, client_settings: ClientSettings, monkeypatch: pytest.MonkeyPatch,
+    headers: dict[str, str], data: dict[str, int] | None, minutes: int,
+) -> None:
+    body = {"error": "too_many_requests", "detail": "Too many failed sign-ins", "data": data}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, headers=headers, json=body)
+
+    class RateLimitedClient(ApiClient):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._http = httpx.Client(base_url=self._http.base_url,
+                                      transport=httpx.MockTransport(answer))
+
+    monkeypatch.setattr(sign_in, "ApiClient", RateLimitedClient)
+    dialog = make_dialog(qtbot, client_settings, "http://crm.company.local:8080")
+
+    text = sign_in_and_wait_for_failure(qtbot, dialog)
+
+    wait = "a minute" if minutes == 1 else f"{minutes} minutes"
+    assert text == f"Too many failed sign-ins from this computer. Try again in {wait}."
+    assert dialog.sign_in_button.isEnabled()

@@ -48,6 +48,7 @@ from crm_common.errors import (
     error_from_body,
 )
 from crm_common.i18n import N_, normalise_language, translate
+from crm_common.schemas.activity import ActivityRead
 from crm_common.schemas.attachment import AttachmentRead
 from crm_common.schemas.auth import (
     Health,
@@ -65,6 +66,7 @@ _HISTORY = TypeAdapter(list[HistoryEntry])
 _SESSIONS = TypeAdapter(list[SessionRead])
 PREVIEW_HEADER = "X-Preview-Role"
 _DUPLICATES = TypeAdapter(list[DuplicateMatch])
+_ACTIVITIES = TypeAdapter(list[ActivityRead])
 _TRANSFER_TIMEOUT = 300.0
 _UNSAFE_FILENAME = re.compile(r'[\x00-\x1f<>:"/\\|?*]+')
 _GATEWAY_STATUSES = frozenset({502, 503, 504})
@@ -121,6 +123,15 @@ def user_agent() -> str:
     sessions, instead of the HTTP library's name."""
     system = f"{platform.system()} {platform.release()}".strip() or "unknown"
     return f"CRM-Client/{crm_client.__version__} ({system})".encode("ascii", "replace").decode()
+
+
+def with_retry_after(error: ApiError, response: httpx.Response) -> ApiError:
+    """Copy a ``Retry-After`` header given in seconds into ``error.data`` (as
+    ``retry_after_seconds``), where the body's own value is the fallback."""
+    header = response.headers.get("retry-after", "").strip()
+    if header.isascii() and header.isdigit():
+        error.data = {**(error.data or {}), "retry_after_seconds": int(header)}
+    return error
 
 
 class ApiClient:
@@ -280,6 +291,12 @@ class ApiClient:
         response = self._request("POST", "/customers/duplicates", json=payload)
         return _DUPLICATES.validate_json(response.content)
 
+    def open_follow_ups(self, limit: int = 20) -> builtins.list[ActivityRead]:
+        """My follow-ups whose next date is still open (their customer's latest), soonest
+        first."""
+        response = self._request("GET", "/follow-ups/open", params=[("limit", str(limit))])
+        return _ACTIVITIES.validate_json(response.content)
+
     def search(self, q: str, limit: int = 20) -> builtins.list[SearchHit]:
         params = [("q", q), ("limit", str(limit))]
         response = self._request("GET", "/search", params=params)
@@ -369,7 +386,9 @@ class ApiClient:
         """The typed error the server sent, or a clear one when the body is not ours (a proxy
         or a crashed server answering instead)."""
         try:
-            return error_from_body(ErrorBody.model_validate_json(response.content))
+            return with_retry_after(
+                error_from_body(ErrorBody.model_validate_json(response.content)), response
+            )
         except (ValidationError, ValueError, KeyError):
             pass
         if response.status_code in _GATEWAY_STATUSES:

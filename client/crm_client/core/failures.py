@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
+from math import ceil
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
@@ -43,6 +44,7 @@ _TITLES: tuple[tuple[type[BaseException], str], ...] = (
     (errors.DuplicateWarning, N_("Possible duplicate")),
     (errors.Duplicate, N_("Duplicate")),
     (errors.AccountLocked, N_("Account locked")),
+    (errors.TooManyRequests, N_("Too many attempts")),
     (errors.PayloadTooLarge, N_("File too large")),
     (errors.Unauthenticated, N_("Not signed in")),
     (errors.PasswordChangeRequired, N_("Password change required")),
@@ -106,10 +108,17 @@ def certificate_changed_details(error: CertificateChanged) -> str:
     )
 
 
-def locked_minutes(error: errors.AccountLocked) -> int | None:
-    """Minutes until a locked account opens again, when the server said (``data.minutes``)."""
-    minutes = (error.data or {}).get("minutes")
-    return max(1, round(minutes)) if isinstance(minutes, int | float) else None
+def wait_minutes(error: errors.ApiError) -> int | None:
+    """Whole minutes (at least one) until trying again may succeed, when the server said:
+    ``data.minutes`` of a lockout, or ``retry_after_seconds`` of a rate limit (taken from
+    the ``Retry-After`` header by the API client)."""
+    data = error.data or {}
+    minutes, seconds = data.get("minutes"), data.get("retry_after_seconds")
+    if isinstance(minutes, int | float):
+        return max(1, round(minutes))
+    if isinstance(seconds, int | float):
+        return max(1, ceil(seconds / 60))
+    return None
 
 
 def field_lines(fields: dict[str, str] | None, entity: str | None) -> str:
@@ -143,8 +152,8 @@ def describe_failure(error: BaseException, entity: str | None = None) -> Failure
         return FailureText(
             title, _(_REJECT_MESSAGES[error.reason]).format(host=error.host), error.detail
         )
-    if isinstance(error, errors.AccountLocked):
-        return FailureText(title, locked_message(error))
+    if isinstance(error, errors.AccountLocked | errors.TooManyRequests):
+        return FailureText(title, wait_message(error))
     if isinstance(error, errors.ApiError):
         return FailureText(title, error.detail, field_lines(error.fields, entity))
     log.error("unexpected failure", exc_info=error)
@@ -155,13 +164,20 @@ def describe_failure(error: BaseException, entity: str | None = None) -> Failure
     return FailureText(title, message, f"{type(error).__name__}: {error}")
 
 
-def locked_message(error: errors.AccountLocked) -> str:
-    minutes = locked_minutes(error)
+def wait_message(error: errors.AccountLocked | errors.TooManyRequests) -> str:
+    """A lockout or a rate limit, with the remaining wait when the server said."""
+    minutes = wait_minutes(error)
     if minutes is None:
         return error.detail
-    return _(
-        "This account is locked after too many wrong passwords. Try again in {minutes} minutes."
-    ).format(minutes=minutes)
+    if isinstance(error, errors.AccountLocked):
+        return _(
+            "This account is locked after too many wrong passwords. "
+            "Try again in {minutes} minutes."
+        ).format(minutes=minutes)
+    if minutes == 1:
+        return _("Too many failed sign-ins from this computer. Try again in a minute.")
+    return _("Too many failed sign-ins from this computer. Try again in {minutes} minutes.") \
+        .format(minutes=minutes)
 
 
 class FailurePresenter:

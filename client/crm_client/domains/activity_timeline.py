@@ -1,7 +1,8 @@
 """``ActivityTimelineWidget``: a customer's follow-ups as a timeline, newest first.
 
 Each entry: a round badge per type (call, visit, meeting, email, technical exchange), when
-and by whom, the subject, the notes, the contact and the next follow-up date. Pages of
+and by whom, the subject, the notes, the contact and the next follow-up date; double-click
+(or the context menu) edits it. Pages of
 follow-ups load on demand ("Load more"), like every list, never all at once.
 """
 
@@ -9,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -21,9 +22,12 @@ from PySide6.QtWidgets import (
 )
 
 from crm_client.api.client import PageResult
-from crm_client.core.i18n import _
+from crm_client.core.i18n import N_, _
+from crm_client.domains.follow_up_forms import edit_follow_up_form
 from crm_client.models.formatting import format_date, format_datetime
+from crm_client.views.entity_form import EntityFormDialog
 from crm_common.entities import entity
+from crm_common.permissions import Action, DataScope
 from crm_common.schemas.activity import ActivityRead
 
 if TYPE_CHECKING:
@@ -42,13 +46,31 @@ TYPE_COLOURS = {
     "technical": "#08979c",
 }
 
+SCOPE_NOTES = {
+    DataScope.OWN: N_("Your role may see only its own follow-ups; those of colleagues with "
+                      "this customer are not listed here."),
+    DataScope.DEPARTMENT: N_("Your role may see only the follow-ups of your department; "
+                             "those of other colleagues are not listed here."),
+    DataScope.SUBTREE: N_("Your role may see only the follow-ups of your department and the "
+                          "departments below it; those of other colleagues are not listed "
+                          "here."),
+}
+
 
 class ActivityCard(QWidget):
-    """One follow-up; paints its type badge and the timeline's line in the left gutter."""
+    """One follow-up; paints its type badge and the timeline's line in the left gutter.
+    Double-click or the context menu's "Edit" opens it (``sig_edit``)."""
+
+    sig_edit = Signal(object)  # the ActivityRead
 
     def __init__(self, activity: ActivityRead, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.activity = activity
+        self.edit_action = QAction(_("Edit follow-up…"), self)
+        self.edit_action.triggered.connect(lambda: self.sig_edit.emit(self.activity))
+        self.addAction(self.edit_action)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.setToolTip(_("Double-click to edit"))
         type_label = _(entity("activity").field("type").choice_label(activity.type))
         self._glyph = type_label[:1].upper()
         self._colour = QColor(TYPE_COLOURS.get(activity.type or "", MUTED))
@@ -73,6 +95,10 @@ class ActivityCard(QWidget):
                 date=format_date(activity.next_follow_up_on)))
         if extras:
             layout.addWidget(_label("    ".join(extras), self, MUTED))
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self.edit_action.trigger()
+        event.accept()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -119,10 +145,15 @@ class ActivityTimelineWidget(QScrollArea):
         self._cards.setSpacing(0)
         self.empty_label = _label(_("No follow-ups yet."), content, MUTED)
         self.empty_label.hide()
+        # Why the header may say "last follow-up: today" above an empty timeline.
+        note = SCOPE_NOTES.get(ctx.permissions.scope("activity", Action.READ))
+        self.scope_note = _label(_(note) if note else "", content, MUTED)
+        self.scope_note.setVisible(bool(self.scope_note.text()))
         self.more_button = QPushButton(_("Load more"), content)
         self.more_button.clicked.connect(lambda: self._request(self._next))
         self.more_button.hide()
         self._cards.addWidget(self.empty_label)
+        self._cards.addWidget(self.scope_note)
         self._cards.addWidget(self.more_button, 0, Qt.AlignmentFlag.AlignHCenter)
         self._cards.addStretch(1)
         self.setWidget(content)
@@ -157,11 +188,16 @@ class ActivityTimelineWidget(QScrollArea):
         for activity in page.items:
             assert isinstance(activity, ActivityRead)
             card = ActivityCard(activity, self.widget())
+            card.sig_edit.connect(self.edit)
             self._cards.insertWidget(len(self.cards), card)
             self.cards.append(card)
         self._next = page.next
         self.more_button.setVisible(page.next is not None)
         self.empty_label.setVisible(not self.cards)
+
+    def edit(self, activity: ActivityRead) -> EntityFormDialog:
+        """The follow-up in the compact dialog (read-only where the role may not change it)."""
+        return edit_follow_up_form(self._ctx, activity.id, self)
 
     def _on_entity_changed(self, key: str, _ids: list[int]) -> None:
         if key == "activity":

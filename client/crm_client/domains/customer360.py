@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from crm_client.core.i18n import N_, _
 from crm_client.domains.activity_timeline import ActivityTimelineWidget
 from crm_client.domains.attachments import AttachmentsWidget
 from crm_client.domains.customer_header import CustomerHeaderWidget
+from crm_client.domains.follow_up_forms import new_follow_up_form
 from crm_client.views.entity_form import EntityFormDialog
 from crm_client.views.entity_list import EntityListView
 from crm_client.views.history import HistoryWidget
@@ -30,9 +31,6 @@ from crm_common.schemas.customer import CustomerRead
 
 if TYPE_CHECKING:
     from crm_client.core.context import AppContext
-
-FOLLOW_UP_FIELDS = ("type", "subject", "contact_id", "notes", "next_follow_up_on")
-NEXT_FOLLOW_UP_IN_DAYS = 7
 
 TAB_STYLE = """
 QTabWidget#customerTabs QTabBar::tab { background: transparent; border: none;
@@ -86,7 +84,8 @@ def register_customer_tab(tab: CustomerTab, before: str | None = None) -> None:
 
 class Customer360View(QWidget):
     """``sig_loaded`` once the header's record has arrived; ``sig_open_record(entity, id)``
-    when something inside asks to open another record."""
+    when something inside asks to open another record. F5 (``refresh``) reloads the header
+    and every tab; so does any change of this customer announced on the change bus."""
 
     sig_loaded = Signal()
     sig_open_record = Signal(str, int)
@@ -127,6 +126,8 @@ class Customer360View(QWidget):
         layout.addWidget(self.header)
         layout.addWidget(self.tabs, 1)
         ctx.changes.sig_entity_changed.connect(self._on_entity_changed)
+        self.refresh_shortcut = QShortcut(QKeySequence.StandardKey.Refresh, self, self.refresh,
+                                          Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.reload()
 
     def _add_tab(self, tab: CustomerTab) -> None:
@@ -134,13 +135,25 @@ class Customer360View(QWidget):
         opener = getattr(widget, "sig_open_record", None)
         if opener is not None:
             opener.connect(self.sig_open_record)
+        own_refresh = getattr(widget, "refresh_action", None)
+        if isinstance(own_refresh, QAction):  # one F5 here, which refreshes every tab
+            own_refresh.setShortcuts([])
         self.tab_widgets[tab.key] = widget
         self.tabs.addTab(widget, _(tab.label))
 
+    def refresh(self) -> None:
+        """F5: the header and every tab from the server."""
+        self.reload()
+        for widget in self.tab_widgets.values():
+            reload = getattr(widget, "reload", None)
+            if callable(reload):
+                reload()
+
     def reload(self) -> None:
         """Fetch the customer again for the header (the tabs refresh themselves)."""
+        customer_id = self.customer_id  # the worker thread gets the id, never the view
         (
-            self._ctx.tasks.query(self, lambda api: api.get(entity("customer"), self.customer_id))
+            self._ctx.tasks.query(self, lambda api: api.get(entity("customer"), customer_id))
             .success(self._show)
             .run()
         )
@@ -157,8 +170,9 @@ class Customer360View(QWidget):
         self.sig_loaded.emit()
 
     def _on_entity_changed(self, key: str, ids: list[int]) -> None:
-        mine = key == "customer" and (not ids or self.customer_id in ids)
-        if mine or key == "activity":  # a follow-up moves the last / next follow-up dates
+        if key == "customer" and (not ids or self.customer_id in ids):
+            self.refresh()  # also its history, and the contacts' customer names
+        elif key == "activity":  # a follow-up moves the last / next follow-up dates
             self.reload()
 
     def edit(self) -> EntityFormDialog:
@@ -168,17 +182,6 @@ class Customer360View(QWidget):
         return form
 
     def add_follow_up(self) -> EntityFormDialog:
-        """The compact follow-up dialog: type, subject, contact, notes, next date prefilled."""
+        """The compact follow-up dialog: type, time, subject, contact, notes, next date."""
         name = self.customer.name if self.customer else ""
-        initial = {
-            "customer_id": self.customer_id,
-            "customer_name": name,
-            "next_follow_up_on": date.today() + timedelta(days=NEXT_FOLLOW_UP_IN_DAYS),
-        }
-        form = EntityFormDialog(self._ctx, entity("activity"), None, self, initial=initial,
-                                fields=FOLLOW_UP_FIELDS)
-        form.setWindowTitle(_("Add follow-up — {customer}").format(customer=name))
-        form.show()
-        if "subject" in form.editors:  # a role may hide it
-            form.editors["subject"].focus()
-        return form
+        return new_follow_up_form(self._ctx, self.customer_id, name or "", self)

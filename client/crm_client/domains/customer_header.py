@@ -1,8 +1,8 @@
 """``CustomerHeaderWidget``: the key facts at the top of the customer 360° view.
 
 Name with level and status badges, then owner, industry, region, phone, credit code, source,
-parent company, tags, last follow-up and next follow-up date — red when it is overdue, since
-that is what a sales rep opening the customer needs to act on first.
+last follow-up, next follow-up date — red when it is overdue, since that is what a sales rep
+opening the customer needs to act on first — parent company, street address, tags and notes.
 """
 
 from __future__ import annotations
@@ -29,15 +29,17 @@ STATUS_COLOURS = {
 }
 MUTED = "#6b7280"
 FACT_COLUMNS = 3
-VALUE_MIN_WIDTH = 210
-LABEL_MIN_WIDTH = 90
+VALUE_MIN_WIDTH = 150  # three columns fit 1366×768 at 125 % beside the navigation
+LABEL_MIN_WIDTH = 80
 TITLE_SCALE = 1.5
 FACTS = (  # field names of the facts grid, in reading order; "region" joins three fields
     "owner_id", "industry", "region",
     "phone", "uscc", "source",
     "last_activity_at", "next_follow_up_on", "parent_id",
-    "tags",
+    "address", "tags", "notes",
 )
+WIDE_FACTS = frozenset({"address", "tags", "notes"})  # each on a row of its own
+NOTES_SHOWN = 240  # characters of the notes in the header; all of them in the tooltip
 
 
 class CustomerHeaderWidget(QFrame):
@@ -78,20 +80,27 @@ class CustomerHeaderWidget(QFrame):
         grid.setHorizontalSpacing(12)
         grid.setVerticalSpacing(6)
         spec = entity("customer")
-        for index, name in enumerate(FACTS):
-            row, column = divmod(index, FACT_COLUMNS)
+        row, column = 0, 0
+        for name in FACTS:
+            if name in WIDE_FACTS and column:
+                row, column = row + 1, 0
             label_text = _("Region") if name == "region" else _(spec.field(name).label)
             label = QLabel(label_text, self)
             label.setStyleSheet(f"color: {MUTED};")
             value = QLabel(self)
+            value.setTextFormat(Qt.TextFormat.PlainText)  # notes are typed text, not HTML
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.facts[name] = value
             self.fact_labels[name] = label
-            grid.addWidget(label, row, column * 2, Qt.AlignmentFlag.AlignRight)
+            value.setWordWrap(True)  # a long value wraps instead of widening the window
+            wide = name in WIDE_FACTS
+            top = Qt.AlignmentFlag.AlignTop if wide else Qt.AlignmentFlag.AlignVCenter
+            grid.addWidget(label, row, column * 2, Qt.AlignmentFlag.AlignRight | top)
             if column:
                 grid.setColumnMinimumWidth(column * 2, LABEL_MIN_WIDTH)
-            span = FACT_COLUMNS * 2 - 1 if name == "tags" else 1
-            grid.addWidget(value, row, column * 2 + 1, 1, span)
+            grid.addWidget(value, row, column * 2 + 1, 1, FACT_COLUMNS * 2 - 1 if wide else 1)
+            column = 0 if wide or column == FACT_COLUMNS - 1 else column + 1
+            row += 1 if column == 0 else 0
         for column in range(FACT_COLUMNS):
             grid.setColumnMinimumWidth(column * 2 + 1, VALUE_MIN_WIDTH)
         grid.setColumnStretch(FACT_COLUMNS * 2, 1)  # facts stay together on wide screens
@@ -126,13 +135,17 @@ class CustomerHeaderWidget(QFrame):
             "source": source,
             "last_activity_at": format_datetime(customer.last_activity_at),
             "parent_id": customer.parent_name or "",
+            "address": customer.address or "",
             "tags": format_tags(customer.tags),
+            "notes": _shortened(customer.notes or ""),
         }
         for name, text in texts.items():
             masked = "" if text else _masked(customer, name)
             self.facts[name].setText(text or masked or "—")
             self.facts[name].setToolTip(
                 _("Masked: your role may not see the full value") if masked else "")
+        if len(customer.notes or "") > NOTES_SHOWN:
+            self.facts["notes"].setToolTip(customer.notes)
         self._show_next_follow_up(customer.next_follow_up_on)
 
     def _show_next_follow_up(self, due: date | None) -> None:
@@ -147,6 +160,11 @@ class CustomerHeaderWidget(QFrame):
             text += " " + _("(overdue)")
         label.setText(text)
         label.setStyleSheet(f"color: {ERROR_COLOUR}; font-weight: bold;" if overdue else "")
+
+
+def _shortened(text: str) -> str:
+    """Long notes cut at ``NOTES_SHOWN`` characters, so the header stays a header."""
+    return text if len(text) <= NOTES_SHOWN else text[:NOTES_SHOWN].rstrip() + "…"
 
 
 def _masked(customer: CustomerRead, name: str) -> str:

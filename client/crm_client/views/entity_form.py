@@ -131,6 +131,7 @@ class EntityFormDialog(EditDialogMixin, QDialog):
         if record_id is None:
             self.setWindowTitle(_("New {entity}").format(entity=_(spec.label)))
             self._fill_new()
+            self._focus_first_field()
         else:
             self.setWindowTitle(self._title_text())
             self._load()
@@ -349,11 +350,11 @@ class EntityFormDialog(EditDialogMixin, QDialog):
 
     def _load(self) -> None:
         assert self._record_id is not None
-        record_id = self._record_id
+        record_id, spec = self._record_id, self._spec  # for the worker: never the form itself
         self._set_busy(True)
         self._retry = self._load
         (
-            self._ctx.tasks.query(self, lambda api: api.get(self._spec, record_id))
+            self._ctx.tasks.query(self, lambda api: api.get(spec, record_id))
             .success(self._on_loaded)
             .failure(self._on_load_failed)
             .with_progress(_("Loading…"))
@@ -418,16 +419,17 @@ class EntityFormDialog(EditDialogMixin, QDialog):
         return not missing
 
     def _send_create(self, payload: dict[str, Any], confirm: bool = False) -> None:
+        spec = self._spec
         self._send(
-            lambda api: api.create(self._spec, payload, confirm=confirm),
+            lambda api: api.create(spec, payload, confirm=confirm),
             lambda: self._send_create(payload, confirm),
         )
 
     def _send_update(self, changes: dict[str, Any], version: int) -> None:
         assert self._record_id is not None
-        record_id = self._record_id
+        record_id, spec = self._record_id, self._spec
         self._send(
-            lambda api: api.update(self._spec, record_id, version, changes),
+            lambda api: api.update(spec, record_id, version, changes),
             lambda: self._send_update(changes, version),
         )
 
@@ -474,6 +476,12 @@ class EntityFormDialog(EditDialogMixin, QDialog):
     def _focus_field(self, name: str) -> None:
         self.editors[name].focus()
 
+    def _focus_first_field(self) -> None:
+        """The cursor starts in the first field a new record's author may fill in."""
+        first = next((name for name in self.editors if self.is_editable(name)), None)
+        if first is not None:
+            self._focus_field(first)
+
     def _resolve_conflict(self, error: StaleVersion) -> None:
         current = self._spec.read.model_validate((error.data or {}).get("current", {}))
         mine = self.changes()
@@ -496,6 +504,8 @@ class EntityFormDialog(EditDialogMixin, QDialog):
     def _on_conflict_choice(self, result: int, current: BaseModel, mine: dict[str, Any]) -> None:
         if result == ConflictChoice.RELOAD:
             self._fill(current)
+            # The record changed under every open view of it (a 360° header, lists): say so.
+            self._ctx.changes.sig_entity_changed.emit(self._spec.key, _record_ids(current))
             self.banner.show_message(_("The saved version has been loaded."), None,
                                      BannerLevel.INFO)
         elif result == ConflictChoice.KEEP_MINE:
@@ -509,7 +519,9 @@ class EntityFormDialog(EditDialogMixin, QDialog):
                           (describe_matches(matches) if matches else error.detail)
                           + "\n\n" + _("Create this customer anyway?"), parent=self)
         create = box.addButton(_("Create anyway"), QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(_("Cancel"), QMessageBox.ButtonRole.RejectRole)
+        cancel = box.addButton(_("Cancel"), QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(cancel)  # a duplicate takes a deliberate click, not a stray Enter
+        box.setEscapeButton(cancel)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def answered(_result: int) -> None:

@@ -54,6 +54,7 @@ from crm_client.views.password_dialog import ChangePasswordDialog
 from crm_client.views.settings_dialog import SettingsDialog
 from crm_client.views.sign_in import SignInDialog
 from crm_client.views.user_admin import UserListView
+from crm_client.views.window_fit import place_window
 from crm_client.views.workbench import WorkbenchView
 from crm_client.widgets.banner import Banner, BannerLevel
 from crm_client.widgets.connection_status import ConnectionStatusLabel
@@ -510,8 +511,7 @@ class MainWindow(QMainWindow):
 
     def _restore_layout(self) -> None:
         settings = self.ctx.settings
-        if not (settings.window_geometry and self.restoreGeometry(settings.window_geometry)):
-            self.resize(1280, 800)
+        place_window(self, settings.window_geometry)
         if settings.window_state:
             self.restoreState(settings.window_state)
         if self.ctx.me.must_change_password:  # every page would be refused until then

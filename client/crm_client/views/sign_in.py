@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QProgressBar,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -32,13 +33,13 @@ from crm_client.api.client import ApiClient, normalise_base_url
 from crm_client.api.errors import CertificateChanged, host_of
 from crm_client.api.trust import fetch_server_ca, grouped_fingerprint
 from crm_client.core.changes import ChangeBus
-from crm_client.core.failures import describe_failure, locked_message
+from crm_client.core.failures import describe_failure, wait_message
 from crm_client.core.i18n import _, current_language
 from crm_client.core.icons import ACCENT, icon
 from crm_client.core.settings import ClientSettings
 from crm_client.core.tasks import TaskRunner
 from crm_client.widgets.banner import Banner, BannerLevel
-from crm_common.errors import AccountLocked, Unauthenticated
+from crm_common.errors import AccountLocked, TooManyRequests, Unauthenticated
 from crm_common.schemas.auth import Me
 from crm_common.tlsinfo import fingerprint
 
@@ -180,6 +181,8 @@ class SignInDialog(QDialog):
     def _header(self) -> QWidget:
         header = QFrame()
         header.setObjectName("signInHeader")
+        # The banner of an error makes the dialog taller: the body takes that, not the header.
+        header.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         header.setStyleSheet(
             "QFrame#signInHeader { background: #1677ff; }"
             " QFrame#signInHeader QLabel { color: white; background: transparent; }"
@@ -326,9 +329,17 @@ class SignInDialog(QDialog):
         self.sign_in_button.setEnabled(not busy)
         self.sign_in_button.setText(_("Signing in…") if busy else _("Sign in"))
 
+    def _fit_height(self) -> None:
+        """As tall as the content needs at the current width. (``adjustSize`` would wrap
+        the message for the narrower size hint, leaving a blank line under it.)"""
+        layout = self.layout()
+        height = (layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth()
+                  else self.sizeHint().height())
+        self.resize(self.width(), max(height, self.minimumSizeHint().height()))
+
     def _show_error(self, text: str, html: str | None = None) -> None:
         self.error_banner.show_message(html or text, level=BannerLevel.ERROR)
-        self.adjustSize()
+        self._fit_height()
         self.sig_failed.emit(text)
 
 
@@ -339,8 +350,8 @@ def _log_in_and_load_me(api: ApiClient, username: str, password: str) -> Me:
 
 def sign_in_error_text(error: BaseException) -> str:
     """What to say inline for a failed sign-in."""
-    if isinstance(error, AccountLocked):
-        return locked_message(error)
+    if isinstance(error, AccountLocked | TooManyRequests):
+        return wait_message(error)
     if isinstance(error, Unauthenticated):
         return error.detail
     text = describe_failure(error)

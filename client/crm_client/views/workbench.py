@@ -1,8 +1,11 @@
 """The workbench (工作台): the home screen after signing in.
 
-A greeting, the signed-in user's latest follow-ups, and the follow-ups that are due next —
-both plain queries of the generic list API (filter ``owner_id``, sort by time / due date;
-the server puts records without a due date last). It refreshes when follow-ups change.
+A greeting, the signed-in user's latest follow-ups (the generic list, filtered by owner,
+newest first) and their open follow-ups (待跟进): per customer the one next date its latest
+follow-up set, soonest first, overdue ones in red (``GET /follow-ups/open``). Each open one
+can be completed — log the follow-up that fulfils it, with a new next date or none — or
+rescheduled to another date, in the compact follow-up dialogs. It refreshes when follow-ups
+change.
 """
 
 from __future__ import annotations
@@ -14,12 +17,15 @@ from PySide6.QtCore import QDate, QLocale, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QSizePolicy,
+    QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -30,11 +36,14 @@ from crm_client.api.client import PageResult
 from crm_client.core.context import AppContext
 from crm_client.core.i18n import _
 from crm_client.core.icons import icon
+from crm_client.domains.follow_up_forms import new_follow_up_form, reschedule_form
 from crm_client.models.formatting import format_date, format_datetime
 from crm_common.entities import entity
+from crm_common.permissions import Action
 from crm_common.schemas.activity import ActivityRead
 
 ROWS = 8
+ACTIONS_WIDTH = 110  # at least; wider when the buttons' texts need it
 ROW_HEIGHT = 28
 OVERDUE = QColor("#cf1322")
 ACTIVITY = entity("activity")
@@ -77,8 +86,14 @@ class WorkbenchCardWidget(QFrame):
         self.tree.setAlternatingRowColors(True)
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.tree.setFrameShape(QFrame.Shape.NoFrame)
-        self.tree.header().setStretchLastSection(True)
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.tree.header().setStretchLastSection(False)
+        for column, (_label, width) in enumerate(columns):
+            if not width:  # the column that takes the slack
+                self.tree.header().setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         self.tree.setFixedHeight(self._list_height())
+        self.row_items: list[QTreeWidgetItem] = []
         self.empty = QLabel()
         self.empty.setObjectName("emptyHint")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -101,6 +116,7 @@ class WorkbenchCardWidget(QFrame):
     def set_rows(self, rows: list[tuple[list[str], int, bool]], empty_text: str) -> None:
         """``rows``: (cells, customer id, overdue) each; an overdue date shows in red."""
         self.tree.clear()
+        self.row_items = []
         for cells, customer_id, overdue in rows:
             item = QTreeWidgetItem(cells)
             item.setData(0, ROLE_ID, customer_id)
@@ -109,6 +125,7 @@ class WorkbenchCardWidget(QFrame):
                 item.setForeground(0, QBrush(OVERDUE))
                 item.setToolTip(0, _("Overdue"))
             self.tree.addTopLevelItem(item)
+            self.row_items.append(item)
         self.empty.setText(empty_text)
         self.tree.setVisible(bool(rows))
         self.empty.setVisible(not rows)
@@ -127,11 +144,13 @@ class WorkbenchView(QWidget):
         self.setObjectName("workbench")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.recent = WorkbenchCardWidget(
-            _("My recent follow-ups"), [(_("Time"), 130), (_("Customer"), 240), (_("Subject"), 0)]
+            _("My recent follow-ups"), [(_("Time"), 130), (_("Customer"), 0), (_("Subject"), 0)]
         )
         self.due = WorkbenchCardWidget(
-            _("Follow-ups due"), [(_("Due"), 100), (_("Customer"), 220), (_("Last subject"), 0)]
+            _("Follow-ups due"),
+            [(_("Due"), 100), (_("Customer"), 0), ("", ACTIONS_WIDTH)],
         )
+        self.open_follow_ups: list[ActivityRead] = []
         for card in (self.recent, self.due):
             card.tree.itemActivated.connect(self._open_item)
             card.sig_view_all.connect(lambda: self.sig_navigate.emit("activity"))
@@ -158,8 +177,8 @@ class WorkbenchView(QWidget):
         header.addWidget(refresh, 0, 1, 2, 1, Qt.AlignmentFlag.AlignRight)
         cards = QHBoxLayout()
         cards.setSpacing(16)
-        cards.addWidget(self.recent, 3)
-        cards.addWidget(self.due, 2)
+        cards.addWidget(self.recent, 1)
+        cards.addWidget(self.due, 1)
         box = QVBoxLayout(self)
         box.setContentsMargins(24, 20, 24, 20)
         box.setSpacing(16)
@@ -171,14 +190,13 @@ class WorkbenchView(QWidget):
     def refresh(self) -> None:
         owner = self.ctx.me.user.id
         recent = {"owner_id": owner, "sort": "-occurred_at", "limit": ROWS}
-        due = {"owner_id": owner, "sort": "next_follow_up_on", "limit": ROWS}
         (
             self.ctx.tasks.query(self, lambda api: api.list(ACTIVITY, recent))
             .success(self._show_recent)
             .with_progress(_("Loading the workbench…"))
             .run()
         )
-        self.ctx.tasks.query(self, lambda api: api.list(ACTIVITY, due)).success(
+        self.ctx.tasks.query(self, lambda api: api.open_follow_ups(ROWS)).success(
             self._show_due
         ).run()
 
@@ -193,18 +211,62 @@ class WorkbenchView(QWidget):
         ]
         self.recent.set_rows(rows, _("No follow-ups yet. Record one from a customer's page."))
 
-    def _show_due(self, page: PageResult) -> None:
+    def _show_due(self, follow_ups: list[ActivityRead]) -> None:
         today = date.today()
+        self.open_follow_ups = follow_ups
         rows = [
             (
-                [format_date(a.next_follow_up_on), a.customer_name or "", a.subject or ""],
+                [format_date(a.next_follow_up_on), a.customer_name or "", ""],
                 a.customer_id,
-                a.next_follow_up_on < today,
+                a.next_follow_up_on is not None and a.next_follow_up_on < today,
             )
-            for a in _activities(page)
-            if a.next_follow_up_on is not None  # undated ones come last; not "due"
+            for a in follow_ups
         ]
-        self.due.set_rows(rows, _("Nothing is due. Well done!"))
+        self.due.set_rows(rows, _("No open follow-ups. Set a next follow-up date when you "
+                                  "log one, and it shows here."))
+        widths = [ACTIONS_WIDTH]
+        for item, follow_up in zip(self.due.row_items, follow_ups, strict=True):
+            last = _("Last follow-up: {subject}").format(subject=follow_up.subject or "")
+            item.setToolTip(1, f"{follow_up.customer_name or ''}\n{last}")
+            actions = self._due_actions(follow_up)
+            widths.append(actions.sizeHint().width())
+            self.due.tree.setItemWidget(item, 2, actions)
+        self.due.tree.setColumnWidth(2, max(widths))  # "Reschedule…" is longer than "改期…"
+
+    def _due_actions(self, follow_up: ActivityRead) -> QWidget:
+        """"Done…" logs the follow-up that fulfils this one; "Reschedule…" moves its date."""
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 4, 0)
+        row.setSpacing(2)
+        actions = (
+            (_("Done…"), _("Log the follow-up that fulfils this one"),
+             self.ctx.can("activity", Action.CREATE), lambda: self.complete(follow_up)),
+            (_("Reschedule…"), _("Move the next follow-up to another date"),
+             self.ctx.can_record("activity", Action.UPDATE, follow_up),
+             lambda: self.reschedule(follow_up)),
+        )
+        for text, tip, allowed, slot in actions:
+            button = QToolButton(box)
+            button.setObjectName("rowLink")
+            button.setText(text)
+            button.setToolTip(tip)
+            button.setAutoRaise(True)
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+            button.clicked.connect(slot)
+            button.setVisible(allowed)
+            row.addWidget(button)
+        row.addStretch(1)
+        return box
+
+    def complete(self, follow_up: ActivityRead) -> QDialog:
+        """The add-follow-up dialog for the customer; its new next date (or none) replaces
+        the open one."""
+        return new_follow_up_form(self.ctx, follow_up.customer_id or 0,
+                                  follow_up.customer_name or "", self)
+
+    def reschedule(self, follow_up: ActivityRead) -> QDialog:
+        return reschedule_form(self.ctx, follow_up.id, self)
 
     def _open_item(self, item: QTreeWidgetItem) -> None:
         self.sig_open_record.emit("customer", int(item.data(0, ROLE_ID)))
@@ -228,4 +290,6 @@ QLabel#emptyHint { color: #9ca3af; padding: 24px; }
 QTreeWidget#workbenchList::item { height: 28px; }
 QPushButton#linkButton { color: #1677ff; border: none; padding: 2px 4px; }
 QPushButton#linkButton:hover { text-decoration: underline; }
+QToolButton#rowLink { color: #1677ff; border: none; padding: 0 4px; }
+QToolButton#rowLink:hover { text-decoration: underline; }
 """

@@ -38,6 +38,10 @@ class Banner(QFrame):
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.button = QPushButton(self)
         self.button.setCursor(Qt.CursorShape.PointingHandCursor)
+        # Inside a dialog a push button is "auto default": the hidden button of a banner
+        # would take Enter away from the dialog's own default button (Sign in, Save).
+        self.button.setAutoDefault(False)
+        self.button.setDefault(False)
         self.button.clicked.connect(self.sig_action)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)

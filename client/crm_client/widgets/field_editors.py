@@ -195,7 +195,9 @@ class DateEditor(FieldEditor):
 
 
 class DateTimeEditor(FieldEditor):
-    """Local time to the minute; an empty value shows "now" (the server's default too)."""
+    """Local time to the minute. An empty value shows "now" and stays empty until the
+    person changes it, so the server stamps its own "now" (to the microsecond: a follow-up
+    logged a moment after another still comes after it)."""
 
     def __init__(self, field: FieldSpec, parent: QWidget) -> None:
         edit = QDateTimeEdit(parent)
@@ -203,10 +205,17 @@ class DateTimeEditor(FieldEditor):
         edit.setDisplayFormat("yyyy-MM-dd HH:mm")
         super().__init__(field, edit)
         self._edit = edit
-        edit.dateTimeChanged.connect(self.sig_changed)
+        self._now = True
+        edit.dateTimeChanged.connect(self._touched)
         self.set_value(None)
 
-    def value(self) -> str:
+    def _touched(self) -> None:
+        self._now = False
+        self.sig_changed.emit()
+
+    def value(self) -> str | None:
+        if self._now:
+            return None
         shown = self._edit.dateTime()
         local = datetime.fromtimestamp(shown.toSecsSinceEpoch()).replace(second=0)
         return local.astimezone().isoformat()
@@ -215,10 +224,11 @@ class DateTimeEditor(FieldEditor):
         moment = datetime.fromisoformat(value) if isinstance(value, str) else value
         if moment is None:
             self._edit.setDateTime(QDateTime.currentDateTime())
-            return
-        if moment.tzinfo is not None:
-            moment = moment.astimezone().replace(tzinfo=None)
-        self._edit.setDateTime(QDateTime(moment))
+        else:
+            if moment.tzinfo is not None:
+                moment = moment.astimezone().replace(tzinfo=None)
+            self._edit.setDateTime(QDateTime(moment))
+        self._now = moment is None
 
 
 class TagsEditor(FieldEditor):
