@@ -19,12 +19,14 @@ _NAME = "crm-gui-thread-collector"
 
 
 class GuiThreadCollector(QObject):
-    """Collects the oldest generation whose count has passed its threshold, as CPython's own
-    trigger would, every ``INTERVAL_MS``."""
+    """Every ``INTERVAL_MS``, collects what CPython's own trigger would: the oldest generation
+    past its threshold, the whole heap only once it has grown by a quarter since the last full
+    collection (which keeps full collections of a large heap rare)."""
 
     def __init__(self, parent: QObject) -> None:
         super().__init__(parent)
         self.setObjectName(_NAME)
+        self._long_lived = 0  # objects in the oldest generation after the last full collection
         timer = QTimer(self)
         timer.timeout.connect(self.collect_due)
         timer.start(INTERVAL_MS)
@@ -32,10 +34,17 @@ class GuiThreadCollector(QObject):
 
     def collect_due(self) -> None:
         counts, thresholds = gc.get_count(), gc.get_threshold()
-        for generation in (2, 1, 0):
-            if counts[generation] > thresholds[generation]:
-                gc.collect(generation)
-                return
+        if counts[1] > thresholds[1]:
+            if counts[2] > thresholds[2] and self._oldest_grew():
+                gc.collect(2)
+                self._long_lived = len(gc.get_objects(2))
+            else:
+                gc.collect(1)
+        elif counts[0] > thresholds[0]:
+            gc.collect(0)
+
+    def _oldest_grew(self) -> bool:
+        return len(gc.get_objects(2)) - self._long_lived > self._long_lived // 4
 
 
 def collect_on_gui_thread() -> None:
