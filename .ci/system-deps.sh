@@ -68,7 +68,7 @@ if ((${#missing[@]} == 0)); then
     exit 0
 fi
 
-if [[ $EUID -ne 0 ]]; then
+if [[ $(id -u) -ne 0 ]]; then
     echo "Missing system packages: ${missing[*]}" >&2
     echo "Install them (as root): apt-get install ${missing[*]//|*/}" >&2
     exit 1

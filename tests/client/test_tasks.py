@@ -3,8 +3,11 @@ default failure handling (offline banner + retry, sign in again, message box), p
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
+import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -267,3 +270,57 @@ def test_at_most_four_calls_run_at_once(qtbot: Any, runner: TaskRunner, parent: 
     qtbot.waitUntil(lambda: len(done) == MAX_THREADS + 3)
 
     assert running["most"] == MAX_THREADS
+
+
+@pytest.fixture
+def collections_on_gui_thread() -> Iterator[list[bool]]:
+    """CPython collects at nearly every allocation, on whichever thread allocates; the list
+    says for each collection whether it ran on the GUI thread."""
+    seen: list[bool] = []
+
+    def started(phase: str, _info: dict[str, int]) -> None:
+        if phase == "start":
+            seen.append(threading.current_thread() is threading.main_thread())
+
+    thresholds = gc.get_threshold()
+    gc.set_threshold(1, 1, 1)
+    gc.callbacks.append(started)
+    yield seen
+    gc.callbacks.remove(started)
+    gc.set_threshold(*thresholds)
+
+
+def test_garbage_is_collected_on_the_gui_thread_only(
+    qtbot: Any, runner: TaskRunner, collections_on_gui_thread: list[bool]
+) -> None:
+    """Owners in reference cycles become garbage while their calls run, and the workers
+    allocate: a collection there would destroy those Qt objects on the worker thread."""
+    count = 2 * MAX_THREADS
+    destroyed_on_gui_thread: list[bool] = []
+    owners = [_owner_in_a_cycle(QWidget if n % 2 else QObject, destroyed_on_gui_thread)
+              for n in range(count)]
+    lock = threading.Lock()
+    done: list[int] = []
+
+    def call(_api: Any) -> int:
+        with lock:
+            owners.pop()  # the last reference from outside the cycle
+        return len([[] for _ in range(1000)])
+
+    for number in range(count):
+        runner.query(runner, call).finished(lambda n=number: done.append(n)).run()
+    qtbot.waitUntil(lambda: len(done) == count)
+    assert all(collections_on_gui_thread), "Python collected garbage on a worker thread"
+
+    qtbot.waitUntil(lambda: len(destroyed_on_gui_thread) == count)
+    assert all(destroyed_on_gui_thread)
+
+
+def _owner_in_a_cycle(kind: type[QObject], on_gui_thread: list[bool]) -> QObject:
+    """A Python-owned Qt object that only the cyclic collector can free; ``on_gui_thread``
+    says, when it is gone, on which thread that happened."""
+    owner = kind()
+    owner.cycle = owner  # type: ignore[attr-defined]
+    weakref.finalize(owner, lambda: on_gui_thread.append(
+        threading.current_thread() is threading.main_thread()))
+    return owner

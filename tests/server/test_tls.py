@@ -324,9 +324,13 @@ def _get(port: int, context: ssl.SSLContext) -> bytes:
 def test_the_real_listener_serves_tls_1_2_and_up_only(settings: Settings) -> None:
     with _uvicorn(settings) as port:
         assert _get(port, _client_context(settings)).startswith(b"HTTP/1.1 200")
-        # asyncio may close without sending the alert: an EOF is a refusal too.
-        with pytest.raises(ssl.SSLError, match=r"PROTOCOL_VERSION|UNEXPECTED_EOF"):
-            _get(port, _tls_1_1_client(settings))
+        # The handshake itself fails, so no request is ever sent. How it surfaces depends on
+        # the Python and OpenSSL build (a protocol alert, an EOF, a reset); any will do.
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+            pytest.raises((ssl.SSLError, ConnectionError)),
+        ):
+            _tls_1_1_client(settings).wrap_socket(raw, server_hostname="127.0.0.1")
 
 
 def test_plain_http_is_refused_off_the_loopback(tmp_path: Path) -> None:

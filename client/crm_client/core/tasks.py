@@ -5,6 +5,11 @@ outcome; the runner executes the function on a small thread pool and delivers th
 a queued signal, so callbacks always run on the GUI thread. If the operation's parent widget
 was destroyed meanwhile, the result is dropped silently.
 
+No Qt object is ever released on a worker: a worker lets go of the call (and so of whatever its
+closure holds, often the screen itself) before it reports, the GUI thread takes the result or
+error out of the job, and Python's cyclic garbage collection runs on the GUI thread only
+(``core.collector``). A Qt object destroyed on a worker thread crashes the client.
+
 Failures nobody handled get the default treatment: an unreachable server shows the main
 window's offline banner (its Retry re-runs what failed; failed reads also re-run by themselves
 once the server answers again), an expired session asks to sign in again (then re-runs what
@@ -30,6 +35,7 @@ from PySide6.QtWidgets import QDialog
 from crm_client.api.client import ApiClient
 from crm_client.api.errors import ServerUnreachable
 from crm_client.core.changes import ChangeBus
+from crm_client.core.collector import collect_on_gui_thread
 from crm_client.core.failures import FailurePresenter, window_of
 from crm_common.errors import PasswordChangeRequired, Unauthenticated
 
@@ -106,6 +112,47 @@ class Op(Generic[T]):
             fn()
 
 
+class _Job:
+    """One call on its way to a worker and its outcome on the way back, in a plain box."""
+
+    def __init__(
+        self, number: int, call: Callable[[ApiClient], Any], api: ApiClient, courier: _Courier
+    ) -> None:
+        self.number = number
+        self.call: Callable[[ApiClient], Any] | None = call
+        self.api = api
+        self.courier = courier
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        """On a worker thread. The GUI thread still holds the op, so dropping the call here
+        is never the last reference to what its closure holds."""
+        call, self.call = self.call, None
+        assert call is not None, "a job runs once"
+        try:
+            self.result = call(self.api)
+        except Exception as exc:
+            self.error = exc
+        del call
+        # RuntimeError: the runner is gone (application shutting down), nobody to tell.
+        with contextlib.suppress(RuntimeError):
+            self.courier.sig_done.emit(self.number)
+
+    def take(self) -> tuple[Any, BaseException | None]:
+        """On the GUI thread: the outcome, leaving the box empty for the worker to drop."""
+        outcome = self.result, self.error
+        self.result = self.error = None
+        return outcome
+
+
+class _Courier(QObject):
+    """Tells the GUI thread that job N is done. The runner's child, so C++ owns it: a worker
+    dropping its reference never destroys it."""
+
+    sig_done = Signal(int)
+
+
 class TaskRunner(QObject):
     """Owns the thread pool, the ``ApiClient`` and the default failure presentation.
 
@@ -123,10 +170,10 @@ class TaskRunner(QObject):
     sig_password_change_required = Signal()
     sig_progress = Signal(str)
     sig_unhandled_failure = Signal(object)
-    _sig_done = Signal(int, object, object)  # op number, result, error — from worker threads
 
     def __init__(self, api: ApiClient, changes: ChangeBus, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        collect_on_gui_thread()
         self.api = api
         self.changes = changes
         self.presenter = FailurePresenter()
@@ -134,11 +181,12 @@ class TaskRunner(QObject):
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(MAX_THREADS)
         self._numbers = itertools.count(1)
-        self._running: dict[int, Op[Any]] = {}
+        self._courier = _Courier(self)
+        self._running: dict[int, tuple[Op[Any], _Job]] = {}
         self._progress: dict[int, str] = {}
         self._retry_online: dict[object, Op[Any]] = {}
         self._retry_signed_in: dict[object, Op[Any]] = {}
-        self._sig_done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._courier.sig_done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
     def query(self, parent: QObject, call: Callable[[ApiClient], T]) -> Op[T]:
         """A read: no side effects, safe to repeat."""
@@ -157,11 +205,11 @@ class TaskRunner(QObject):
 
     def start(self, op: Op[Any]) -> None:
         number = next(self._numbers)
-        self._running[number] = op
+        job = _Job(number, op.call, self.api, self._courier)
+        self._running[number] = op, job
         if op.progress_text:
             QTimer.singleShot(PROGRESS_DELAY_MS, self, lambda: self._show_progress(number))
-        api, call = self.api, op.call
-        self._pool.start(lambda: self._work(number, call, api))
+        self._pool.start(job.run)
 
     def wait_for_done(self, msecs: int = 5000) -> bool:
         """Let running calls end (on shutdown); their results are then dropped."""
@@ -170,25 +218,11 @@ class TaskRunner(QObject):
     def is_busy(self) -> bool:
         return bool(self._running)
 
-    # --- worker thread ---------------------------------------------------------------------
-
-    def _work(self, number: int, call: Callable[[ApiClient], Any], api: ApiClient) -> None:
-        result: Any = None
-        error: BaseException | None = None
-        try:
-            result = call(api)
-        except Exception as exc:
-            error = exc
-        # RuntimeError: the runner is gone (application shutting down), nobody to tell.
-        with contextlib.suppress(RuntimeError):
-            self._sig_done.emit(number, result, error)
-
-    # --- GUI thread ----------------------------------------------------------------------
-
-    def _deliver(self, number: int, result: Any, error: BaseException | None) -> None:
-        op = self._running.pop(number, None)
+    def _deliver(self, number: int) -> None:
+        op, job = self._running.pop(number)
+        result, error = job.take()
         self._hide_progress(number)
-        if op is None or not op.parent_alive():
+        if not op.parent_alive():
             return
         if error is None:
             self._succeed(op, result)
@@ -256,8 +290,9 @@ class TaskRunner(QObject):
                 op.run()
 
     def _show_progress(self, number: int) -> None:
-        op = self._running.get(number)
-        if op is not None:
+        running = self._running.get(number)
+        if running is not None:
+            op = running[0]
             self._progress[number] = op.progress_text
             self.sig_progress.emit(op.progress_text)
 
