@@ -345,12 +345,14 @@ def _note(ctx: Context) -> str:
 
 
 def _next_date(ctx: Context, occurred: datetime, is_last: bool) -> date | None:
-    """Older follow-ups planned a next step; the latest one's date may be overdue (in the
-    past), upcoming, or not set."""
+    """Older follow-ups planned a next step (superseded by the later ones); the latest one's
+    date is not set, overdue by up to two weeks (a workbench as a busy rep's looks), or
+    upcoming within three weeks."""
     roll = ctx.rng.random()
     if roll < 0.25:
         return None
-    planned = occurred.date() + ctx.rng.randint(3, 30) * DAY
-    if is_last and roll > 0.7:
-        planned = ctx.now.date() + ctx.rng.randint(1, 21) * DAY
-    return planned
+    if not is_last:
+        return occurred.date() + ctx.rng.randint(3, 30) * DAY
+    if roll < 0.5:
+        return max(ctx.now.date() - ctx.rng.randint(1, 14) * DAY, occurred.date() + DAY)
+    return ctx.now.date() + ctx.rng.randint(1, 21) * DAY
