@@ -13,7 +13,7 @@ ordered, so the table definitions are edited in place (SQLite's documented
 PostgreSQL.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-04
 """
 
