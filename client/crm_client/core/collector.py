@@ -1,11 +1,11 @@
 """Python's cyclic garbage collection, run on the GUI thread only.
 
 CPython collects on whichever thread happens to allocate past the threshold; in the client that
-is often a task runner's worker parsing a response, or the demo's server thread. A Qt object
-that Python owns and that sits in a reference cycle (a task runner or a top-level window of a
-session that ended, say) would then be destroyed on that thread, and Qt objects destroyed off
-their own thread crash the process, typically at the GUI thread's next event. So automatic
-collection is switched off and a timer on the GUI thread collects by the same thresholds.
+is often a task runner's worker parsing a response. A Qt object that Python owns and that sits
+in a reference cycle (a task runner or a top-level window of a session that ended, say) would
+then be destroyed on that thread, and Qt objects destroyed off their own thread crash the
+process, typically at the GUI thread's next event. So automatic collection is switched off and
+a timer on the GUI thread collects by the same thresholds.
 """
 
 from __future__ import annotations
