@@ -15,7 +15,7 @@ from crm_common.schemas.auth import HistoryEntry
 from crm_common.schemas.base import Page
 from crm_common.schemas.scalars import DbId, Version, check_text, parse_int
 from crm_server.kit.binding import Binding
-from crm_server.kit.service import MAX_LIMIT, ListQuery
+from crm_server.kit.service import ListQuery
 from crm_server.kit.web import current_principal, flag, query_lists, single, transaction
 from crm_server.security.principal import Principal
 
@@ -23,17 +23,14 @@ User = Annotated[Principal, Depends(current_principal)]
 
 
 def _limit(raw: str | None) -> int:
-    """The page size asked for: 1 to ``MAX_LIMIT`` as ASCII digits, refused otherwise (a
-    silent clamp would hide a client's mistake)."""
+    """The page size asked for, as ASCII digits; ``ListQuery`` refuses one out of range."""
     if raw is None:
         return ListQuery.limit
     try:
-        limit = parse_int(raw)
+        return parse_int(raw)
     except ValueError:
-        limit = 0
-    if not 1 <= limit <= MAX_LIMIT:
-        raise BadRequest(N_("limit must be a whole number from 1 to 500"), {"limit": raw})
-    return limit
+        raise BadRequest(N_("limit must be a whole number from 1 to 500"),
+                         {"limit": raw}) from None
 
 
 def _search(raw: str | None) -> str | None:

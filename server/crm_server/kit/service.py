@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm_common.entities import EntitySpec, Kind
-from crm_common.errors import Forbidden, NotFound, StaleVersion, ValidationFailed
+from crm_common.errors import BadRequest, Forbidden, NotFound, StaleVersion, ValidationFailed
 from crm_common.i18n import N_
 from crm_common.permissions import Action
 from crm_common.schemas.auth import HistoryEntry
@@ -35,6 +35,9 @@ MAX_LIMIT = 500
 
 @dataclass(frozen=True)
 class ListQuery:
+    """One page's request. A page size outside 1 to ``MAX_LIMIT`` is refused, never clamped
+    (a silent clamp would hide a caller's mistake), whoever asks: a route, a job, an export."""
+
     sort: str | None = None
     after: str | None = None
     limit: int = 50
@@ -42,6 +45,11 @@ class ListQuery:
     deleted: bool = False
     exact_total: bool = False
     filters: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.limit <= MAX_LIMIT:
+            raise BadRequest(N_("limit must be a whole number from 1 to 500"),
+                             {"limit": str(self.limit)})
 
 
 class CrudService:
@@ -96,7 +104,7 @@ class CrudService:
         return self.present_many(session, user, [record])[0]
 
     def list_page(self, session: Session, user: Principal, query: ListQuery) -> dict[str, Any]:
-        limit = max(1, min(query.limit, MAX_LIMIT))
+        limit = query.limit
         access.may(user, self.spec, Action.READ)
         sort = paging.parse_sort(self.spec, access.list_order(user, self.spec, query.sort))
         access.require_visible(user, self.spec, [sort.field],
