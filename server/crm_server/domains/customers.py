@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from crm_common.cleansing import company_key, normalise_uscc
 from crm_common.entities import REGISTRY
@@ -146,11 +146,21 @@ class ActivityService(CrudService):
         refresh_follow_up(session, record.customer_id)
 
 
+def superseded(entry: Any) -> ColumnElement[bool]:
+    """Whether a later live follow-up of the same customer exists (the same time: the later
+    id). Only the latest follow-up speaks for its customer: its time is the last follow-up,
+    its next date the one still open (待跟进)."""
+    later = aliased(Activity)
+    return exists().where(
+        later.customer_id == entry.customer_id, later.deleted_at.is_(None),
+        or_(later.occurred_at > entry.occurred_at,
+            and_(later.occurred_at == entry.occurred_at, later.id > entry.id)))
+
+
 def refresh_follow_up(session: Session, customer_id: int) -> None:
-    live = (Activity.customer_id == customer_id, Activity.deleted_at.is_(None))
-    latest = session.execute(select(Activity.occurred_at, Activity.next_follow_up_on)
-                             .where(*live).order_by(Activity.occurred_at.desc(),
-                                                    Activity.id.desc()).limit(1)).first()
+    latest = session.execute(select(Activity.occurred_at, Activity.next_follow_up_on).where(
+        Activity.customer_id == customer_id, Activity.deleted_at.is_(None),
+        ~superseded(Activity))).first()
     session.execute(update(Customer).where(Customer.id == customer_id).values(
         last_activity_at=latest[0] if latest else None,
         next_follow_up_on=latest[1] if latest else None,

@@ -13,12 +13,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import and_, exists, or_
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from crm_common.i18n import N_
 from crm_common.permissions import Action
 from crm_common.schemas.activity import ActivityRead
+from crm_server.domains.customers import superseded
 from crm_server.kit.binding import binding
 from crm_server.kit.web import current_principal, transaction
 from crm_server.models import Activity, Customer
@@ -37,15 +37,10 @@ def open_follow_ups(session: Session, user: Principal, limit: int) -> list[dict[
     access.may(user, service.spec, Action.READ)
     access.require_visible(user, service.spec, ["next_follow_up_on"],
                            N_("Your role may not sort by this field"))
-    later = aliased(Activity)
-    superseded = exists().where(
-        later.customer_id == Activity.customer_id, later.deleted_at.is_(None),
-        or_(later.occurred_at > Activity.occurred_at,
-            and_(later.occurred_at == Activity.occurred_at, later.id > Activity.id)))
     stmt = (service.base_query(user)
             .join(Customer, Customer.id == Activity.customer_id)
             .where(Activity.owner_id == user.user_id, Activity.next_follow_up_on.is_not(None),
-                   Customer.deleted_at.is_(None), ~superseded)
+                   Customer.deleted_at.is_(None), ~superseded(Activity))
             .order_by(Activity.next_follow_up_on, Activity.id)
             .limit(limit))
     return service.present_many(session, user, list(session.scalars(stmt)))
