@@ -15,8 +15,8 @@ def test_text_keeps_tabs_new_lines_and_every_character(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["\x00", "a\x07", "\x1b[31m", "\x7f", "\x85", "\ud800",
-                                  "a\udfffb"])
-def test_text_refuses_controls_and_lone_surrogates(text: str) -> None:
+                                  "a\udfffb", "上海\uffff", "\ufdd0"])
+def test_text_refuses_controls_lone_surrogates_and_noncharacters(text: str) -> None:
     with pytest.raises(ValueError, match="control characters"):
         check_text(text)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 import builders
+from crm_server.kit import search
 
 API = "/api/v1"
 Headers = dict[str, str]
@@ -159,6 +162,86 @@ def test_search_pages_are_the_same_whichever_way_they_are_read(
     monkeypatch.setattr("crm_server.kit.paging.PROBE_ROWS", 6)
     assert sorted(plain) == sorted(made)
     assert pages() == plain
+
+
+def test_a_probe_that_walks_to_the_end_of_the_order_answers_with_what_it_found(
+        api: Any, rep: Headers, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A window of the sort order that reaches its end holds every match there is: a short
+    last page, not a reason to find every match and sort them."""
+    tag = f"尽头{builders.unique()}"
+    made = [_create(api, rep, "customers", builders.customer(name=f"{tag}客户{i}有限公司"),
+                    confirm=True).json()["id"] for i in range(3)]
+    narrow = search.narrow
+    monkeypatch.setattr(search, "narrow", lambda *args, **kwargs: dataclasses.replace(
+        narrow(*args, **kwargs), fallback=None))  # a page needing it would fail
+    monkeypatch.setattr(search, "FENCE_MAX", 0)
+    monkeypatch.setattr("crm_server.kit.paging.PROBE_ROWS", 1_000_000)
+    page = api.get(f"{API}/customers", params={"q": tag, "sort": "-id"}, headers=rep)
+    assert page.status_code == 200, page.text
+    assert [row["id"] for row in page.json()["items"]] == made[::-1]
+
+
+def _rare_pair() -> str:
+    """Two Chinese characters from the rarely used end of the block, different per call."""
+    n = builders.unique()
+    return chr(0x9F00 + n % 150) + chr(0x9E00 + (n // 150) % 200)
+
+
+@pytest.mark.parametrize("sort", ["name", "-name"])
+def test_a_pair_starting_many_names_reads_its_name_block_and_the_rest_apart(
+        api: Any, rep: Headers, monkeypatch: pytest.MonkeyPatch, app: Any, sort: str) -> None:
+    """A pair most of whose matches start their name with it (a city) is read sorted by name
+    from the block of names starting with it and, apart, the other matches — in the name's
+    middle, in the short name, in both: the pages are exactly those of the plain query."""
+    pair = _rare_pair()
+    names = [f"{pair}{i}号仪器有限公司" for i in range(5)] + [
+        f"东方{pair}{i}有限公司" for i in range(3)] + [f"{pair}甲有限公司"]
+    made = [_create(api, rep, "customers", builders.customer(name=name), confirm=True)
+            .json()["id"] for name in names]
+    made += [_create(api, rep, "customers", builders.customer(
+        name=f"北方{i}机械有限公司", short_name=f"{pair}北方"), confirm=True).json()["id"]
+        for i in range(2)]
+
+    def pages() -> list[int]:
+        seen: list[int] = []
+        params: dict[str, Any] = {"q": pair, "sort": sort, "limit": 2}
+        while True:
+            page = api.get(f"{API}/customers", params=params, headers=rep).json()
+            seen += [row["id"] for row in page["items"]]
+            if not page["next"]:
+                return seen
+            params["after"] = page["next"]
+
+    plain = pages()
+    assert sorted(plain) == sorted(made)
+    used: list[bool] = []
+    by_name = search._by_name
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        found = by_name(*args, **kwargs)
+        used.append(found is not None)
+        return found
+
+    monkeypatch.setattr(search, "_by_name", spy)
+    monkeypatch.setattr(search, "FENCE_MAX", 0)
+    monkeypatch.setattr("crm_server.kit.paging.PROBE_ROWS", 3)
+    assert pages() == plain
+    postgres = app.state.engine.dialect.name == "postgresql"
+    assert used and all(used) if postgres else not used
+
+
+def test_the_pair_index_tags_only_the_pair_a_name_starts_with(app: Any) -> None:
+    engine = app.state.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the pair index is PostgreSQL's; SQLite searches with LIKE")
+    with engine.connect() as connection:
+        pairs = connection.execute(text(
+            "SELECT crm_search_pairs(:name, :text)"), {
+                "name": "上海华晨上海", "text": "上海华晨上海 shhcsh\x1f上海\x1fab上海"}).scalar()
+        ascii_first = connection.execute(text(
+            "SELECT crm_search_pairs('ab上海', 'ab上海')")).scalar()
+    assert sorted(pairs) == sorted(["^上海", "海华", "华晨", "晨上"])
+    assert ascii_first == ["上海"]
 
 
 def test_a_landline_too_short_for_its_area_code_is_refused_with_a_reason(

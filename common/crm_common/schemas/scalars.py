@@ -30,7 +30,10 @@ INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
 # C0 and C1 controls except tab, line feed and carriage return (CR: text pasted on Windows),
 # DEL, and UTF-16 surrogates: a str decoded from JSON holds one only when it stands alone.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# Control characters (tab, LF and CR are text), lone surrogates, and the noncharacters of
+# the BMP: U+FFFF is what bounds "names starting with …" in the collation (kit.search).
+_FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
 NOT_A_WHOLE_NUMBER = N_("Must be a whole number")
 CONTROL_CHARACTERS = N_("Contains control characters or invalid characters")
 ZONE_NEEDED = N_("A time with a time zone is needed")
@@ -46,8 +49,8 @@ def _whole(value: Any) -> Any:
 
 
 def check_text(value: str) -> str:
-    """``value`` unchanged, or ValueError when it holds a control character or a lone
-    surrogate."""
+    """``value`` unchanged, or ValueError when it holds a control character, a lone
+    surrogate or a noncharacter."""
     if _FORBIDDEN.search(value):
         raise ValueError(CONTROL_CHARACTERS)
     return value

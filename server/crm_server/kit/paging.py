@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from crm_common.entities import EntitySpec
@@ -123,11 +123,18 @@ def _keyed_rows(session: Session, keyset: Keyset, keyed: Select[Any], sort: Sort
     order = _ordered(keyset.column, keyset.entity.id, descending=sort.descending)
     if keyset.probe is None:
         return list(session.scalars(keyed.order_by(*order).limit(limit + 1)))
-    window = aliased(keyset.entity, keyed.order_by(*order).limit(PROBE_ROWS).subquery())
+    walked = keyed.order_by(*order).limit(PROBE_ROWS).subquery()
+    window = aliased(keyset.entity, walked)
     inside = _ordered(getattr(window, keyset.field), window.id, descending=sort.descending)
     rows = list(session.scalars(select(window).where(keyset.probe(window))
                                 .order_by(*inside).limit(limit + 1)))
-    return rows if len(rows) > limit else None
+    if len(rows) > limit:
+        return rows
+    if keyset.nullable:  # the NULL block after the keyed rows is not walked by the probe
+        return None
+    # No full page: complete only if the window reached the end of what it walks.
+    held = session.scalar(select(func.count()).select_from(walked))
+    return rows if held is not None and held < PROBE_ROWS else None
 
 
 def page_rows(session: Session, keyset: Keyset, sort: Sort, after: str | None,

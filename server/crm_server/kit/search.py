@@ -2,14 +2,21 @@
 digits), fast on a million rows.
 
 On PostgreSQL the condition that finds the rows is an index condition: pg_trgm for terms of
-three characters or more, and ``crm_cjk_pairs`` (migration 0002) for two Chinese characters,
-which have no trigram. How the page is then read depends on how many rows match, by the
-planner's estimate: up to ``FENCE_MAX`` they are found by that index first and sorted (the
-subquery keeps the planner from walking the sort index instead, which took over a second
-for a term like 苏州 whose matches sit together in name order). Above it, a common term is
-usually met within a few hundred rows of any order, so the next ``PROBE_ROWS`` rows of the
-sort order are filtered with the cheap LIKE; only when they hold no full page (上海: 47,000
-matches, all in one block of the name order) are the matches found first and sorted.
+three characters or more, and ``crm_search_pairs`` (migrations 0002, 0008) for two Chinese
+characters, which have no trigram. How the page is then read depends on how many rows match,
+by the planner's estimate: up to ``FENCE_MAX`` they are found by that index first and sorted
+(the subquery keeps the planner from walking the sort index instead, which took over a second
+for a term like 苏州 whose matches sit together in name order). Above it:
+
+* sorted by the name (the first search field) and searching for a pair most of whose
+  matches start their name with it (上海: 47,000 companies, all ``上海…``), the page is read
+  from two places at once: the block of names starting with the pair, an index range of
+  ``(name, id)`` read in order, and the few other matches, which the pair index lists apart
+  (it tags a pair that begins the name: ``HEAD_TAG``), found and sorted;
+* otherwise a common term is usually met within a few hundred rows of any order, so the next
+  ``PROBE_ROWS`` rows of the sort order are filtered with the cheap LIKE; only when they hold
+  no full page are the matches found first and sorted.
+
 SQLite, small by definition, scans with LIKE.
 
 The search text holds one segment per entry of the entity's ``search_fields``, in that order,
@@ -39,7 +46,12 @@ from crm_common.i18n import N_
 from crm_server.kit import counting, paging
 
 FENCE_MAX = 30_000  # estimated matches up to which "find, then sort" beats walking the order
+APART_MAX = FENCE_MAX  # the most matches outside a name block that are found and sorted apart
 SEPARATOR = "\x1f"  # between the segments of a search text (ASCII unit separator)
+HEAD_TAG = "^"  # marks, in the pair index, the pair a record's name starts with
+# Above every character in the ICU collations (CLDR gives U+FFFF the highest primary weight
+# for exactly this): the names starting with P are those from P up to P + NAME_END.
+NAME_END = "\uffff"
 
 Sources = Mapping[str, str | Iterable[str | None] | None]
 Within = Callable[[Any], ColumnElement[bool]]
@@ -117,12 +129,20 @@ def _within(readable: Sequence[int], term: str) -> Within:
     return condition
 
 
+def _pairs(model: Any) -> Any:
+    """The indexed pairs of a record's search text, the one its name starts with tagged
+    (the name in the default collation, as the search text: the planner's statistics of the
+    pairs are then sorted as it looks them up)."""
+    return func.crm_search_pairs(model.name.collate("default"), model.search_text,
+                                 type_=ARRAY(Text))
+
+
 def _indexed(model: Any, term: str) -> ColumnElement[bool]:
     """The condition a PostgreSQL index answers for ``term``: Chinese character pairs for
-    two Chinese characters (no trigram exists), else the trigram-indexed LIKE."""
+    two Chinese characters (no trigram exists; in either form), else the trigram-indexed
+    LIKE."""
     if is_cjk_pair(term):
-        pairs = func.crm_cjk_pairs(model.search_text, type_=ARRAY(Text))
-        return pairs.contains(array([term], type_=Text))
+        return _pairs(model).overlap(array([term, HEAD_TAG + term], type_=Text))  # type: ignore[no-any-return]
     return _like(model, term)
 
 
@@ -133,7 +153,8 @@ class Narrowed:
 
     ``few``: the matches are at hand without walking a sort index, so any order costs the
     same (rank freely). ``probe``: walk the sort order filtering by it, and when that finds
-    no full page nearby, read ``fallback`` (find all matches, then sort) instead."""
+    no full page nearby, read ``fallback`` (find all matches, then sort) instead.
+    ``by_name``: how to read when the page is sorted by name, if better than the above."""
 
     stmt: Select[Any]
     entity: Any
@@ -142,6 +163,7 @@ class Narrowed:
     few: bool = False
     probe: Callable[[Any], ColumnElement[bool]] | None = None
     fallback: Narrowed | None = None
+    by_name: NameBlock | None = None
 
     def keyset(self, field: str, nullable: bool) -> paging.Keyset:
         return paging.Keyset(self.stmt, self.entity, field, nullable, self.probe)
@@ -187,7 +209,60 @@ def narrow(session: Session, stmt: Select[Any], model: Any, spec: EntitySpec, q:
     fenced = Narrowed(select(found), found, total, exact, few=True)
     if estimate <= FENCE_MAX:
         return fenced
-    return Narrowed(stmt, model, total, exact, probe=probe, fallback=fenced)
+    by_name = _by_name(session, stmt, model, term, within, total, exact)
+    return Narrowed(stmt, model, total, exact, probe=probe, fallback=fenced, by_name=by_name)
+
+
+@dataclass(frozen=True)
+class NameBlock:
+    """The matches of a pair, sorted by name, read from two places: the rows whose name
+    starts with the pair (``starting``: the range of the name order from the pair to the
+    pair + ``NAME_END``, walked as a probe filtered by the exact rule), and the others
+    (``rest``: found and sorted); the page is the first rows of both, in the scoped
+    statement's order."""
+
+    scoped: Select[Any]
+    model: Any
+    starting: paging.Keyset
+    rest: Narrowed
+
+    def page(self, session: Session, sort: paging.Sort, after: str | None,
+             limit: int) -> list[Any] | None:
+        starting = paging.page_rows(session, self.starting, sort, after, limit)
+        if starting is None:
+            return None
+        rest = paging.page_rows(session, self.rest.keyset("name", False), sort, after, limit)
+        if not rest:
+            return starting
+        ids = [row.id for row in (*starting, *rest)]
+        order = (self.model.name, self.model.id)
+        return list(session.scalars(
+            self.scoped.where(self.model.id.in_(ids))
+            .order_by(*[column.desc() if sort.descending else column for column in order])
+            .limit(limit + 1)))
+
+
+def _by_name(session: Session, stmt: Select[Any], model: Any, term: str,
+             within: Within | None, total: int, exact: bool) -> NameBlock | None:
+    """For a pair most of whose matches start their name with it: the ``NameBlock``, when
+    the planner estimates the other matches at most ``APART_MAX``."""
+    if not is_cjk_pair(term):
+        return None
+    rest = stmt.where(_pairs(model).contains(array([term], type_=Text)))
+    if within is not None:
+        rest = rest.where(within(model))
+    if counting.estimate(session, rest) > APART_MAX:
+        return None
+    others = aliased(model, rest.offset(0).subquery())
+
+    def starts(entity: Any) -> ColumnElement[bool]:
+        """The rule the index tags by: the name's first two characters are the pair."""
+        rule = and_(func.left(entity.name, 2) == term, _like(entity, term))
+        return rule if within is None else and_(rule, within(entity))
+
+    block = stmt.where(model.name >= term, model.name < term + NAME_END)
+    return NameBlock(stmt, model, paging.Keyset(block, model, "name", False, starts),
+                     Narrowed(select(others), others, total, exact, few=True))
 
 
 def _probe(term: str, within: Within | None) -> Within:
@@ -200,6 +275,10 @@ def _probe(term: str, within: Within | None) -> Within:
 def read_page(session: Session, narrowed: Narrowed, sort: paging.Sort, after: str | None,
               limit: int, nullable: bool) -> list[Any]:
     """Up to ``limit + 1`` matching rows after the cursor, in the sort order."""
+    if narrowed.by_name is not None and sort.field == "name":
+        rows = narrowed.by_name.page(session, sort, after, limit)
+        if rows is not None:
+            return rows
     current: Narrowed | None = narrowed
     while current is not None:
         rows = paging.page_rows(session, current.keyset(sort.field, nullable), sort, after,
