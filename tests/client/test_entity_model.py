@@ -71,6 +71,18 @@ def test_fetch_more_only_asks_the_owner_once_per_page(model: EntityTableModel) -
     assert not model.canFetchMore(QModelIndex())
 
 
+def test_an_exact_total_stays_while_later_pages_bring_estimates(
+        model: EntityTableModel) -> None:
+    model.append_page(PageResult(items=page(1, 3, "c1").items, next="c1", total=7,
+                                 total_exact=True))
+    model.append_page(page(4, 3, "c2", total=4_000))  # the server estimates next pages
+    assert (model.total, model.total_exact) == (7, True)
+    model.reset_rows()
+    model.append_page(page(1, 3, "c1", total=900))
+    model.append_page(page(4, 3, "c2", total=950))
+    assert (model.total, model.total_exact) == (950, False)
+
+
 def test_a_failed_page_may_be_asked_for_again(model: EntityTableModel) -> None:
     asked: list[bool] = []
     model.sig_fetch_more_requested.connect(lambda: asked.append(True))

@@ -137,8 +137,9 @@ class EntityTableModel(QAbstractTableModel):
             self.endInsertRows()
         self._next = page.next
         self._fetch_pending = False
-        self.total = max(page.total, self._row_count)
-        self.total_exact = page.total_exact
+        if after is None or not self.total_exact:  # a next page's total is an estimate
+            self.total, self.total_exact = page.total, page.total_exact
+        self.total = max(self.total, self._row_count)
         self._drop_far_pages()
 
     def fill_page(self, number: int, page: PageResult) -> None:

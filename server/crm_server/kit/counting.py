@@ -30,17 +30,22 @@ def estimate(session: Session, stmt: Select[Any]) -> int:
     return int(document[0]["Plan"]["Plan Rows"])
 
 
-def total(session: Session, stmt: Select[Any], exact: bool) -> tuple[int, bool]:
-    """``(count, is_exact)`` for the rows ``stmt`` selects."""
+def total(session: Session, stmt: Select[Any], exact: bool,
+          estimate_only: bool = False) -> tuple[int, bool]:
+    """``(count, is_exact)`` for the rows ``stmt`` selects: counted when the user asks, else
+    on PostgreSQL counted up to ``EXACT_BELOW`` when the planner expects fewer (a planner
+    that guessed low costs no more than that), else its estimate. ``estimate_only``: a next
+    page, whose total the first page already gave, is not counted again."""
     if exact:
         return _exact(session, stmt), True
     if session.get_bind().dialect.name != "postgresql":
         count = _exact(session, stmt, SQLITE_CAP)
         return count, count < SQLITE_CAP
     planned = estimate(session, stmt)
-    if planned < EXACT_BELOW:
-        return _exact(session, stmt), True
-    return planned, False
+    if planned >= EXACT_BELOW or estimate_only:
+        return planned, False
+    count = _exact(session, stmt, EXACT_BELOW)
+    return (count, True) if count < EXACT_BELOW else (max(planned, count), False)
 
 
 def total_within(session: Session, stmt: Select[Any], wider: int,

@@ -112,7 +112,8 @@ class CrudService:
         stmt = self.base_query(user, query.deleted)
         stmt = filtering.apply_filters(stmt, self.model, self.spec, user, query.filters)
         narrowed = search.narrow(session, stmt, self.model, self.spec, query.q,
-                                 query.exact_total, access.search_segments(user, self.spec))
+                                 query.exact_total, access.search_segments(user, self.spec),
+                                 next_page=query.after is not None)
         nullable = bool(self.model.__table__.c[sort.field].nullable)  # type: ignore[attr-defined]
         rows = search.read_page(session, narrowed, sort, query.after, limit, nullable)
         last = rows[limit - 1] if len(rows) > limit else None
