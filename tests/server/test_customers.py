@@ -198,6 +198,23 @@ def test_a_next_page_is_not_counted_again(api: Any, rep: Headers, app: Any,
     assert len(counted) == (1 if postgres else 2)  # SQLite has no estimate: it counts
 
 
+def test_a_term_the_index_finds_widely_is_estimated_in_a_scope_unless_asked(
+        api: Any, rep: Headers, app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counting a common term's matches in a sales rep's scope costs all of its matches:
+    the total is the estimate (the list offers to count), and exact when asked."""
+    tag = f"广泛{builders.unique()}"
+    made = [_create(api, rep, "customers", builders.customer(name=f"{tag}客户{i}有限公司"),
+                    confirm=True).json()["id"] for i in range(3)]
+    monkeypatch.setattr(search, "FENCE_MAX", 0)  # every term is "wide"
+    page = api.get(f"{API}/customers", params={"q": tag}, headers=rep).json()
+    assert sorted(row["id"] for row in page["items"]) == sorted(made)
+    postgres = app.state.engine.dialect.name == "postgresql"
+    assert page["total_exact"] is not postgres
+    exact = api.get(f"{API}/customers", params={"q": tag, "exact_total": True},
+                    headers=rep).json()
+    assert (exact["total"], exact["total_exact"]) == (3, True)
+
+
 def _rare_pair() -> str:
     """Two Chinese characters from the rarely used end of the block, different per call."""
     n = builders.unique()
@@ -240,6 +257,7 @@ def test_a_pair_starting_many_names_reads_its_name_block_and_the_rest_apart(
         return found
 
     monkeypatch.setattr(search, "_by_name", spy)
+    monkeypatch.setattr(search, "APART_SHARE", 10**9)  # the test's statistics decide nothing
     monkeypatch.setattr(search, "FENCE_MAX", 0)
     monkeypatch.setattr("crm_server.kit.paging.PROBE_ROWS", 3)
     assert pages() == plain

@@ -34,8 +34,9 @@ def total(session: Session, stmt: Select[Any], exact: bool,
           estimate_only: bool = False) -> tuple[int, bool]:
     """``(count, is_exact)`` for the rows ``stmt`` selects: counted when the user asks, else
     on PostgreSQL counted up to ``EXACT_BELOW`` when the planner expects fewer (a planner
-    that guessed low costs no more than that), else its estimate. ``estimate_only``: a next
-    page, whose total the first page already gave, is not counted again."""
+    that guessed low costs no more than that), else its estimate. ``estimate_only``: not
+    counted unless asked (a next page, whose total the first page gave; a search whose
+    index finds far more rows than the scope keeps, ``kit.search``)."""
     if exact:
         return _exact(session, stmt), True
     if session.get_bind().dialect.name != "postgresql":
