@@ -74,3 +74,4 @@ def test_sqlite_locked_past_its_busy_timeout_is_an_outage_bad_sql_is_not(
     assert "database is locked" in str(locked) and unavailable(locked)
     assert not unavailable(_sqlite_error(path, "SELECT * FROM no_such_table"))
     assert not unavailable(ValueError("not a database error"))
+    assert unavailable(exc.TimeoutError("QueuePool limit reached"))  # every connection busy
