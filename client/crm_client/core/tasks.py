@@ -133,7 +133,7 @@ class _Job:
         is never the last reference to what its closure holds."""
         call, self.call = self.call, None
         assert call is not None, "a job runs once"
-        listening = RETRY_LISTENER.set(self.courier.sig_retrying.emit)
+        listening = RETRY_LISTENER.set(self._tell_retrying)
         try:
             self.result = call(self.api)
         except Exception as exc:
@@ -144,6 +144,10 @@ class _Job:
         # RuntimeError: the runner is gone (application shutting down), nobody to tell.
         with contextlib.suppress(RuntimeError):
             self.courier.sig_done.emit(self.number)
+
+    def _tell_retrying(self, waiting: bool) -> None:
+        with contextlib.suppress(RuntimeError):  # as for sig_done: nobody left to tell
+            self.courier.sig_retrying.emit(waiting)
 
     def take(self) -> tuple[Any, BaseException | None]:
         """On the GUI thread: the outcome, leaving the box empty for the worker to drop."""
