@@ -203,18 +203,21 @@ def test_a_postgresql_restart_answers_503_and_loses_no_write(tmp_path: Path) -> 
     assert broken is None
 
 
-def test_a_connection_killed_mid_transaction_is_replaced_by_the_next_request() -> None:
+def test_a_connection_killed_mid_transaction_is_replaced_and_a_runaway_statement_ends() -> None:
     with pg_cluster() as cluster:
-        engine = make_engine(cluster.url)
+        engine = make_engine(cluster.url, statement_timeout=1)
         try:
             with engine.connect() as victim, engine.connect() as killer:
                 victim.begin()
                 pid = victim.execute(text("SELECT pg_backend_pid()")).scalar_one()
                 killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-                with pytest.raises(exc.DBAPIError) as caught:
+                with pytest.raises(exc.DBAPIError) as killed:
                     victim.execute(text("SELECT 1"))
-            assert caught.value.connection_invalidated and unavailable(caught.value)
+            assert killed.value.connection_invalidated and unavailable(killed.value)
             with engine.connect() as after:  # the pool hands out a working connection
                 assert after.execute(text("SELECT 1")).scalar_one() == 1
+                with pytest.raises(exc.OperationalError) as cancelled:
+                    after.execute(text("SELECT pg_sleep(5)"))
+            assert "statement timeout" in str(cancelled.value) and unavailable(cancelled.value)
         finally:
             engine.dispose()
