@@ -22,9 +22,11 @@ $(VENV)/ready: pyproject.toml
 demo: $(VENV)/ready
 	$(PY) -m crm_server.cli demo $(DEMO_ARGS)
 
+# Tests marked "postgres" (they start and restart PostgreSQL clusters of their own) run only in
+# the PostgreSQL suite.
 test: $(VENV)/ready
 	.ci/system-deps.sh
-	$(PYTEST) -q -n $(PYTEST_WORKERS) -m "not slow"
+	$(PYTEST) -q -n $(PYTEST_WORKERS) -m "not slow and not postgres"
 
 # Against CRM_TEST_DATABASE_URL, or a throwaway cluster started here when it is not set.
 test-postgres: $(VENV)/ready

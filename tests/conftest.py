@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from crm_server.app import create_app
 from crm_server.db import migrate
-from crm_server.serve import build_config
 from crm_server.settings import Settings, load_settings
 from databases import fresh_database
+from serving import serving
 
 # Qt tests run unattended, also as plain ``pytest`` without ``make``'s environment (without a
 # display Qt would abort). Set before pytest-qt creates the QApplication; an explicit
@@ -84,15 +82,6 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(settings: Settings, app: Any) -> Iterator[LiveServer]:
     """The real app served over TLS by uvicorn on a free port, in a thread."""
-    server = uvicorn.Server(build_config(settings, app))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = 200
-    while not server.started and deadline:
-        threading.Event().wait(0.05)
-        deadline -= 1
-    assert server.started, "the test server did not start"
-    ca = settings.path(settings.tls_ca_cert).read_text("ascii")
-    yield LiveServer(f"https://127.0.0.1:{settings.port}", ca, settings.data_dir, settings)
-    server.should_exit = True
-    thread.join(10)
+    with serving(settings, app) as base_url:
+        ca = settings.path(settings.tls_ca_cert).read_text("ascii")
+        yield LiveServer(base_url, ca, settings.data_dir, settings)

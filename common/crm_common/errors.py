@@ -28,6 +28,7 @@ class ErrorCode(StrEnum):
     TOO_MANY_REQUESTS = "too_many_requests"
     PASSWORD_CHANGE_REQUIRED = "password_change_required"
     UNAVAILABLE = "unavailable"
+    DATABASE_UNAVAILABLE = "database_unavailable"
     INTERNAL = "internal_error"
 
 
@@ -120,6 +121,13 @@ class Unavailable(ApiError):
     code, status = ErrorCode.UNAVAILABLE, 503
 
 
+class DatabaseUnavailable(Unavailable):
+    """The server is up but cannot reach its database (restarting, down, overloaded): the
+    same request may succeed after ``Retry-After`` seconds."""
+
+    code, status = ErrorCode.DATABASE_UNAVAILABLE, 503
+
+
 class InternalError(ApiError):
     code, status = ErrorCode.INTERNAL, 500
 
@@ -129,7 +137,7 @@ ERROR_TYPES: dict[ErrorCode, type[ApiError]] = {
     for cls in (
         BadRequest, ValidationFailed, Unauthenticated, Forbidden, NotFound, StaleVersion,
         Duplicate, DuplicateWarning, Conflict, AccountLocked, PayloadTooLarge, TooManyRequests,
-        PasswordChangeRequired, Unavailable, InternalError,
+        PasswordChangeRequired, Unavailable, DatabaseUnavailable, InternalError,
     )
 }
 

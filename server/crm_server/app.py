@@ -72,7 +72,7 @@ def _system_router(engine: Engine, settings: Settings) -> APIRouter:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    engine = make_engine(settings.effective_database_url)
+    engine = make_engine(settings.effective_database_url, settings.statement_timeout_seconds)
     bind_all()
     audit.install()
 

@@ -10,11 +10,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 
 from crm_common.errors import (
     ApiError,
     BadRequest,
+    DatabaseUnavailable,
     InternalError,
     NotFound,
     PayloadTooLarge,
@@ -23,9 +25,14 @@ from crm_common.errors import (
     ValidationFailed,
 )
 from crm_common.i18n import N_, translate
+from crm_server.db import engine
 from crm_server.kit.web import language_of
 
 log = logging.getLogger("crm.errors")
+
+# Seconds a client should wait before repeating a request the database could not serve: a
+# PostgreSQL restart takes a second or two, and the pool reconnects on the next request.
+DATABASE_RETRY_AFTER = 2
 
 # pydantic error types → our messages (the English source strings of the catalogue).
 MESSAGES: dict[str, str] = {
@@ -120,6 +127,19 @@ async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     return _respond(mapped, language_of(request))
 
 
+async def on_database_error(request: Request, exc: Exception) -> JSONResponse:
+    """503 with ``Retry-After`` when the database cannot serve now (``engine.unavailable``):
+    the request's transaction was rolled back, so it changed nothing and may be repeated.
+    Any other database error is a fault, answered 500 like any unexpected one."""
+    if not engine.unavailable(exc):
+        raise exc
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path,
+                str(exc).splitlines()[0])
+    return _respond(DatabaseUnavailable(N_("The database is unavailable, please try again "
+                                           "shortly")),
+                    language_of(request), {"Retry-After": str(DATABASE_RETRY_AFTER)})
+
+
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return _respond(InternalError(N_("The server met an unexpected error")),
@@ -130,4 +150,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(sa_exc.DBAPIError, on_database_error)
+    app.add_exception_handler(sa_exc.TimeoutError, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -30,6 +30,9 @@ class Settings(BaseModel):
 
     data_dir: Path = DEFAULT_DATA_DIR
     database_url: str = ""  # empty: SQLite file crm.sqlite3 in data_dir
+    # PostgreSQL cancels a request's statement after this many seconds (0: never), so a
+    # runaway query cannot hold a connection; the request is answered 503.
+    statement_timeout_seconds: int = Field(default=30, ge=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8443, ge=1, le=65535)
     # TLS: by default the server's own CA issues the server certificate (tls/ in data_dir).

@@ -220,7 +220,7 @@ def test_get_of_a_missing_record_is_not_found(sales_api: ApiClient) -> None:
 def test_a_proxy_error_page_becomes_unavailable(pki: dict[str, Pair], tls_server: Any) -> None:
     routes = {"/api/v1/me": (502, "text/html", b"<html>Bad Gateway</html>")}
     server = tls_server(pki["server_a"], pki["ca_a"].cert_pem, routes)
-    api = ApiClient(server.url(), pki["ca_a"].cert_pem, language="en")
+    api = ApiClient(server.url(), pki["ca_a"].cert_pem, language="en", retry_budget=0)
 
     with pytest.raises(Unavailable) as caught:
         api.me()
@@ -243,7 +243,7 @@ def test_a_non_json_server_error_becomes_internal_error(
 
 def test_a_stopped_server_is_unreachable(pki: dict[str, Pair], tls_server: Any) -> None:
     server = tls_server(pki["server_a"], pki["ca_a"].cert_pem)
-    api = ApiClient(server.url(), pki["ca_a"].cert_pem, timeout=2)
+    api = ApiClient(server.url(), pki["ca_a"].cert_pem, timeout=2, retry_budget=0)
     assert api.health().status == "ok"
 
     server.stop()

@@ -18,7 +18,12 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from crm_client.api.errors import ServerUnreachable
 from crm_client.core.changes import ChangeBus
 from crm_client.core.tasks import MAX_THREADS, TaskRunner
-from crm_common.errors import StaleVersion, Unauthenticated, ValidationFailed
+from crm_common.errors import (
+    DatabaseUnavailable,
+    StaleVersion,
+    Unauthenticated,
+    ValidationFailed,
+)
 
 API = object()  # the runner hands this to each call; these tests never touch the network
 
@@ -324,3 +329,28 @@ def _owner_in_a_cycle(kind: type[QObject], on_gui_thread: list[bool]) -> QObject
     weakref.finalize(owner, lambda: on_gui_thread.append(
         threading.current_thread() is threading.main_thread()))
     return owner
+
+
+def test_a_write_the_database_refused_waits_for_retry_and_is_not_rerun_by_itself(
+    qtbot: Any, runner: TaskRunner, parent: QObject
+) -> None:
+    attempts: list[int] = []
+
+    def save(_api: Any) -> str:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise DatabaseUnavailable("The database is unavailable")
+        return "saved"
+
+    with qtbot.waitSignal(runner.sig_offline) as offline:
+        runner.mutation(parent, save, "customer").run()
+    assert offline.args == [True] and isinstance(runner.offline_error, DatabaseUnavailable)
+    assert runner.presenter.open_boxes() == []  # the banner tells, with its Retry
+    answered: list[str] = []
+    runner.query(parent, lambda _api: "answered").success(answered.append).run()
+    qtbot.waitUntil(lambda: bool(answered))  # the server answers again
+    assert len(attempts) == 1 and runner.offline  # a write waits for the person
+
+    with qtbot.waitSignal(runner.sig_offline) as online:
+        runner.retry_offline()
+    assert online.args == [False] and len(attempts) == 2

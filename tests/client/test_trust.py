@@ -109,7 +109,7 @@ def test_nothing_listening_is_unreachable() -> None:
         with pytest.raises(ServerUnreachable) as caught:
             fetch_server_ca(f"https://127.0.0.1:{port}", timeout=2)
         with pytest.raises(ServerUnreachable):
-            ApiClient(f"https://127.0.0.1:{port}", None, timeout=2).health()
+            ApiClient(f"https://127.0.0.1:{port}", None, timeout=2, retry_budget=0).health()
 
     assert caught.value.host == f"127.0.0.1:{port}"
 

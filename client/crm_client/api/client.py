@@ -5,6 +5,13 @@ never on the GUI thread, and a plain function per endpoint is easy to read and t
 Errors come back as the exceptions the server raised (``crm_common.errors``), or as
 ``ServerUnreachable`` / ``CertificateChanged`` / ``CertificateRejected`` when there was no
 trustworthy answer at all. The client is safe to share between worker threads.
+
+A read (GET) that finds the server busy or its database unavailable (503, 429, a gateway
+error) or the connection dropped is repeated by itself, with a growing pause that is at least
+the server's ``Retry-After``, for up to ``retry_budget`` seconds; then the last error is
+raised. Writes are never repeated: whether a write whose answer was lost took effect is not
+known, and sending it twice could create a record twice. ``RETRY_LISTENER`` hears when a call
+starts and stops waiting to retry, so the window can say so.
 """
 
 from __future__ import annotations
@@ -13,9 +20,13 @@ import builtins
 import mimetypes
 import os
 import platform
+import random
 import re
-from collections.abc import Iterator, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import Message
@@ -43,6 +54,7 @@ from crm_common.errors import (
     ApiError,
     ErrorBody,
     InternalError,
+    TooManyRequests,
     Unauthenticated,
     Unavailable,
     error_from_body,
@@ -70,6 +82,14 @@ _ACTIVITIES = TypeAdapter(list[ActivityRead])
 _TRANSFER_TIMEOUT = 300.0
 _UNSAFE_FILENAME = re.compile(r'[\x00-\x1f<>:"/\\|?*]+')
 _GATEWAY_STATUSES = frozenset({502, 503, 504})
+# How long a read keeps retrying while the server is busy or its database is away: a database
+# restart takes seconds, and after half a minute the person is better told.
+READ_RETRY_BUDGET = 30.0
+_FIRST_PAUSE, _LONGEST_PAUSE = 0.5, 8.0
+# Called on the calling thread with True when a call starts waiting to retry, False when it
+# is done (answered or given up); the task runner sets it for the calls it runs.
+RETRY_LISTENER: ContextVar[Callable[[bool], None] | None] = ContextVar("retry_listener",
+                                                                       default=None)
 
 
 @dataclass(frozen=True)
@@ -134,6 +154,23 @@ def with_retry_after(error: ApiError, response: httpx.Response) -> ApiError:
     return error
 
 
+def retry_pause(error: Exception, attempt: int) -> float | None:
+    """Seconds to wait before repeating a read that failed with ``error`` (``attempt`` 0 the
+    first time), or None when repeating cannot help: doubling pauses with some jitter, so many
+    clients do not come back at the same instant, and never shorter than ``Retry-After``. A
+    read that timed out is not repeated: the server is working on it, and would again."""
+    if isinstance(error, ServerUnreachable):
+        if isinstance(error.__cause__, httpx.ReadTimeout):
+            return None
+        server_says = 0.0
+    elif isinstance(error, Unavailable | TooManyRequests):
+        server_says = float((error.data or {}).get("retry_after_seconds", 0))
+    else:
+        return None
+    backoff = min(_FIRST_PAUSE * 2**attempt, _LONGEST_PAUSE) * random.uniform(1.0, 1.25)
+    return max(server_says, backoff)
+
+
 class ApiClient:
     """One signed-in (or signing-in) connection to one server."""
 
@@ -144,11 +181,14 @@ class ApiClient:
         *,
         language: str = "zh_CN",
         timeout: float = 15.0,
+        retry_budget: float = READ_RETRY_BUDGET,
     ) -> None:
         self.base_url = normalise_base_url(base_url)
         self.ca_pem = ca_pem
         self.language = normalise_language(language)
         self.timeout = timeout
+        self.retry_budget = retry_budget
+        self._closed = threading.Event()  # ends the pauses of reads waiting to retry
         self.token: str | None = None
         self.preview_role_id: int | None = None
         self._http = httpx.Client(
@@ -168,6 +208,7 @@ class ApiClient:
         return urlsplit(self.base_url).netloc
 
     def close(self) -> None:
+        self._closed.set()
         self._http.close()
 
     # --- session -----------------------------------------------------------------------
@@ -202,7 +243,7 @@ class ApiClient:
         (administrators only; the server refuses every write). Close it when done; never
         ``logout`` on it — that would end the administrator's own session."""
         client = ApiClient(self.base_url, self.ca_pem, language=self.language,
-                           timeout=self.timeout)
+                           timeout=self.timeout, retry_budget=self.retry_budget)
         client.token = self.token
         client.preview_role_id = role_id
         return client
@@ -345,6 +386,43 @@ class ApiClient:
         return headers
 
     def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: builtins.list[tuple[str, str]] | None = None,
+        json: Any = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        def send() -> httpx.Response:
+            return self._send(method, url, params=params, json=json, **kwargs)
+
+        return self._with_retries(send) if method == "GET" else send()
+
+    def _with_retries(self, send: Callable[[], httpx.Response]) -> httpx.Response:
+        """``send()``, repeated while it fails in a way a pause may cure (``retry_pause``)
+        and the budget lasts."""
+        deadline = time.monotonic() + self.retry_budget
+        listener = RETRY_LISTENER.get()
+        waiting, attempt = False, 0
+        try:
+            while True:
+                try:
+                    return send()
+                except (ServerUnreachable, ApiError) as error:
+                    pause = retry_pause(error, attempt)
+                    if pause is None or time.monotonic() + pause > deadline:
+                        raise
+                    if listener is not None and not waiting:
+                        listener(True)
+                    waiting, attempt = True, attempt + 1
+                    if self._closed.wait(pause):
+                        raise
+        finally:
+            if listener is not None and waiting:
+                listener(False)
+
+    def _send(
         self,
         method: str,
         url: str,

@@ -10,10 +10,13 @@ closure holds, often the screen itself) before it reports, the GUI thread takes 
 error out of the job, and Python's cyclic garbage collection runs on the GUI thread only
 (``core.collector``). A Qt object destroyed on a worker thread crashes the client.
 
-Failures nobody handled get the default treatment: an unreachable server shows the main
-window's offline banner (its Retry re-runs what failed; failed reads also re-run by themselves
-once the server answers again), an expired session asks to sign in again (then re-runs what
-failed), anything else is explained in a message box::
+While a read waits to be repeated because the server is busy or its database unavailable
+(``ApiClient`` retries GETs by itself for a while) the runner says so (``sig_retrying``).
+Failures nobody handled get the default treatment: an unreachable server, or one whose
+database stays unavailable, shows the main window's offline banner (its Retry re-runs what
+failed; failed reads also re-run by themselves once the server answers again), an expired
+session asks to sign in again (then re-runs what failed), anything else is explained in a
+message box::
 
     (ctx.tasks.query(self, lambda api: api.list(CUSTOMER, params))
         .success(self.model.append_page)
@@ -32,12 +35,12 @@ import shiboken6
 from PySide6.QtCore import QObject, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QDialog
 
-from crm_client.api.client import ApiClient
+from crm_client.api.client import RETRY_LISTENER, ApiClient
 from crm_client.api.errors import ServerUnreachable
 from crm_client.core.changes import ChangeBus
 from crm_client.core.collector import collect_on_gui_thread
 from crm_client.core.failures import FailurePresenter, window_of
-from crm_common.errors import PasswordChangeRequired, Unauthenticated
+from crm_common.errors import PasswordChangeRequired, Unauthenticated, Unavailable
 
 T = TypeVar("T")
 
@@ -130,14 +133,21 @@ class _Job:
         is never the last reference to what its closure holds."""
         call, self.call = self.call, None
         assert call is not None, "a job runs once"
+        listening = RETRY_LISTENER.set(self._tell_retrying)
         try:
             self.result = call(self.api)
         except Exception as exc:
             self.error = exc
+        finally:
+            RETRY_LISTENER.reset(listening)
         del call
         # RuntimeError: the runner is gone (application shutting down), nobody to tell.
         with contextlib.suppress(RuntimeError):
             self.courier.sig_done.emit(self.number)
+
+    def _tell_retrying(self, waiting: bool) -> None:
+        with contextlib.suppress(RuntimeError):  # as for sig_done: nobody left to tell
+            self.courier.sig_retrying.emit(waiting)
 
     def take(self) -> tuple[Any, BaseException | None]:
         """On the GUI thread: the outcome, leaving the box empty for the worker to drop."""
@@ -147,16 +157,20 @@ class _Job:
 
 
 class _Courier(QObject):
-    """Tells the GUI thread that job N is done. The runner's child, so C++ owns it: a worker
-    dropping its reference never destroys it."""
+    """Tells the GUI thread that job N is done, or that a call started (True) or stopped
+    (False) waiting to retry a read. The runner's child, so C++ owns it: a worker dropping
+    its reference never destroys it."""
 
     sig_done = Signal(int)
+    sig_retrying = Signal(bool)
 
 
 class TaskRunner(QObject):
     """Owns the thread pool, the ``ApiClient`` and the default failure presentation.
 
-    ``sig_offline(bool)``: the server became unreachable / reachable again.
+    ``sig_offline(bool)``: the server became unreachable (or its database stayed
+    unavailable: ``offline_error`` says which) / answered again.
+    ``sig_retrying(bool)``: reads started / stopped waiting for a busy server or database.
     ``sig_session_expired()``: a call was refused as unauthenticated; sign in again, then
     call ``resume_after_sign_in()`` (or ``abandon_after_sign_in()``).
     ``sig_progress(str)``: text of the busy indicator, "" when nothing slow is running.
@@ -166,6 +180,7 @@ class TaskRunner(QObject):
     """
 
     sig_offline = Signal(bool)
+    sig_retrying = Signal(bool)
     sig_session_expired = Signal()
     sig_password_change_required = Signal()
     sig_progress = Signal(str)
@@ -178,6 +193,8 @@ class TaskRunner(QObject):
         self.changes = changes
         self.presenter = FailurePresenter()
         self.offline = False
+        self.offline_error: BaseException | None = None
+        self._retrying = 0
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(MAX_THREADS)
         self._numbers = itertools.count(1)
@@ -187,6 +204,8 @@ class TaskRunner(QObject):
         self._retry_online: dict[object, Op[Any]] = {}
         self._retry_signed_in: dict[object, Op[Any]] = {}
         self._courier.sig_done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._courier.sig_retrying.connect(self._count_retrying,
+                                           Qt.ConnectionType.QueuedConnection)
 
     def query(self, parent: QObject, call: Callable[[ApiClient], T]) -> Op[T]:
         """A read: no side effects, safe to repeat."""
@@ -242,8 +261,9 @@ class TaskRunner(QObject):
         if op.deliver_failure(error):
             return
         self.sig_unhandled_failure.emit(error)
-        if isinstance(error, ServerUnreachable):
+        if isinstance(error, ServerUnreachable | Unavailable):
             self._retry_online[_retry_key(op)] = op
+            self.offline_error = error
             self._set_offline(True)
             if _in_modal_dialog(op):  # the banner's Retry is out of reach behind a dialog
                 self.presenter.present(op.parent, error, op.entity)
@@ -261,6 +281,12 @@ class TaskRunner(QObject):
         if offline != self.offline:
             self.offline = offline
             self.sig_offline.emit(offline)
+
+    def _count_retrying(self, waiting: bool) -> None:
+        before = self._retrying
+        self._retrying = max(0, before + (1 if waiting else -1))
+        if bool(before) != bool(self._retrying):
+            self.sig_retrying.emit(bool(self._retrying))
 
     def _back_online(self) -> None:
         """The server answered again: reads that failed meanwhile run again by themselves;

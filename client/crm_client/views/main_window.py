@@ -59,6 +59,7 @@ from crm_client.views.workbench import WorkbenchView
 from crm_client.widgets.banner import Banner, BannerLevel
 from crm_client.widgets.connection_status import ConnectionStatusLabel
 from crm_common.entities import REGISTRY, entity
+from crm_common.errors import Unavailable
 from crm_common.permissions import Action
 from crm_common.schemas.auth import Me, SearchHit
 from crm_common.tlsinfo import fingerprint
@@ -293,6 +294,7 @@ class MainWindow(QMainWindow):
         tasks.sig_progress.connect(self._show_busy)
         tasks.sig_offline.connect(self._offline_changed)
         tasks.sig_offline.connect(self.connection_label.set_offline)
+        tasks.sig_retrying.connect(self.connection_label.set_retrying)
         tasks.sig_session_expired.connect(self._reauthenticate)
         tasks.sig_password_change_required.connect(self._require_password_change)
 
@@ -478,14 +480,15 @@ class MainWindow(QMainWindow):
         if not offline:
             self.offline_banner.clear()
             return
-        self.offline_banner.show_message(
-            _(
+        if isinstance(self.ctx.tasks.offline_error, Unavailable):
+            text = _("The server is busy or its database is unavailable. What you entered is "
+                     "kept; retry in a moment.")
+        else:
+            text = _(
                 "Cannot reach the server {host}. What you entered is kept; check the network "
                 "and retry."
-            ).format(host=self.ctx.api.host),
-            _("Retry"),
-            BannerLevel.WARNING,
-        )
+            ).format(host=self.ctx.api.host)
+        self.offline_banner.show_message(text, _("Retry"), BannerLevel.WARNING)
 
     def _reauthenticate(self) -> None:
         if self.reauth_dialog is not None:

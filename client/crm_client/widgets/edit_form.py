@@ -1,5 +1,6 @@
 """What the screens that edit and save something share when a call fails or the person
-leaves: an unreachable server shows a Retry banner and keeps the input, a stale version goes
+leaves: an unreachable server, or one whose database is unavailable, shows a Retry banner
+and keeps the input (a save is never repeated by itself), a stale version goes
 to the screen's own conflict handling, the server's field errors appear under their fields
 (the ones without a field in the banner), and closing with unsaved changes asks first.
 
@@ -17,7 +18,7 @@ from crm_client.api.errors import ServerUnreachable
 from crm_client.core.i18n import _
 from crm_client.widgets.banner import Banner, BannerLevel
 from crm_client.widgets.field_error import FieldErrorLabel
-from crm_common.errors import ApiError, StaleVersion
+from crm_common.errors import ApiError, StaleVersion, Unavailable
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QDialog
@@ -60,6 +61,11 @@ class EditFormMixin:
         if isinstance(error, ServerUnreachable):
             self.banner.show_message(_("Cannot reach the server — your input has been kept."),
                                      _("Retry"), BannerLevel.ERROR)
+            return True
+        if isinstance(error, Unavailable):
+            self.banner.show_message(
+                _("The server is busy or its database is unavailable — your input has been "
+                  "kept. Retry in a moment."), _("Retry"), BannerLevel.ERROR)
             return True
         if isinstance(error, StaleVersion):
             self._resolve_conflict(error)

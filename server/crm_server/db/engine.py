@@ -1,12 +1,23 @@
 """Engine and session factory. SQLite gets the pragmas a multi-user server needs, the
 pinyin collation its name columns are declared with, and the SQL functions of PostgreSQL the
-queries use that it lacks (``split_part``)."""
+queries use that it lacks (``split_part``).
+
+No request waits for the database without end: connecting gives up after
+``CONNECT_TIMEOUT`` seconds, a checked-out pool waits ``POOL_TIMEOUT`` seconds for a free
+connection, PostgreSQL cancels a statement after the server's ``statement_timeout`` and TCP
+keepalives notice a database host that vanished mid-query; SQLite waits ``busy_timeout`` for
+a lock. ``pool_pre_ping`` replaces a pooled connection the database closed (a restart) before
+a request uses it, and a connection that breaks mid-request is invalidated with every other
+connection of the pool, so the requests after a restart reconnect by themselves.
+``unavailable`` tells such failures (answered 503) from faults of a request or of the code.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_common.cleansing.pinyin import compare as pinyin_compare
@@ -24,6 +35,32 @@ def split_part(value: str | None, delimiter: str | None, position: int | None) -
     return fields[position - 1] if position <= len(fields) else ""
 
 
+CONNECT_TIMEOUT = 5  # seconds to open a connection to PostgreSQL
+# Seconds a request waits for a pooled connection: below the desktop client's 15 s timeout,
+# so a swamped server answers 503 (and the client retries a read) instead of going silent.
+POOL_TIMEOUT = 10
+# A dead PostgreSQL host is noticed after about 10 + 3 × 5 seconds of silence.
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+              "keepalives_count": 3}
+SQLITE_BUSY_MESSAGES = ("database is locked", "database table is locked")
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database cannot serve now — down, restarting, unreachable,
+    the connection lost, every connection busy, a statement cancelled by its timeout, SQLite
+    locked past its busy timeout — so the same request may succeed a little later. Other
+    errors (a bad statement, a constraint) are faults, not outages."""
+    if isinstance(error, exc.TimeoutError):  # no pooled connection became free in time
+        return True
+    if not isinstance(error, exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if isinstance(error.orig, sqlite3.Error):  # its OperationalError also means bad SQL
+        return any(message in str(error.orig) for message in SQLITE_BUSY_MESSAGES)
+    return isinstance(error, exc.OperationalError | exc.InterfaceError)
+
+
 def _sqlite_setup(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.create_collation(PINYIN_COLLATION, pinyin_compare)
     dbapi_connection.create_function("split_part", 3, split_part, deterministic=True)
@@ -35,13 +72,20 @@ def _sqlite_setup(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, **options: Any) -> Engine:
-    """An engine for ``url``; SQLite connections enforce foreign keys and wait on locks."""
+def make_engine(url: str, statement_timeout: int = 0, **options: Any) -> Engine:
+    """An engine for ``url``; SQLite connections enforce foreign keys and wait on locks.
+    ``statement_timeout`` (seconds, 0 for none) bounds each PostgreSQL statement: the server
+    sets it for requests, not for migrations or maintenance."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False}, **options)
+        engine = create_engine(url, connect_args={"check_same_thread": False},
+                               pool_timeout=POOL_TIMEOUT, **options)
         event.listen(engine, "connect", _sqlite_setup)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **options)
+    connect_args: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT, **KEEPALIVES}
+    if statement_timeout:
+        connect_args["options"] = f"-c statement_timeout={statement_timeout * 1000}"
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                         pool_timeout=POOL_TIMEOUT, connect_args=connect_args, **options)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy import select
+from sqlalchemy import false, select, text, update
 from sqlalchemy.orm import Session
 
 from crm_common.errors import (
@@ -33,6 +33,36 @@ from crm_server.security.principal import Principal
 
 router = APIRouter(tags=["Session"])
 
+# The advisory-lock key space (first of two int4 keys; a space apart from the audit chain's
+# single bigint key) whose second key, the hash of the typed username, serialises one
+# account's sign-ins.
+SIGN_IN_LOCK_SPACE = 7_240_002
+
+
+def _hold_account(session: Session, username: str) -> None:
+    """Serialise the rest of this sign-in with every other sign-in to the same typed username
+    until the transaction ends, so wrong passwords in a row are counted one at a time and a
+    sign-in sees the lockout a concurrent one just set. PostgreSQL takes an advisory lock;
+    SQLite serialises write transactions, and a write that changes nothing starts one now."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+                           {"space": SIGN_IN_LOCK_SPACE, "key": ratelimit.account_key(username)})
+    else:
+        connection.execute(update(User).where(false()).values(id=User.id))
+
+
+def _note_sign_in(session: Session, user: User, **values: Any) -> None:
+    """Write an account's sign-in bookkeeping (failure count, lockout, last sign-in) with a
+    plain UPDATE that neither checks nor bumps the row's version: the version guards an
+    administrator's edit of the account against a concurrent edit, and a sign-in is no edit —
+    counted through the version, two sign-ins at once failed (500) and a sign-in between an
+    administrator opening and saving the account made the save a 409. Neither is
+    ``updated_at`` touched, for the same reason."""
+    session.execute(update(User).where(User.id == user.id)
+                    .values(updated_at=User.updated_at, **values)
+                    .execution_options(synchronize_session="fetch"))
+
 
 def _record_failure(session: Session, user: User | None, username: str,
                     address: str | None) -> ApiError:
@@ -46,13 +76,13 @@ def _record_failure(session: Session, user: User | None, username: str,
                                            user_id=user.id)])
     rules = policy.current(session)
     in_row = len(ratelimit.failures_in_row(session, username))
-    if user is not None:
-        user.failed_logins = in_row % rules.lockout_threshold
     if in_row % rules.lockout_threshold:
+        if user is not None:
+            _note_sign_in(session, user, failed_logins=in_row % rules.lockout_threshold)
         return Unauthenticated(N_("Wrong username or password"))
     until = utcnow() + timedelta(minutes=rules.lockout_minutes)
     if user is not None:
-        user.locked_until = until
+        _note_sign_in(session, user, failed_logins=0, locked_until=until)
     return _locked(until)
 
 
@@ -79,18 +109,30 @@ def _locked(until: datetime) -> AccountLocked:
     )
 
 
+def _refuse_if_locked(session: Session, user: User | None, username: str) -> None:
+    locked = _locked_until(session, user, username)
+    if locked is not None:
+        raise _locked(locked)
+
+
 @router.post("/auth/login", response_model=LoginResponse)
 def login(request: Request, payload: LoginRequest) -> Any:
+    """Sign in. The password is checked before the account is held (it is the slow part);
+    the lockout is checked again once held, as a concurrent sign-in may have just set it:
+    a wrong password during a lockout is refused as locked and not counted, as it would be
+    had it come a moment later."""
     address = client_address(request)
     with transaction(request) as session:
         user = session.scalars(select(User).where(
             User.username == payload.username, User.deleted_at.is_(None))).first()
         ratelimit.check(session, payload.username, address,
                         ratelimit.known_here(session, user.id if user else None, address))
-        locked = _locked_until(session, user, payload.username)
-        if locked is not None:
-            raise _locked(locked)
+        _refuse_if_locked(session, user, payload.username)
         ok = verify_password(user.password_hash if user else None, payload.password)
+        _hold_account(session, payload.username)
+        if user is not None:
+            session.refresh(user)
+        _refuse_if_locked(session, user, payload.username)
         if user is None or not ok or not user.is_active:
             failure = _record_failure(session, user, payload.username, address)
         else:
@@ -104,7 +146,7 @@ def login(request: Request, payload: LoginRequest) -> Any:
 def _signed_in(session: Session, request: Request, user: User, username: str,
                address: str | None) -> LoginResponse:
     ratelimit.forget(session, username)
-    user.failed_logins, user.locked_until, user.last_login_at = 0, None, utcnow()
+    _note_sign_in(session, user, failed_logins=0, locked_until=None, last_login_at=utcnow())
     issued = sessions.issue(session, user, address, request.headers.get("user-agent"))
     session.flush()
     audit.append(session, [audit.entry(session, "login", "user", user.id, user_id=user.id)])
