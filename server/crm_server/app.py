@@ -26,6 +26,7 @@ from crm_server.domains import accounts, admin, attachments, customers, follow_u
 from crm_server.kit.binding import BINDINGS
 from crm_server.kit.router import entity_router
 from crm_server.limits import BodyLimitMiddleware
+from crm_server.security import bearer, versions
 from crm_server.settings import Settings
 
 
@@ -75,6 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
     engine = make_engine(settings.effective_database_url)
     bind_all()
     audit.install()
+    versions.install()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -88,6 +90,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.principals = bearer.new_cache()
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(_system_router(engine, settings))

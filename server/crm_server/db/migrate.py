@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from crm_server.db.engine import make_engine, make_session_factory
 from crm_server.db.types import PINYIN_COLLATION
-from crm_server.security import policy, roles
+from crm_server.security import policy, roles, versions
 from crm_server.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -61,6 +61,7 @@ def reorder_names(engine: Engine) -> None:
 
 
 def seed_defaults(engine: Engine) -> None:
+    versions.install()  # new grants of the built-in roles reach running servers at once
     with make_session_factory(engine).begin() as session:
         roles.ensure_builtin(session)
         policy.stored(session)
