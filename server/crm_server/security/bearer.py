@@ -26,10 +26,11 @@ from crm_server.models import User
 from crm_server.security import policy, roles, sessions
 from crm_server.security.principal import Principal
 
-# Sessions kept per process, and how long an entry is trusted even with the version
-# unchanged (a bound on what a change behind the application's back, such as an edit in
-# the database by hand, could leave in place).
-CACHE_SIZE = 4096
+# Sessions kept per process (the people signed in at once, with room to spare; an entry is
+# a few kilobytes), and how long an entry is trusted even with the version unchanged (a
+# bound on what a change behind the application's back, such as an edit in the database by
+# hand, could leave in place).
+CACHE_SIZE = 1024
 CACHE_SECONDS = 60.0
 
 
