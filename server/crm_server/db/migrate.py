@@ -61,10 +61,12 @@ def reorder_names(engine: Engine) -> None:
 
 
 def seed_defaults(engine: Engine) -> None:
-    versions.install()  # new grants of the built-in roles reach running servers at once
+    """The built-in roles and the policy row; and a new access version, so servers running
+    meanwhile drop what they cached of anything a migration may have rewritten."""
     with make_session_factory(engine).begin() as session:
         roles.ensure_builtin(session)
         policy.stored(session)
+        versions.bump(session)
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
