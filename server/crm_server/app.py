@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, ClassVar
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import Engine, text
+from starlette.datastructures import MutableHeaders
 
 import crm_server
 from crm_common import API_PREFIX
@@ -25,7 +26,8 @@ from crm_server.db.migrate import engine_revision, head_revision
 from crm_server.domains import accounts, admin, attachments, customers, follow_ups, people
 from crm_server.kit.binding import BINDINGS
 from crm_server.kit.router import entity_router
-from crm_server.limits import BodyLimitMiddleware
+from crm_server.limits import App, BodyLimitMiddleware, Message, Receive, Scope, Send
+from crm_server.security import bearer, versions
 from crm_server.settings import Settings
 
 
@@ -71,10 +73,38 @@ def _system_router(engine: Engine, settings: Settings) -> APIRouter:
     return router
 
 
+class SecurityHeadersMiddleware:
+    """Headers every answer carries (HSTS, no MIME sniffing, no caching), set as the answer
+    starts. Plain ASGI: Starlette's ``BaseHTTPMiddleware`` would relay every answer through
+    a task and a memory stream of its own."""
+
+    HEADERS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("Strict-Transport-Security", "max-age=31536000"),
+        ("X-Content-Type-Options", "nosniff"), ("Cache-Control", "no-store"))
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in self.HEADERS:
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
 def create_app(settings: Settings) -> FastAPI:
     engine = make_engine(settings.effective_database_url, settings.statement_timeout_seconds)
     bind_all()
     audit.install()
+    versions.install()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -88,6 +118,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.principals = bearer.new_cache()
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(_system_router(engine, settings))
@@ -103,12 +134,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.request_max_kb * 1024,
                        exempt_prefixes=(f"{API_PREFIX}/attachments",))
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
-        response.headers["Strict-Transport-Security"] = "max-age=31536000"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Cache-Control"] = "no-store"
-        return response
-
+    app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -186,3 +186,17 @@ def test_the_duplicate_check_takes_only_its_own_fields(api: Any, admin: dict[str
     assert _error(api.post(f"{API}/customers/duplicates", content=payload,
                            headers={**admin, "Content-Type": "application/json"}), 422
                   ).fields is not None
+
+
+def test_every_answer_carries_the_security_headers(api: Any, admin: dict[str, str]) -> None:
+    answers = [
+        api.get(f"{API}/customers", headers=admin),
+        api.get(f"{API}/customers"),  # 401
+        api.post(f"{API}/customers", headers=admin, content=b"x" * (2 << 20)),  # 413
+        api.get(f"{API}/health"),
+    ]
+    for answer in answers:
+        assert answer.headers["strict-transport-security"] == "max-age=31536000"
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["cache-control"] == "no-store"
+    assert [a.status_code for a in answers] == [200, 401, 413, 200]

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from crm_server.db.engine import make_engine, make_session_factory
 from crm_server.db.types import PINYIN_COLLATION
-from crm_server.security import policy, roles
+from crm_server.security import policy, roles, versions
 from crm_server.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -61,9 +61,12 @@ def reorder_names(engine: Engine) -> None:
 
 
 def seed_defaults(engine: Engine) -> None:
+    """The built-in roles and the policy row; and a new access version, so servers running
+    meanwhile drop what they cached of anything a migration may have rewritten."""
     with make_session_factory(engine).begin() as session:
         roles.ensure_builtin(session)
         policy.stored(session)
+        versions.bump(session)
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:

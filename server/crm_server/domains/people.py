@@ -22,7 +22,7 @@ from crm_server.kit.binding import binding
 from crm_server.kit.service import CrudService
 from crm_server.kit.web import current_principal, transaction
 from crm_server.models import Department, Role, User, UserRole
-from crm_server.security import policy, ratelimit, sessions
+from crm_server.security import policy, ratelimit, sessions, versions
 from crm_server.security.passwords import hash_password, policy_problem
 from crm_server.security.principal import Principal
 from crm_server.settings import Settings
@@ -135,6 +135,7 @@ def create_user(session: Session, username: str, name: str, password: str,
 
 def create_admin(settings: Settings, username: str, password: str) -> None:
     """The first administrator (``crm-server init``/``create-admin``)."""
+    versions.install()  # a server running meanwhile sees the new account at once
     engine = make_engine(settings.effective_database_url)
     try:
         with make_session_factory(engine).begin() as session:

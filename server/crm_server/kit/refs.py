@@ -37,9 +37,18 @@ def titles(session: Session, key: str, ids: set[int],
     return {row[0]: row[1] for row in session.execute(stmt)}
 
 
+_COLUMN_KEYS: dict[type[Record], tuple[str, ...]] = {}
+
+
 def record_values(record: Record) -> dict[str, Any]:
-    mapper = inspect(record).mapper
-    return {attr.key: getattr(record, attr.key) for attr in mapper.column_attrs}
+    """The record's column values: as loaded where they are, through the attribute (which
+    loads it) where one was expired by a flush (``updated_at``)."""
+    keys = _COLUMN_KEYS.get(type(record))
+    if keys is None:
+        keys = _COLUMN_KEYS[type(record)] = tuple(
+            attr.key for attr in inspect(record).mapper.column_attrs)
+    loaded = record.__dict__
+    return {key: loaded[key] if key in loaded else getattr(record, key) for key in keys}
 
 
 def with_titles(session: Session, spec: EntitySpec, records: Sequence[Record],

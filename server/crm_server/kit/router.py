@@ -16,7 +16,14 @@ from crm_common.schemas.base import Page
 from crm_common.schemas.scalars import DbId, Version, check_text, parse_int
 from crm_server.kit.binding import Binding
 from crm_server.kit.service import ListQuery
-from crm_server.kit.web import current_principal, flag, query_lists, single, transaction
+from crm_server.kit.web import (
+    current_principal,
+    flag,
+    json_response,
+    query_lists,
+    single,
+    transaction,
+)
 from crm_server.security.principal import Principal
 
 User = Annotated[Principal, Depends(current_principal)]
@@ -60,13 +67,15 @@ def _add_reads(router: APIRouter, binding: Binding) -> None:
     @router.get("", response_model=Page[read], summary=f"List {spec.label_plural}")  # type: ignore[valid-type]
     def list_records(request: Request, user: User) -> Any:
         with transaction(request, user) as session:
-            return service.list_page(session, user, _list_query(request))
+            page = service.list_page(session, user, _list_query(request))
+        return json_response(Page[read], page)  # type: ignore[valid-type]
 
     @router.get("/{record_id}", response_model=read, summary=f"Get a {spec.label}")
     def get_record(request: Request, user: User, record_id: DbId,
                    deleted: bool = False) -> Any:
         with transaction(request, user) as session:
-            return service.get(session, user, record_id, deleted)
+            found = service.get(session, user, record_id, deleted)
+        return json_response(read, found)
 
     if spec.read_only:
         return
@@ -88,7 +97,8 @@ def _add_writes(router: APIRouter, binding: Binding) -> None:
         def create(request: Request, user: User, payload: create_schema,
                    confirm: bool = False) -> Any:
             with transaction(request, user) as session:
-                return service.create(session, user, payload, confirm)
+                made = service.create(session, user, payload, confirm)
+            return json_response(read, made, status_code=201)
 
     if spec.update is not None:
         update_schema: Any = spec.update
@@ -97,7 +107,8 @@ def _add_writes(router: APIRouter, binding: Binding) -> None:
         def update(request: Request, user: User, record_id: DbId,
                    payload: update_schema) -> Any:
             with transaction(request, user) as session:
-                return service.update(session, user, record_id, payload)
+                changed = service.update(session, user, record_id, payload)
+            return json_response(read, changed)
 
     @router.delete("/{record_id}", status_code=204, summary=f"Delete a {spec.label}")
     def delete(request: Request, user: User, record_id: DbId,
@@ -109,7 +120,8 @@ def _add_writes(router: APIRouter, binding: Binding) -> None:
     @router.post("/{record_id}/restore", response_model=read, summary=f"Restore a {spec.label}")
     def restore(request: Request, user: User, record_id: DbId) -> Any:
         with transaction(request, user) as session:
-            return service.restore(session, user, record_id)
+            restored = service.restore(session, user, record_id)
+        return json_response(read, restored)
 
 
 def entity_router(binding: Binding) -> APIRouter:

@@ -1,8 +1,9 @@
 """The generic CRUD service: list, get, create, update, soft delete, restore, history.
 
-Every path goes through the access choke point (``scope``/``present``/``accept``). Entities
-with behaviour subclass ``CrudService`` and override the hooks (``defaults``, ``derive``,
-``check_create``, ``check_delete``, ``after_write``, ``add_values``) — never the flow.
+Every path goes through the access choke point (``scope``/``present_many``/``accept``).
+Entities with behaviour subclass ``CrudService`` and override the hooks (``defaults``,
+``derive``, ``check_create``, ``check_delete``, ``after_write``, ``add_values``) — never the
+flow.
 Services never commit; the request boundary does.
 """
 
@@ -98,7 +99,7 @@ class CrudService:
                      records: Sequence[Record]) -> list[dict[str, Any]]:
         rows = refs.with_titles(session, self.spec, records, user)
         self.add_values(session, user, rows)
-        return [access.present(row, user, self.spec) for row in rows]
+        return access.present_many(rows, user, self.spec)
 
     def present(self, session: Session, user: Principal, record: Record) -> dict[str, Any]:
         return self.present_many(session, user, [record])[0]

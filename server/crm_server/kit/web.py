@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
+from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
-from crm_common.errors import BadRequest, Forbidden, Unauthenticated
+from crm_common.errors import Unauthenticated
 from crm_common.i18n import N_, normalise_language
-from crm_common.schemas.scalars import parse_id
-from crm_server.security import roles, sessions
+from crm_server.security import bearer
 from crm_server.security.principal import Principal
 from crm_server.settings import Settings
 
@@ -58,46 +59,36 @@ def _bearer(request: Request) -> str | None:
 PREVIEW_HEADER = "x-preview-role"
 
 
-def _preview_role(request: Request) -> int | None:
-    """The role id of ``X-Preview-Role``, None without one, 400 when it is no id."""
-    raw = request.headers.get(PREVIEW_HEADER)
-    if not raw:
-        return None
-    try:
-        return parse_id(raw)
-    except ValueError:
-        raise BadRequest(N_("X-Preview-Role must be a role id"),
-                         {"X-Preview-Role": raw}) from None
-
-
 def current_principal(request: Request) -> Principal:
     """FastAPI dependency: the signed-in user with the grants of their roles, or 401.
 
     An administrator may send ``X-Preview-Role: <role id>`` to read as that role would
     ("preview as this role"); such a request changes nothing. A user who must change their
     password gets 403 ``password_change_required`` on everything but the few requests
-    needed to change it (``sessions.WHILE_PASSWORD_DUE``)."""
-    language = language_of(request)
+    needed to change it (``sessions.WHILE_PASSWORD_DUE``). See ``security.bearer``."""
     token = _bearer(request)
     if token is None:
         raise Unauthenticated(N_("Please sign in"))
+    asked = bearer.Asked(token=token, method=request.method, path=request.url.path,
+                         language=language_of(request),
+                         preview=request.headers.get(PREVIEW_HEADER))
     with transaction(request) as session:
-        found = sessions.resolve(session, token)
-        if found is None:
-            raise Unauthenticated(N_("Your session has expired, please sign in again"))
-        live, user = found
-        sessions.require_password_current(session, user, request.method, request.url.path)
-        permissions = roles.permissions_of(session, user.id)
-        preview_id = _preview_role(request)
-        if preview_id is not None:
-            chosen = roles.role_permissions(session, preview_id) if permissions.admin else None
-            if chosen is None:
-                raise Forbidden(N_("Only administrators may preview a role"))
-            if request.method not in ("GET", "HEAD"):  # whatever the route: nothing changes
-                raise Forbidden(N_("Nothing can be changed while previewing a role"))
-            permissions = chosen
-        return roles.principal(session, user, permissions, session_id=live.id,
-                               language=language, preview_role_id=preview_id)
+        return bearer.resolve(session, request.app.state.principals, asked)
+
+
+@cache
+def _adapter(model: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(model)
+
+
+def json_response(model: Any, content: Any, status_code: int = 200) -> Response:
+    """``content`` as the route's ``response_model`` ``model`` makes it (validated, then
+    JSON), done in the route's own thread: FastAPI passes a ``Response`` through, where it
+    would hand a sync route's result to another worker thread to validate it."""
+    adapter = _adapter(model)
+    value = adapter.validate_python(content, from_attributes=True)
+    return Response(adapter.dump_json(value, by_alias=True), status_code=status_code,
+                    media_type="application/json")
 
 
 def query_lists(request: Request) -> dict[str, list[str]]:

@@ -1,11 +1,12 @@
-"""The security policy an administrator sets in the console (one row), and recent sign-in
-attempts, which the rate limits count across every server process."""
+"""The security policy an administrator sets in the console (one row), recent sign-in
+attempts, which the rate limits count across every server process, and the access version
+every process checks its cached principals against."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String
+from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_server.db.base import Base, Id, Record
@@ -37,3 +38,15 @@ class LoginAttempt(Base):
     at: Mapped[datetime]
     username: Mapped[str] = mapped_column(String(64))
     client_address: Mapped[str | None] = mapped_column(String(64))
+
+
+class AccessVersion(Base):
+    """One row (id 1) counting the changes to what a signed-in principal is made of: users,
+    roles and their grants, who has which role, departments, the security policy. Bumped in
+    the transaction of each such change (``crm_server.security.versions``) and read with
+    every session token, so a process uses a principal it cached only while it is current."""
+
+    __tablename__ = "access_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,6 +1,6 @@
 """The single access choke point (ARCHITECTURE §4).
 
-Every query of records starts from ``scope``; every record leaves through ``present``;
+Every query of records starts from ``scope``; every record leaves through ``present_many``;
 every write enters through ``accept``; sorting, filtering, totals and history ask
 ``may_see_field``, a search ``search_segments``, a list without an order ``list_order``, a
 clash check ``may_identify``. Lists, detail, search, history, attachments, the audit view —
@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, false
 
 from crm_common.entities import EntitySpec, FieldSpec
@@ -133,27 +132,43 @@ def _reads_source(user: Principal, spec: EntitySpec, name: str) -> bool:
     return SCOPE_ORDER.index(related) >= SCOPE_ORDER.index(own)
 
 
-def present(values: dict[str, Any], user: Principal, spec: EntitySpec) -> dict[str, Any]:
-    """A record's values as ``user`` may see them: hidden fields are left out (the wire
-    shows their empty default), masked ones too with their masked form in ``masked``.
-    References' titles were already limited to what the viewer may read (``refs``)."""
-    read: BaseModel = spec.read.model_validate(values)
-    shown = read.model_dump(mode="json")
+def present_many(rows: list[dict[str, Any]], user: Principal,
+                 spec: EntitySpec) -> list[dict[str, Any]]:
+    """Records' values as ``user`` may see them: hidden fields are left out (the wire shows
+    their empty default), masked ones too with their masked form in ``masked``.
+    References' titles were already limited to what the viewer may read (``refs``). The
+    user's field rights are looked up once for all the rows."""
+    read = spec.read
     if user.is_admin:
-        return shown
-    masked: dict[str, str] = {}
+        return [read.model_validate(values).model_dump(mode="json") for values in rows]
+    hidden, masked = _unreadable(user, spec)
+    return [_withheld(read.model_validate(values).model_dump(mode="json"), hidden, masked)
+            for values in rows]
+
+
+def _unreadable(user: Principal, spec: EntitySpec) -> tuple[list[str], list[str]]:
+    """The keys of ``spec``'s values (fields and their titles) ``user`` may not read, and
+    the masked ones among them."""
+    hidden: list[str] = []
+    masked: list[str] = []
     for field in spec.fields:
         if field.name in ENVELOPE:
             continue
         access = field_access(user, spec, field)
         keys = [field.name, *([field.display] if field.display else [])]
-        if access is FieldAccess.MASKED:
-            masked.update({k: m for k in keys if (m := mask(shown.get(k))) is not None})
         if access in (FieldAccess.HIDDEN, FieldAccess.MASKED):
-            for key in keys:
-                shown.pop(key, None)
-    if masked:
-        shown["masked"] = masked
+            hidden += keys
+        if access is FieldAccess.MASKED:
+            masked += keys
+    return hidden, masked
+
+
+def _withheld(shown: dict[str, Any], hidden: list[str], masked: list[str]) -> dict[str, Any]:
+    forms = {key: form for key in masked if (form := mask(shown.get(key))) is not None}
+    for key in hidden:
+        shown.pop(key, None)
+    if forms:
+        shown["masked"] = forms
     return shown
 
 

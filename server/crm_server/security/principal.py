@@ -9,8 +9,9 @@ from crm_common.permissions import Permissions
 
 @dataclass(frozen=True)
 class Principal:
-    """``permissions`` are the merged grants of the user's roles, read afresh on every
-    request (a changed role applies at once). ``subtree`` holds the user's department and
+    """``permissions`` are the merged grants of the user's roles, made again whenever a
+    role, grant, user or department changed (``security.bearer``: a changed role applies
+    to the next request). ``subtree`` holds the user's department and
     every department below it; ``colleagues`` and ``team`` the ids of the users in the
     user's own department and in that subtree (whom the department scopes reach).
     ``preview_role_id``: an administrator looking at the data as

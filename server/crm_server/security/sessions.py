@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from crm_common import API_PREFIX
 from crm_common.errors import PasswordChangeRequired
 from crm_common.i18n import N_
+from crm_common.schemas.security import SecurityPolicy as PolicyRead
 from crm_server.db.types import utcnow
 from crm_server.models import User, UserSession
-from crm_server.security import policy
+from crm_server.security import policy, versions
 from crm_server.security.passwords import password_expired
 
 # What a user whose password was reset or has expired may still do: see who they are, read
@@ -51,30 +52,45 @@ def issue(session: Session, user: User, address: str | None, agent: str | None) 
     return IssuedToken(token, expires)
 
 
-def resolve(session: Session, token: str) -> tuple[UserSession, User] | None:
-    """The live session and active user behind ``token``, or None."""
+@dataclass(frozen=True)
+class Live:
+    """A session as each request reads it, with the access version read in the same query
+    (``crm_server.security.versions``; None on a database without it)."""
+
+    id: int
+    user_id: int
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    access_version: int | None
+
+
+def lookup(session: Session, token: str) -> Live | None:
+    """The session behind ``token``, live or not, in one query; None when there is none."""
     row = session.execute(
-        select(UserSession, User)
-        .join(User, User.id == UserSession.user_id)
+        select(UserSession.id, UserSession.user_id, UserSession.created_at,
+               UserSession.last_seen_at, UserSession.expires_at, UserSession.revoked_at,
+               versions.current_value())
         .where(UserSession.token_hash == token_hash(token))
     ).first()
-    if row is None:
-        return None
-    live, user = row
-    now = utcnow()
-    rules = policy.current(session)
+    return None if row is None else Live(*row)
+
+
+def is_live(live: Live, rules: PolicyRead, now: datetime) -> bool:
+    """Not revoked, and within both its absolute and its idle lifetime."""
     idle_limit = live.last_seen_at + timedelta(minutes=rules.session_idle_minutes)
     # A lifetime shortened in the console applies to sessions issued before the change too.
     absolute_limit = min(live.expires_at,
                          live.created_at + timedelta(hours=rules.session_absolute_hours))
-    if live.revoked_at or absolute_limit <= now or idle_limit <= now:
-        return None
-    if not user.is_active or user.deleted_at is not None:
-        return None
+    return live.revoked_at is None and absolute_limit > now and idle_limit > now
+
+
+def touch(session: Session, live: Live, now: datetime) -> None:
+    """Refresh "last seen" (the idle lifetime), at most once a minute."""
     if now - live.last_seen_at > _TOUCH_EVERY:
         session.execute(update(UserSession).where(UserSession.id == live.id)
                         .values(last_seen_at=now))
-    return live, user
 
 
 def revoke(session: Session, session_id: int) -> None:
@@ -92,21 +108,22 @@ def revoke_all(session: Session, user_id: int, keep: int | None = None) -> None:
     session.execute(stmt.values(revoked_at=utcnow()))
 
 
-def password_change_due(session: Session, user: User) -> bool:
-    """Whether ``user`` must change their password before doing anything else: reset by an
+def password_due(must_change: bool, changed_at: datetime | None, rules: PolicyRead,
+                 now: datetime) -> bool:
+    """Whether a user must change their password before doing anything else: reset by an
     administrator, or older than the policy's expiry."""
-    if user.must_change_password:
-        return True
-    return password_expired(user.password_changed_at,
-                            policy.current(session).password_expiry_days, utcnow())
+    return must_change or password_expired(changed_at, rules.password_expiry_days, now)
 
 
-def require_password_current(session: Session, user: User, method: str, path: str) -> None:
+def password_change_due(session: Session, user: User) -> bool:
+    return password_due(user.must_change_password, user.password_changed_at,
+                        policy.current(session), utcnow())
+
+
+def require_password_current(due: bool, method: str, path: str) -> None:
     """Refuse (403 ``password_change_required``) every request but those in
-    ``WHILE_PASSWORD_DUE`` while ``user`` must change their password."""
+    ``WHILE_PASSWORD_DUE`` while the password is ``due`` for a change."""
     path = path.rstrip("/")
     below = path.removeprefix(API_PREFIX) if path.startswith(API_PREFIX + "/") else path
-    if (method.upper(), below) in WHILE_PASSWORD_DUE:
-        return
-    if password_change_due(session, user):
+    if due and (method.upper(), below) not in WHILE_PASSWORD_DUE:
         raise PasswordChangeRequired(N_("Please change your password first"))
