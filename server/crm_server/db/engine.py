@@ -12,6 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm_common.cleansing.pinyin import compare as pinyin_compare
 from crm_server.db.types import PINYIN_COLLATION
 
+# A request waits this long for a pooled connection, then gets sqlalchemy.exc.TimeoutError
+# (answered 503): shorter than the client's 15 s, so people see "busy" instead of a hang.
+POOL_TIMEOUT_SECONDS = 10
+
 
 def split_part(value: str | None, delimiter: str | None, position: int | None) -> str | None:
     """PostgreSQL's ``split_part``: the ``position``-th (1-based) field of ``value`` split at
@@ -41,7 +45,15 @@ def make_engine(url: str, **options: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, **options)
         event.listen(engine, "connect", _sqlite_setup)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, **options)
+    return create_engine(url, **{"pool_pre_ping": True, **pool_options(20), **options})
+
+
+def pool_options(connections: int) -> dict[str, int]:
+    """A pool of at most ``connections``: half kept open, the rest opened for bursts and
+    closed again when returned."""
+    kept = max(1, connections // 2)
+    return {"pool_size": kept, "max_overflow": connections - kept,
+            "pool_timeout": POOL_TIMEOUT_SECONDS}
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
