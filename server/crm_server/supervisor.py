@@ -29,7 +29,7 @@ import socket
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 FAILED = 3  # uvicorn's exit status when its application fails to start
 RESTART_DELAY = 1.0
@@ -65,7 +65,7 @@ def serve(count: int, listener: socket.socket, work: Work, stop_timeout: float) 
 
 
 def _supervise(workers: dict[int, float], listener: socket.socket, work: Work,
-               mask: set[signal.Signals]) -> bool:
+               mask: Iterable[int]) -> bool:
     """Wait for the next signal and act on it; False when the server is to stop."""
     received = signal.sigwaitinfo(WAITED)
     if received.si_signo != signal.SIGCHLD:
@@ -94,7 +94,7 @@ def _reap(workers: dict[int, float]) -> list[tuple[int, int]]:
 
 
 def _start(workers: dict[int, float], listener: socket.socket, work: Work,
-           mask: set[signal.Signals]) -> None:
+           mask: Iterable[int]) -> None:
     for stream in (sys.stdout, sys.stderr):
         stream.flush()  # or the worker would write the parent's buffered output again
     pid = os.fork()

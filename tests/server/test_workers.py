@@ -28,13 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from builders import customer
-from databases import fresh_database
 
+from builders import customer
 from crm_server import cli, supervisor
 from crm_server.db.audit import verify_chain
 from crm_server.db.engine import make_engine, make_session_factory, pool_options
 from crm_server.settings import Settings
+from databases import fresh_database
 
 ADMIN, PASSWORD = "boss", "correct horse 42"
 ACCESS_LINE = re.compile(r"^\[(\d+)\] .*127\.0\.0\.1:(\d+) - \"")
