@@ -37,7 +37,9 @@ class ServeError(Exception):
 
 
 def run(settings: Settings) -> None:
-    """Serve until interrupted (SIGINT/SIGTERM end it gracefully)."""
+    """Serve until interrupted (SIGINT/SIGTERM end it gracefully). The certificate check
+    (and renewal) happens here, once, before any worker starts; the caller has checked the
+    schema (``run`` never migrates); each worker only checks the database's locale."""
     from crm_server.app import create_app  # imported before forking: workers share it
 
     if settings.dev_plain_http:

@@ -292,7 +292,7 @@ def test_the_default_number_of_workers(tmp_path: Path) -> None:
 def test_each_worker_gets_its_share_of_the_database_connections(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, workers=3, database_connections=60)
     assert settings.connections_per_worker == 20
-    assert pool_options(20) == {"pool_size": 10, "max_overflow": 10, "pool_timeout": 10}
+    assert pool_options(20) == {"pool_size": 10, "max_overflow": 10}
     assert pool_options(3)["pool_size"] + pool_options(3)["max_overflow"] == 3
 
 

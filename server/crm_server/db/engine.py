@@ -12,10 +12,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm_common.cleansing.pinyin import compare as pinyin_compare
 from crm_server.db.types import PINYIN_COLLATION
 
-# A request waits this long for a pooled connection, then gets sqlalchemy.exc.TimeoutError
-# (answered 503): shorter than the client's 15 s, so people see "busy" instead of a hang.
-POOL_TIMEOUT_SECONDS = 10
-
 
 def split_part(value: str | None, delimiter: str | None, position: int | None) -> str | None:
     """PostgreSQL's ``split_part``: the ``position``-th (1-based) field of ``value`` split at
@@ -50,10 +46,10 @@ def make_engine(url: str, **options: Any) -> Engine:
 
 def pool_options(connections: int) -> dict[str, int]:
     """A pool of at most ``connections``: half kept open, the rest opened for bursts and
-    closed again when returned."""
+    closed again when returned. A request that finds them all busy waits ``pool_timeout``,
+    then gets ``sqlalchemy.exc.TimeoutError``."""
     kept = max(1, connections // 2)
-    return {"pool_size": kept, "max_overflow": connections - kept,
-            "pool_timeout": POOL_TIMEOUT_SECONDS}
+    return {"pool_size": kept, "max_overflow": connections - kept}
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
