@@ -5,7 +5,9 @@ uvicorn is driven programmatically (not through its CLI) so that the TLS floor i
 very context it serves with, and so that the refusal of plain HTTP cannot be bypassed by a
 command-line flag. With several workers, ``crm_server.supervisor`` binds the port once and
 forks the workers; each builds its configuration with ``build_config`` like the single
-process does, so every listener has the same TLS context.
+process does, so every listener has the same TLS context. (uvicorn's own supervisor spawns
+fresh interpreters and pickles the configuration to them: each would rebuild uvicorn's TLS
+context instead of ours, and the application would have to be named by an import string.)
 """
 
 from __future__ import annotations

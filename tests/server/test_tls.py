@@ -329,7 +329,7 @@ def _two_workers(settings: Settings) -> Iterator[int]:
             try:
                 _get(settings.port, _client_context(settings))
                 break
-            except ConnectionRefusedError:
+            except OSError:  # not listening yet, or no worker serving yet
                 threading.Event().wait(0.1)
         yield settings.port
     finally:

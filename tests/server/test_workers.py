@@ -38,7 +38,7 @@ from databases import fresh_database
 
 ADMIN, PASSWORD = "boss", "correct horse 42"
 ACCESS_LINE = re.compile(r"^\[(\d+)\] .*127\.0\.0\.1:(\d+) - \"")
-STARTED = 200  # attempts of 0.1 s to wait for a process to come or go
+STARTED = 600  # attempts of 0.1 s to wait for a process to come or go
 
 
 @dataclass
@@ -87,7 +87,7 @@ def _call(connection: http.client.HTTPSConnection, method: str, path: str,
 
 
 def _wait_for(predicate: Callable[[], bool], what: str) -> None:
-    """Poll ``predicate`` (a process coming up or going away) for at most 20 s."""
+    """Poll ``predicate`` (a process coming up or going away) for at most a minute."""
     for _ in range(STARTED):
         if predicate():
             return
