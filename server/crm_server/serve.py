@@ -53,7 +53,7 @@ def run(settings: Settings) -> None:
     if settings.worker_count == 1:
         uvicorn.Server(build_config(settings, create_app(settings))).run()
         return
-    logging.config.dictConfig(log_config())
+    logging.config.dictConfig(log_config(settings.log_level))
     try:
         supervisor.serve(settings.worker_count, listen(settings),
                          partial(serve_worker, settings), WORKER_STOP_SECONDS)
@@ -82,13 +82,14 @@ def listen(settings: Settings) -> socket.socket:
         ) from None
 
 
-def log_config() -> dict[str, Any]:
+def log_config(level: str) -> dict[str, Any]:
     """uvicorn's logging, each line starting with the process id: with several workers that
-    says which one wrote it (the journal attributes all of them to the main process)."""
+    says which one wrote it (the journal attributes all of them to the main process); our own
+    messages (the supervisor's) at ``level`` like uvicorn's."""
     config = copy.deepcopy(LOGGING_CONFIG)
     for formatter in config["formatters"].values():
         formatter["fmt"] = "[%(process)d] " + formatter["fmt"]
-    config["loggers"]["crm_server"] = {"handlers": ["default"], "level": "INFO",
+    config["loggers"]["crm_server"] = {"handlers": ["default"], "level": level.upper(),
                                        "propagate": False}
     return config
 
@@ -109,7 +110,7 @@ def build_config(settings: Settings, app: Callable[..., Any]) -> uvicorn.Config:
         log_level=settings.log_level,
         proxy_headers=False,  # no proxy is trusted to tell us the client's address
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-        log_config=log_config(),
+        log_config=log_config(settings.log_level),
     )
     config.load()
     if config.ssl is not None:
