@@ -21,7 +21,7 @@ from crm_common.schemas.auth import Health
 from crm_server import errors
 from crm_server.bindings import bind_all
 from crm_server.db import audit
-from crm_server.db.engine import make_engine, make_session_factory
+from crm_server.db.engine import make_engine, make_session_factory, pool_options
 from crm_server.db.migrate import engine_revision, head_revision
 from crm_server.domains import accounts, admin, attachments, customers, follow_ups, people
 from crm_server.kit.binding import BINDINGS
@@ -101,7 +101,8 @@ class SecurityHeadersMiddleware:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    engine = make_engine(settings.effective_database_url, settings.statement_timeout_seconds)
+    engine = make_engine(settings.effective_database_url, settings.statement_timeout_seconds,
+                         **pool_options(settings.connections_per_worker))
     bind_all()
     audit.install()
     versions.install()

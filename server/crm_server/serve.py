@@ -1,25 +1,37 @@
 """Run the API under uvicorn: HTTPS with TLS 1.2 as the floor, plain HTTP only for a developer
-on the loopback interface.
+on the loopback interface, in one process or in ``settings.worker_count`` worker processes.
 
 uvicorn is driven programmatically (not through its CLI) so that the TLS floor is set on the
 very context it serves with, and so that the refusal of plain HTTP cannot be bypassed by a
-command-line flag.
+command-line flag. With several workers, ``crm_server.supervisor`` binds the port once and
+forks the workers; each builds its configuration with ``build_config`` like the single
+process does, so every listener has the same TLS context. (uvicorn's own supervisor spawns
+fresh interpreters and pickles the configuration to them: each would rebuild uvicorn's TLS
+context instead of ours, and the application would have to be named by an import string.)
 """
 
 from __future__ import annotations
 
+import copy
 import ipaddress
+import logging.config
 import socket
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
+from crm_server import supervisor
 from crm_server.security import tls
-from crm_server.settings import Settings
+from crm_server.settings import MIN_CONNECTIONS_PER_WORKER, Settings
 
 # Requests still running after SIGTERM get this long; below systemd's TimeoutStopSec (30 s).
 GRACEFUL_SHUTDOWN_SECONDS = 20
+# A worker gets a little longer to finish its shutdown before the supervisor kills it.
+WORKER_STOP_SECONDS = GRACEFUL_SHUTDOWN_SECONDS + 5
+BACKLOG = 2048  # uvicorn's default
 
 
 class ServeError(Exception):
@@ -27,14 +39,65 @@ class ServeError(Exception):
 
 
 def run(settings: Settings) -> None:
-    """Serve until interrupted (SIGINT/SIGTERM end it gracefully)."""
+    """Serve until interrupted (SIGINT/SIGTERM end it gracefully). The certificate check
+    (and renewal) happens here, once, before any worker starts; the caller has checked the
+    schema (``run`` never migrates); each worker only checks the database's locale."""
+    from crm_server.app import create_app  # imported before forking: workers share it
+
+    if settings.dev_plain_http:
+        _require_loopback(settings.host)
+    else:
+        tls.ensure_tls(settings)
+    _require_connections(settings)
+    print(startup_line(settings), flush=True)
+    if settings.worker_count == 1:
+        uvicorn.Server(build_config(settings, create_app(settings))).run()
+        return
+    logging.config.dictConfig(log_config(settings.log_level))
+    try:
+        supervisor.serve(settings.worker_count, listen(settings),
+                         partial(serve_worker, settings), WORKER_STOP_SECONDS)
+    except supervisor.WorkerFailedError as error:
+        raise ServeError(f"{error}; the server stopped (see the messages above)") from None
+
+
+def serve_worker(settings: Settings, listener: socket.socket) -> bool:
+    """One worker process: its own app and engine on the shared listening socket."""
     from crm_server.app import create_app
 
-    if not settings.dev_plain_http:
-        tls.ensure_tls(settings)
-    config = build_config(settings, create_app(settings))
-    print(startup_line(settings), flush=True)
-    uvicorn.Server(config).run()
+    server = uvicorn.Server(build_config(settings, create_app(settings)))
+    server.run(sockets=[listener])
+    return server.started
+
+
+def listen(settings: Settings) -> socket.socket:
+    """The listening socket all workers share, bound once. It names its protocol (TCP), as
+    uvicorn's own does: asyncio turns Nagle's algorithm off only on connections accepted from
+    such a socket, and with it on every response waits some 40 ms for the client's ACK."""
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((settings.host, settings.port))
+        listener.listen(BACKLOG)
+    except OSError as error:
+        listener.close()
+        raise ServeError(
+            f"cannot listen on {settings.host} port {settings.port}: {error.strerror}"
+        ) from None
+    return listener
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging, each line starting with the process id: with several workers that
+    says which one wrote it (the journal attributes all of them to the main process); our own
+    messages (the supervisor's) at ``level`` like uvicorn's."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    for formatter in config["formatters"].values():
+        formatter["fmt"] = "[%(process)d] " + formatter["fmt"]
+    config["loggers"]["crm_server"] = {"handlers": ["default"], "level": level.upper(),
+                                       "propagate": False}
+    return config
 
 
 def build_config(settings: Settings, app: Callable[..., Any]) -> uvicorn.Config:
@@ -53,6 +116,7 @@ def build_config(settings: Settings, app: Callable[..., Any]) -> uvicorn.Config:
         log_level=settings.log_level,
         proxy_headers=False,  # no proxy is trusted to tell us the client's address
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        log_config=log_config(settings.log_level),
     )
     config.load()
     if config.ssl is not None:
@@ -99,6 +163,15 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _require_connections(settings: Settings) -> None:
+    if settings.connections_per_worker < MIN_CONNECTIONS_PER_WORKER:
+        raise ServeError(
+            f"database_connections = {settings.database_connections} leaves fewer than "
+            f"{MIN_CONNECTIONS_PER_WORKER} connections to each of {settings.worker_count} "
+            "workers: raise database_connections or lower workers"
+        )
 
 
 def _require_loopback(host: str) -> None:

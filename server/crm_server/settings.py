@@ -21,6 +21,11 @@ MOVED_TO_CONSOLE = frozenset({"session_absolute_hours", "session_idle_minutes",
                               "lockout_threshold", "lockout_minutes", "duplicate_policy"})
 ENV_PREFIX = "CRM_"
 DEFAULT_DATA_DIR = Path("var/data")
+# Default worker processes on PostgreSQL: one per CPU core, at least 2, at most this many
+# (each worker costs memory and a share of ``database_connections``); see RUNBOOK.md.
+MAX_DEFAULT_WORKERS = 8
+# Each worker needs a few connections of its own: one per request in flight.
+MIN_CONNECTIONS_PER_WORKER = 2
 
 
 class Settings(BaseModel):
@@ -47,6 +52,11 @@ class Settings(BaseModel):
     request_max_kb: int = Field(default=1024, ge=16)
     attachments_dir: Path = Path("attachments")
     log_level: str = "info"
+    # Server processes sharing the port; unset: the sizing rule of ``worker_count``.
+    workers: int | None = Field(default=None, ge=1, le=64)
+    # Database connections all workers together may open (PostgreSQL allows 100, a few of
+    # them reserved for superusers; the rest is left for maintenance and monitoring).
+    database_connections: int = Field(default=60, ge=MIN_CONNECTIONS_PER_WORKER, le=1000)
 
     def path(self, value: Path) -> Path:
         """``value`` resolved against the data directory."""
@@ -61,6 +71,25 @@ class Settings(BaseModel):
     @property
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def worker_count(self) -> int:
+        """``workers``, else the rule: one on SQLite (the demo and a small office: one
+        process is plenty, and the database file takes one writer at a time anyway); on
+        PostgreSQL one per CPU core this process may use, at least 2 (a slow request never
+        stalls everyone, a crashed worker never stops the service), at most
+        ``MAX_DEFAULT_WORKERS``. Requests spend most of their time in Python, which runs on
+        one core per process, so more workers than cores only cost memory."""
+        if self.workers is not None:
+            return self.workers
+        if self.is_sqlite:
+            return 1
+        return min(MAX_DEFAULT_WORKERS, max(2, len(os.sched_getaffinity(0))))
+
+    @property
+    def connections_per_worker(self) -> int:
+        """Each worker's share of ``database_connections`` (its pool's limit)."""
+        return self.database_connections // self.worker_count
 
 
 def _from_environment() -> dict[str, str]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 import builders
-from crm_server.db.audit import verify_chain
+from crm_server.db.audit import append, entry, verify_chain
+from crm_server.db.engine import make_engine
 from crm_server.models import AuditEntry
 
 API = "/api/v1"
@@ -54,3 +58,34 @@ def test_chain_detects_tampering(api: Any, rep: dict[str, str], app: Any) -> Non
                         .values(changes=original))
         assert verify_chain(session) is None
         session.rollback()
+
+
+def test_on_sqlite_no_other_writer_slips_in_between_reading_and_extending_the_chain(
+    tmp_path: Path,
+) -> None:
+    """Another process appending right after this one read the last hash would fork the
+    chain; on SQLite that writer must wait for this transaction instead (here it gives up
+    at once: its lock wait is 0)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'chain.sqlite3'}")
+    AuditEntry.metadata.create_all(engine, tables=[AuditEntry.__table__])
+    other = make_engine(f"sqlite:///{tmp_path / 'chain.sqlite3'}")
+    event.listen(other, "connect", lambda dbapi, _: dbapi.execute("PRAGMA busy_timeout=0"))
+    intruded: list[str] = []
+
+    def intrude(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("SELECT audit_log.hash") and not intruded:
+            try:
+                with Session(other) as session, session.begin():
+                    append(session, [entry(session, "login", "user", 1, user_id=1)])
+                intruded.append("committed")
+            except OperationalError:
+                intruded.append("waited")
+
+    event.listen(engine, "before_cursor_execute", intrude)
+    with Session(engine) as session, session.begin():
+        append(session, [entry(session, "logout", "user", 1, user_id=1)])
+    with Session(engine) as session:
+        assert verify_chain(session) is None
+    assert intruded == ["waited"]
+    engine.dispose()
+    other.dispose()

@@ -4,12 +4,15 @@ real TLS handshakes on 127.0.0.1."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import socket
 import ssl
 import stat
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -295,6 +298,7 @@ async def _hello_app(scope: dict[str, Any], receive: Callable[..., Any], send: A
 
 @contextmanager
 def _uvicorn(settings: Settings) -> Iterator[int]:
+    """One server process: uvicorn with ``build_config``, in a thread."""
     quiet = settings.model_copy(update={"log_level": "warning"})
     server = uvicorn.Server(build_config(quiet, _hello_app))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -311,26 +315,54 @@ def _uvicorn(settings: Settings) -> Iterator[int]:
         thread.join(10)
 
 
+@contextmanager
+def _two_workers(settings: Settings) -> Iterator[int]:
+    """``serve.run`` with two worker processes sharing the port, in a child process."""
+    script = "import sys; from crm_server import serve, settings; " \
+             "serve.run(settings.load_settings(sys.argv[1]))"
+    environment = {**os.environ, "CRM_PORT": str(settings.port), "CRM_WORKERS": "2",
+                   "CRM_LOG_LEVEL": "warning"}
+    server = subprocess.Popen([sys.executable, "-c", script, str(settings.data_dir)],
+                              env=environment, stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                _get(settings.port, _client_context(settings))
+                break
+            except OSError:  # not listening yet, or no worker serving yet
+                threading.Event().wait(0.1)
+        yield settings.port
+    finally:
+        server.terminate()
+        assert server.wait(30) == 0
+
+
 def _get(port: int, context: ssl.SSLContext) -> bytes:
     with (
         socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
         context.wrap_socket(raw, server_hostname="127.0.0.1") as secured,
     ):
-        secured.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        request = b"GET /api/v1/tls/ca.pem HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        secured.sendall(request)
         return secured.recv(4096)
 
 
 @OLD_PROTOCOLS
-def test_the_real_listener_serves_tls_1_2_and_up_only(settings: Settings) -> None:
-    with _uvicorn(settings) as port:
-        assert _get(port, _client_context(settings)).startswith(b"HTTP/1.1 200")
-        # The handshake itself fails, so no request is ever sent. How it surfaces depends on
-        # the Python and OpenSSL build (a protocol alert, an EOF, a reset); any will do.
-        with (
-            socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
-            pytest.raises((ssl.SSLError, ConnectionError)),
-        ):
-            _tls_1_1_client(settings).wrap_socket(raw, server_hostname="127.0.0.1")
+@pytest.mark.parametrize("listener", [_uvicorn, _two_workers], ids=["one", "two workers"])
+def test_the_real_listener_serves_tls_1_2_and_up_only(
+    settings: Settings, listener: Callable[[Settings], AbstractContextManager[int]]
+) -> None:
+    """Several connections each, so that with two workers both are almost surely asked."""
+    with listener(settings) as port:
+        for _ in range(6):
+            assert _get(port, _client_context(settings)).startswith(b"HTTP/1.1 200")
+            # The handshake itself fails, so no request is ever sent. How it surfaces depends
+            # on the Python and OpenSSL build (a protocol alert, an EOF, a reset); any will do.
+            with (
+                socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+                pytest.raises((ssl.SSLError, ConnectionError)),
+            ):
+                _tls_1_1_client(settings).wrap_socket(raw, server_hostname="127.0.0.1")
 
 
 def test_plain_http_is_refused_off_the_loopback(tmp_path: Path) -> None:

@@ -2,9 +2,10 @@
 
 After every flush, each new, changed or soft-deleted ``Record`` yields one ``audit_log`` row
 (field, old, new), attributed to the principal stored in ``session.info``. Rows are
-hash-chained: each hash covers the previous row's hash and this row's content. On
-PostgreSQL an advisory transaction lock serialises appends so the chain has no forks when
-several server processes write at once.
+hash-chained: each hash covers the previous row's hash and this row's content. Appends are
+serialised so the chain has no forks when several server processes write at once: on
+PostgreSQL by an advisory transaction lock, on SQLite by the database's single write lock,
+taken before the previous hash is read.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, select, text
+from sqlalchemy import delete, event, false, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from crm_server.db.base import Record
@@ -73,6 +74,8 @@ def append(session: Session, rows: list[dict[str, Any]]) -> None:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
+    else:  # SQLite: a write that changes nothing still takes the write lock until commit
+        connection.execute(delete(AuditEntry).where(false()))
     prev = connection.execute(
         select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
     ).scalar() or ""

@@ -84,8 +84,16 @@ def make_engine(url: str, statement_timeout: int = 0, **options: Any) -> Engine:
     connect_args: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT, **KEEPALIVES}
     if statement_timeout:
         connect_args["options"] = f"-c statement_timeout={statement_timeout * 1000}"
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
-                         pool_timeout=POOL_TIMEOUT, connect_args=connect_args, **options)
+    return create_engine(url, pool_pre_ping=True, pool_timeout=POOL_TIMEOUT,
+                         connect_args=connect_args, **{**pool_options(20), **options})
+
+
+def pool_options(connections: int) -> dict[str, int]:
+    """A pool of at most ``connections``: half kept open, the rest opened for bursts and
+    closed again when returned. A request that finds them all busy waits ``POOL_TIMEOUT``,
+    then gets ``sqlalchemy.exc.TimeoutError`` (answered 503, ``errors``)."""
+    kept = max(1, connections // 2)
+    return {"pool_size": kept, "max_overflow": connections - kept}
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

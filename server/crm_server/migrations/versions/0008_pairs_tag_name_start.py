@@ -11,7 +11,7 @@ list (``kit.search``). A search for a pair asks for either form. Noncharacters s
 which bounds the range, are refused in text since this revision.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-04
 """
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
