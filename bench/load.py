@@ -11,8 +11,9 @@ for stale versions apart, responses/s, CPU per request. A table, and ``bench/res
 load.json``.
 
 ``--queries`` counts SQL statements per request and route, ``--tracemalloc`` diffs allocation
-snapshots taken at the end of each phase (both through ``instrumented_server.py``; they cost
-the server time, so the latency figures of such a run are not the baseline).
+snapshots taken at the start of the first and the end of the last measured window (both
+through ``instrumented_server.py``; they cost the server time, so the latency figures of such
+a run are not the baseline); ``--profile`` samples the server with py-spy (``spy.py``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import loadmix  # noqa: E402
 import pg  # noqa: E402
 import prepare  # noqa: E402
 import procstat  # noqa: E402
+import spy  # noqa: E402
 from figures import per_request_ms, rate  # noqa: E402
 from server_proc import CLI, RunningServer, running_server  # noqa: E402
 
@@ -128,11 +130,16 @@ async def phase(server: RunningServer, sampler: Sampler, count: int,
     sampler.phase = f"{count} users"
     if args.tracemalloc:
         server.process.send_signal(signal.SIGUSR1)
+    profile_path = RESULTS / f"load-profile-{count}.txt"
+    profiling = spy.start(server.process.pid, args.duration, profile_path) \
+        if args.profile else None
     first = sampler.take()
     recorder.on = True
     await watch(sampler, recorder, args.duration, count)
     recorder.on = False
     last = sampler.take()
+    if profiling is not None:
+        await asyncio.to_thread(profiling.wait, 60)
     stop.set()
     await asyncio.gather(*running)
     sampler.phase = f"{count} users: sign-out"
@@ -152,6 +159,7 @@ async def phase(server: RunningServer, sampler: Sampler, count: int,
         "responses_per_s": rate(recorder.responses, last.at - first.at),
         "usage": usage(first, last, recorder.responses),
         "server_rss_mib": {"start": _rss(first), "end": _rss(last)},
+        **({"profile": spy.summarise_file(profile_path)} if profiling is not None else {}),
     }
 
 
@@ -226,6 +234,18 @@ def print_phase(result: dict[str, Any]) -> None:
                   f"{figures['ms_per_response']} ms per response")
     rss = result["server_rss_mib"]
     print(f"  server RSS {rss['start']} → {rss['end']} MiB; sign-in: {result['sign_in']}")
+    if "profile" in result:
+        print_profile(result["profile"])
+
+
+def print_profile(summary: dict[str, Any], lines: int = 12) -> None:
+    print(f"  py-spy, {summary['samples']:,} samples of the server on CPU:")
+    for title, key in (("self, by library", "self_by_library_percent"),
+                       ("self, top functions", "self_top_percent"),
+                       ("crm_server, inclusive", "crm_server_inclusive_percent")):
+        print(f"    {title}:")
+        for name, percent in summary[key][:lines]:
+            print(f"      {percent:5.1f} %  {name}")
 
 
 def _ms(value: float | None) -> str:
@@ -257,6 +277,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, default=RESULTS / "load-server")
     parser.add_argument("--queries", action="store_true", help="count SQL per request")
     parser.add_argument("--tracemalloc", action="store_true", help="diff allocations")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy the server during each measured window")
     parser.add_argument("--output", type=Path, default=RESULTS / "load.json")
     parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment of the server, e.g. MALLOC_ARENA_MAX=2")
