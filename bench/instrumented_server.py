@@ -5,7 +5,7 @@ this is in the product, and the product pays nothing when it is not used.
   sent it (an SQLAlchemy ``before_cursor_execute`` listener and an ASGI wrapper around the
   app); the counts per route, with the statements of its latest request, are written to the
   file as JSON on SIGUSR1 and at exit.
-* ``CRM_BENCH_TRACEMALLOC=<directory>``: ``tracemalloc`` traces allocations (25 frames) from
+* ``CRM_BENCH_TRACEMALLOC=<directory>``: ``tracemalloc`` traces allocations (``FRAMES`` deep) from
   the start; SIGUSR1 dumps a snapshot there (``snapshot-<n>.pickle``).
 
     python bench/instrumented_server.py run --data-dir ...   (same arguments as crm-server)
@@ -35,6 +35,7 @@ _QUERIES: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
 _PER_ROUTE: dict[str, list[int]] = defaultdict(list)
 _EXAMPLE: dict[str, list[str]] = {}  # the statements of a route's latest request
 _SQL_SHOWN = 160  # characters of each statement kept
+FRAMES = 12
 _ID = re.compile(r"/\d+(?=/|$)")
 
 
@@ -107,7 +108,7 @@ def main() -> None:
         if "CRM_BENCH_TRACEMALLOC" in os.environ else None
     if snapshots is not None:
         snapshots.mkdir(parents=True, exist_ok=True)
-        tracemalloc.start(25)
+        tracemalloc.start(FRAMES)
     if queries is not None:
         _install_query_counter(queries)
     _on_signal(queries, snapshots)

@@ -10,7 +10,8 @@ and the machine's. Per phase (``--users 50,200``): sign-ins, ``--warmup`` second
 for stale versions apart, responses/s, CPU per request. A table, and ``bench/results/
 load.json``.
 
-``--queries`` counts SQL statements per request and route, ``--tracemalloc`` diffs allocation
+``--queries`` counts SQL statements per request and route and reads PostgreSQL's time per
+statement (``pgstat.py``), ``--tracemalloc`` diffs allocation
 snapshots taken at the start of the first and the end of the last measured window (both
 through ``instrumented_server.py``; they cost the server time, so the latency figures of such
 a run are not the baseline); ``--profile`` samples the server with py-spy (``spy.py``).
@@ -38,6 +39,7 @@ for _part in ("common", "server"):
 
 import loadmix  # noqa: E402
 import pg  # noqa: E402
+import pgstat  # noqa: E402
 import prepare  # noqa: E402
 import procstat  # noqa: E402
 import spy  # noqa: E402
@@ -113,7 +115,7 @@ async def sign_in_all(users: list[loadmix.User]) -> list[loadmix.User]:
 
 
 async def phase(server: RunningServer, sampler: Sampler, count: int,
-                args: argparse.Namespace, tls: ssl.SSLContext) -> dict[str, Any]:
+                args: argparse.Namespace, tls: ssl.SSLContext, url: str) -> dict[str, Any]:
     rng = random.Random(args.seed + count)
     recorder = loadmix.Recorder()
     clients = [loadmix.make_client(server.base_url, tls) for _ in range(count)]
@@ -130,6 +132,7 @@ async def phase(server: RunningServer, sampler: Sampler, count: int,
     sampler.phase = f"{count} users"
     if args.tracemalloc:
         server.process.send_signal(signal.SIGUSR1)
+    statements = args.queries and await asyncio.to_thread(pgstat.reset, url)
     profile_path = RESULTS / f"load-profile-{count}.txt"
     profiling = spy.start(server.process.pid, args.duration, profile_path) \
         if args.profile else None
@@ -140,6 +143,7 @@ async def phase(server: RunningServer, sampler: Sampler, count: int,
     last = sampler.take()
     if profiling is not None:
         await asyncio.to_thread(profiling.wait, 60)
+    top_statements = await asyncio.to_thread(pgstat.top, url) if statements else None
     stop.set()
     await asyncio.gather(*running)
     sampler.phase = f"{count} users: sign-out"
@@ -160,6 +164,7 @@ async def phase(server: RunningServer, sampler: Sampler, count: int,
         "usage": usage(first, last, recorder.responses),
         "server_rss_mib": {"start": _rss(first), "end": _rss(last)},
         **({"profile": spy.summarise_file(profile_path)} if profiling is not None else {}),
+        **({"postgres_statements": top_statements} if top_statements is not None else {}),
     }
 
 
@@ -179,15 +184,15 @@ def _rss(sample: procstat.Sample) -> float | None:
     return round(sample.server.rss_mib, 1) if sample.server else None
 
 
-async def drive(server: RunningServer, postmaster: int | None,
-                args: argparse.Namespace) -> dict[str, Any]:
+async def drive(server: RunningServer, postmaster: int | None, args: argparse.Namespace,
+                url: str) -> dict[str, Any]:
     tls = ssl.create_default_context(cafile=str(server.ca_path))
     sampler = Sampler(server.process.pid, postmaster, args.sample)
     sampling = asyncio.create_task(sampler.run())
     phases = []
     try:
         for count in args.users:
-            phases.append(await phase(server, sampler, count, args, tls))
+            phases.append(await phase(server, sampler, count, args, tls, url))
             print_phase(phases[-1])
     finally:
         sampling.cancel()
@@ -233,9 +238,21 @@ def print_phase(result: dict[str, Any]) -> None:
             print(f"  {party:<9} CPU {figures['core_percent']:6.1f} % of a core, "
                   f"{figures['ms_per_response']} ms per response")
     rss = result["server_rss_mib"]
-    print(f"  server RSS {rss['start']} → {rss['end']} MiB; sign-in: {result['sign_in']}")
+    print(f"  server RSS {rss['start']} → {rss['end']} MiB; sign-in: {result['sign_in']} "
+          f"(the server's messages: {RESULTS / 'load-server.log'})")
     if "profile" in result:
         print_profile(result["profile"])
+    if "postgres_statements" in result:
+        print_statements(result["postgres_statements"])
+
+
+def print_statements(rows: list[dict[str, Any]], lines: int = 12) -> None:
+    total = sum(row["total_ms"] for row in rows) or 1.0
+    print("  PostgreSQL, the statements with the most planning + execution time "
+          "(pg_stat_statements; % of these):")
+    for row in rows[:lines]:
+        print(f"    {100 * row['total_ms'] / total:5.1f} %  {row['calls']:>6} calls "
+              f"{row['mean_ms']:8.3f} ms (plan {row['plan_ms']:.3f})  {row['query'][:90]}")
 
 
 def print_profile(summary: dict[str, Any], lines: int = 12) -> None:
@@ -302,14 +319,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
     launcher, env = server_instruments(args)
-    with pg.database(False, args.pg_dir) as url:
+    with pg.database(False, args.pg_dir, pgstat.PRELOAD if args.queries else None) as url:
         setup = {"migration": prepare.ensure_schema(url),
                  "data": prepare.ensure_data(url, args.customers),
                  "statistics": prepare.ensure_statistics(url)}
         postmaster = None if os.environ.get("CRM_BENCH_DATABASE_URL") else \
             procstat.postmaster_pid(args.pg_dir.resolve() / "data")
-        with running_server(args.data_dir, url, launcher, env) as server:
-            result = asyncio.run(drive(server, postmaster, args))
+        with running_server(args.data_dir, url, launcher, env, RESULTS / "load-server.log") \
+                as server:
+            result = asyncio.run(drive(server, postmaster, args, url))
     report: dict[str, Any] = {
         "server": "crm_server.cli run, HTTPS on 127.0.0.1, defaults", "cpus": os.cpu_count(),
         "arguments": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},

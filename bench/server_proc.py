@@ -7,6 +7,7 @@ certificate) on first use; the server is then started with its defaults on a fre
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -21,7 +22,7 @@ import httpx
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-STARTUP_TIMEOUT_S = 60.0
+STARTUP_TIMEOUT_S = 180.0  # tracemalloc slows the start several times
 CLI = ("-m", "crm_server.cli")
 
 
@@ -53,24 +54,30 @@ def server_env(url: str, port: int, extra: Mapping[str, str] | None = None) -> d
 
 @contextmanager
 def running_server(data_dir: Path, url: str, launcher: tuple[str, ...] = CLI,
-                   env: Mapping[str, str] | None = None) -> Iterator[RunningServer]:
+                   env: Mapping[str, str] | None = None,
+                   log: Path | None = None) -> Iterator[RunningServer]:
     """``python <launcher> run --data-dir data_dir`` on the database at ``url``; ``launcher``
-    is ``-m crm_server.cli`` or a bench script that wraps the same command line."""
+    is ``-m crm_server.cli`` or a bench script that wraps the same command line. The server's
+    messages go to ``log`` when given (else to this process's stderr)."""
     port = free_port()
     full_env = server_env(url, port, env)
     if not (data_dir / "crm.toml").exists():
         subprocess.run([sys.executable, *CLI, "init", str(data_dir), "--database-url", url,
                         "--bind", "127.0.0.1", "--host", "127.0.0.1"],
                        env=full_env, check=True, stdout=subprocess.DEVNULL)
-    process = subprocess.Popen([sys.executable, *launcher, "run", "--data-dir", str(data_dir)],
-                               env=full_env, stdout=subprocess.DEVNULL)
-    running = RunningServer(f"https://127.0.0.1:{port}", data_dir / "tls" / "ca.crt", process)
-    try:
-        _wait_healthy(running)
-        yield running
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with contextlib.ExitStack() as stack:
+        stderr = stack.enter_context(log.open("wb")) if log is not None else None
+        process = subprocess.Popen(
+            [sys.executable, *launcher, "run", "--data-dir", str(data_dir)],
+            env=full_env, stdout=subprocess.DEVNULL, stderr=stderr)
+        running = RunningServer(f"https://127.0.0.1:{port}", data_dir / "tls" / "ca.crt",
+                                process)
+        try:
+            _wait_healthy(running)
+            yield running
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def _wait_healthy(server: RunningServer) -> None:

@@ -1,8 +1,10 @@
 """Where the server's CPU goes under load: ``py-spy record`` on the server process (and its
 workers) for a measured window, and a summary of its collapsed stacks.
 
-py-spy samples only threads that are running (not those waiting for PostgreSQL or a socket),
-so the shares are of CPU time. The summary gives each library's share of the samples by the
+py-spy samples only the thread holding the GIL (``--gil``): the shares are of the Python
+interpreter's time, the one resource a single server process cannot have more than a core of
+(a thread waiting for PostgreSQL, or ready but not scheduled on a busy machine, is not
+counted). The summary gives each library's share of the samples by the
 frame that was running (self), the functions with the most self samples, and the product's
 functions by inclusive share (a function counts once per sample it is anywhere on the stack).
 """
@@ -32,11 +34,12 @@ def py_spy() -> str:
 
 
 def start(pid: int, seconds: float, output: Path) -> subprocess.Popen[bytes]:
-    """Sample ``pid`` and its subprocesses for ``seconds`` into ``output`` (collapsed
-    stacks), without pausing it."""
+    """Sample the GIL holder of ``pid`` and of its subprocesses for ``seconds`` into
+    ``output`` (collapsed stacks), without pausing them."""
     return subprocess.Popen(
         [py_spy(), "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))),
-         "--rate", "50", "--format", "raw", "--nolineno", "--subprocesses", "--nonblocking",
+         "--rate", "50", "--format", "raw", "--nolineno", "--gil", "--subprocesses",
+         "--nonblocking",
          "--output", str(output)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
