@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from figures import OpFigures, per_request_ms, percentile, rate  # noqa: E402
+from figures import OpFigures, per_request_ms, percentile, rate
 
 
 def test_percentile_interpolates_between_closest_ranks() -> None:
