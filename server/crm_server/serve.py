@@ -15,6 +15,7 @@ from typing import Any
 
 import uvicorn
 
+from crm_server import memory
 from crm_server.security import tls
 from crm_server.settings import Settings
 
@@ -30,6 +31,7 @@ def run(settings: Settings) -> None:
     """Serve until interrupted (SIGINT/SIGTERM end it gracefully)."""
     from crm_server.app import create_app
 
+    memory.tune_allocator()
     if not settings.dev_plain_http:
         tls.ensure_tls(settings)
     config = build_config(settings, create_app(settings))
