@@ -28,6 +28,7 @@ import signal
 import ssl
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -114,8 +115,20 @@ async def sign_in_all(users: list[loadmix.User]) -> list[loadmix.User]:
     return [u for u, ok in zip(users, done, strict=True) if ok]
 
 
+@dataclass
+class Window:
+    """The measured part of a phase: the samples that open and close it, and the
+    instruments' findings."""
+
+    first: procstat.Sample
+    last: procstat.Sample
+    extra: dict[str, Any]
+
+
 async def phase(server: RunningServer, sampler: Sampler, count: int,
                 args: argparse.Namespace, tls: ssl.SSLContext, url: str) -> dict[str, Any]:
+    """Sign ``count`` users in, let them work through the warm-up and the measured window,
+    sign them out; the phase's figures."""
     rng = random.Random(args.seed + count)
     recorder = loadmix.Recorder()
     clients = [loadmix.make_client(server.base_url, tls) for _ in range(count)]
@@ -129,6 +142,20 @@ async def phase(server: RunningServer, sampler: Sampler, count: int,
     running = [asyncio.create_task(u.run(stop)) for u in signed_in]
     sampler.phase = f"{count} users: warm-up"
     await asyncio.sleep(args.warmup)
+    window = await measure(server, sampler, recorder, count, args, url)
+    stop.set()
+    await asyncio.gather(*running)
+    sampler.phase = f"{count} users: sign-out"
+    await asyncio.gather(*(u.sign_out() for u in signed_in))
+    await asyncio.gather(*(c.aclose() for c in clients))
+    if args.tracemalloc or args.queries:
+        server.process.send_signal(signal.SIGUSR1)  # a snapshot; the query counts so far
+    return phase_report(count, users, len(signed_in), recorder, window)
+
+
+async def measure(server: RunningServer, sampler: Sampler, recorder: loadmix.Recorder,
+                  count: int, args: argparse.Namespace, url: str) -> Window:
+    """The measured window, with the instruments asked for running over it."""
     sampler.phase = f"{count} users"
     if args.tracemalloc:
         server.process.send_signal(signal.SIGUSR1)
@@ -141,30 +168,32 @@ async def phase(server: RunningServer, sampler: Sampler, count: int,
     await watch(sampler, recorder, args.duration, count)
     recorder.on = False
     last = sampler.take()
+    extra: dict[str, Any] = {}
     if profiling is not None:
         await asyncio.to_thread(profiling.wait, 60)
-    top_statements = await asyncio.to_thread(pgstat.top, url) if statements else None
-    stop.set()
-    await asyncio.gather(*running)
-    sampler.phase = f"{count} users: sign-out"
-    await asyncio.gather(*(u.sign_out() for u in users))
-    await asyncio.gather(*(c.aclose() for c in clients))
-    if args.tracemalloc or args.queries:
-        server.process.send_signal(signal.SIGUSR1)
+        extra["profile"] = spy.summarise_file(profile_path)
+    if statements:
+        extra["postgres_statements"] = await asyncio.to_thread(pgstat.top, url)
+    return Window(first, last, extra)
+
+
+def phase_report(count: int, users: list[loadmix.User], signed_in: int,
+                 recorder: loadmix.Recorder, window: Window) -> dict[str, Any]:
     target = p95_target_ms(count)
-    sign_in_retries = sum(len(u.sign_in_failures) for u in users)
+    first, last = window.first, window.last
     return {
         "users": count,
-        "accounts": sorted({u.username for u in users}, key=str),
-        "sign_in": {"failed_users": count - len(signed_in), "retried_statuses": sorted(
-            {s for u in users for s in u.sign_in_failures}), "retries": sign_in_retries},
+        "accounts": len({u.username for u in users}),
+        "sign_in": {"failed_users": count - signed_in,
+                    "retried_statuses": sorted({s for u in users for s in u.sign_in_failures}),
+                    "retries": sum(len(u.sign_in_failures) for u in users)},
         "operations": {op: f.summary(target) for op, f in recorder.ops.items()},
         "responses": recorder.responses,
+        "no_answer": dict(recorder.no_answer),
         "responses_per_s": rate(recorder.responses, last.at - first.at),
         "usage": usage(first, last, recorder.responses),
         "server_rss_mib": {"start": _rss(first), "end": _rss(last)},
-        **({"profile": spy.summarise_file(profile_path)} if profiling is not None else {}),
-        **({"postgres_statements": top_statements} if top_statements is not None else {}),
+        **window.extra,
     }
 
 
@@ -219,7 +248,7 @@ def timeline(sampler: Sampler) -> list[dict[str, Any]]:
 
 
 def print_phase(result: dict[str, Any]) -> None:
-    print(f"\n{result['users']} users ({len(result['accounts'])} accounts), "
+    print(f"\n{result['users']} users ({result['accounts']} accounts), "
           f"{result['usage']['seconds']} s measured; p95 target "
           f"{p95_target_ms(result['users']):.0f} ms")
     print(f"  {'operation':<11} {'count':>6} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}  "
@@ -228,6 +257,8 @@ def print_phase(result: dict[str, Any]) -> None:
         print(f"  {op:<11} {f['count']:>6} {_ms(f['p50_ms'])} {_ms(f['p95_ms'])} "
               f"{_ms(f['p99_ms'])} {_ms(f['max_ms'])}  {f['errors'] or '-'} / "
               f"{f['expected_refusals'] or '-'}{'' if f['pass'] is not False else '  MISS'}")
+    if result["no_answer"]:
+        print(f"  status 0 (no answer) by the client's error: {result['no_answer']}")
     used = result["usage"]
     print(f"  {result['responses']:,} responses, {result['responses_per_s']} responses/s "
           f"(goal ≥ 200); load average {used['load_average']}, machine busy "

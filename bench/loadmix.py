@@ -16,6 +16,7 @@ import contextlib
 import random
 import ssl
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,10 +47,7 @@ class Recorder:
     on: bool = False
     ops: dict[str, OpFigures] = field(default_factory=lambda: {op: OpFigures() for op in OPS})
     responses: int = 0
-
-    def reset(self) -> None:
-        self.ops = {op: OpFigures() for op in OPS}
-        self.responses = 0
+    no_answer: Counter[str] = field(default_factory=Counter)  # status 0, by httpx's error
 
     def add(self, op: str, started: float, statuses: list[int]) -> None:
         if not self.on:
@@ -208,7 +206,9 @@ class User:
         """Status (0 when no answer came) and JSON body of one request."""
         try:
             response = await self.client.request(method, url, **kwargs)
-        except httpx.HTTPError:
+        except httpx.HTTPError as error:
+            if self.recorder.on:
+                self.recorder.no_answer[type(error).__name__] += 1
             return 0, None
         body = response.json() if response.content and response.headers.get(
             "content-type", "").startswith("application/json") else None
