@@ -10,7 +10,7 @@ PYTEST := QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 # PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-postgres test-slow bench bundle lint clean
+.PHONY: demo test test-postgres test-slow bench bench-load bundle lint clean
 
 $(VENV)/ready: pyproject.toml
 	.ci/system-deps.sh --runtime
@@ -47,6 +47,12 @@ test-slow: $(VENV)/ready
 bench: $(VENV)/ready
 	.ci/system-deps.sh
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# Fifty and two hundred people at once against one `crm-server run` on the same database
+# (bench/load.py). BENCH_LOAD_ARGS="--users 50 --duration 60" for a single phase.
+bench-load: $(VENV)/ready
+	.ci/system-deps.sh
+	$(PY) bench/load.py $(BENCH_LOAD_ARGS)
 
 bundle: $(VENV)/ready
 	installer/build.sh

@@ -22,12 +22,10 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -40,7 +38,6 @@ for _part in ("common", "server", "client"):
     if str(ROOT / _part) not in sys.path:
         sys.path.insert(0, str(ROOT / _part))
 
-import httpx  # noqa: E402
 from PySide6.QtCore import (  # noqa: E402
     QEvent,
     QEventLoop,
@@ -51,6 +48,7 @@ from PySide6.QtCore import (  # noqa: E402
     qInstallMessageHandler,
 )
 from PySide6.QtWidgets import QApplication  # noqa: E402
+from server_proc import running_server  # noqa: E402
 
 from crm_common.entities import entity  # noqa: E402
 
@@ -58,61 +56,6 @@ RESULTS = BENCH / "results"
 OPEN_TARGET_S = 0.5
 PAGE_TIMEOUT_S = 120.0
 BENCH_USER, BENCH_PASSWORD = "bench", "bench-1234"  # made by bench/generate.py
-
-# --- the server -----------------------------------------------------------------------------
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _server_env(url: str, port: int) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(str(ROOT / p) for p in ("common", "server", "client"))
-    env.update(CRM_DATABASE_URL=url, CRM_PORT=str(port), CRM_HOST="127.0.0.1",
-               CRM_LOG_LEVEL="warning")
-    return env
-
-
-@contextmanager
-def server(data_dir: Path, url: str) -> Iterator[tuple[str, str]]:
-    """A running HTTPS server on the benchmark database; yields its URL and CA (PEM)."""
-    port = _free_port()
-    env = _server_env(url, port)
-    if not (data_dir / "crm.toml").exists():
-        subprocess.run([sys.executable, "-m", "crm_server.cli", "init", str(data_dir),
-                        "--database-url", url, "--bind", "127.0.0.1", "--host", "127.0.0.1"],
-                       env=env, check=True, stdout=subprocess.DEVNULL)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "crm_server.cli", "run", "--data-dir", str(data_dir)],
-        env=env, stdout=subprocess.DEVNULL)
-    base_url = f"https://127.0.0.1:{port}"
-    ca_path = data_dir / "tls" / "ca.crt"
-    try:
-        _wait_healthy(base_url, ca_path, process)
-        yield base_url, ca_path.read_text("ascii")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def _wait_healthy(base_url: str, ca_path: Path, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited with status {process.returncode}")
-        try:
-            if ca_path.exists() and httpx.get(f"{base_url}/api/v1/health",
-                                              verify=str(ca_path), timeout=2).is_success:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("the server did not become healthy within 60 s")
-
 
 # --- the client -----------------------------------------------------------------------------
 
@@ -316,8 +259,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--database-url (or CRM_BENCH_DATABASE_URL) is required")
     RESULTS.mkdir(parents=True, exist_ok=True)
     print("\nClient: the customer list against `crm_server.cli run` over TLS", flush=True)
-    with server(args.data_dir, args.database_url) as (base_url, ca_pem):
-        result = measure(base_url, ca_pem, args.opens, args.rows)
+    with running_server(args.data_dir, args.database_url) as running:
+        result = measure(running.base_url, running.ca_pem, args.opens, args.rows)
     scroll = result["scroll"]
     print(f"  scrolled to {scroll['rows_loaded']:,} rows in {scroll['seconds']} s "
           f"({scroll['pages_fetched']} pages of {scroll['page_size']}; first pages "

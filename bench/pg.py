@@ -13,7 +13,7 @@ import os
 import shutil
 import socket
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -70,9 +70,11 @@ def _initdb(data: Path) -> None:
 
 
 @contextmanager
-def throwaway_postgres(directory: Path, fresh: bool) -> Iterator[str]:
-    """Start the cluster in ``directory`` (made on first use) on a free port and yield the
-    URL of its ``crm_bench`` database (UTF-8, C.UTF-8 locale); stop it afterwards."""
+def throwaway_postgres(directory: Path, fresh: bool,
+                       extra: Mapping[str, str] | None = None) -> Iterator[str]:
+    """Start the cluster in ``directory`` (made on first use) on a free port, with
+    ``PG_SETTINGS`` and ``extra``, and yield the URL of its ``crm_bench`` database (UTF-8,
+    C.UTF-8 locale); stop it afterwards."""
     directory = directory.resolve()
     data = directory / "data"
     if fresh and directory.exists():
@@ -80,7 +82,8 @@ def throwaway_postgres(directory: Path, fresh: bool) -> Iterator[str]:
     if not (data / "PG_VERSION").exists():
         _initdb(data)
     port = free_port()
-    options = " ".join(f"-c {key}={value}" for key, value in PG_SETTINGS.items())
+    settings = {**PG_SETTINGS, **(extra or {})}
+    options = " ".join(f"-c {key}={value}" for key, value in settings.items())
     _pg_run([pg_binary("pg_ctl"), "-D", str(data), "-l", str(data / "server.log"), "-w",
              "-o", f"{options} -p {port} -k {data}", "start"])
     try:
@@ -108,11 +111,13 @@ def _create_database(port: int) -> None:
 
 
 @contextmanager
-def database(fresh: bool, pg_dir: Path) -> Iterator[str]:
-    """The URL of the benchmark database for the length of the block."""
+def database(fresh: bool, pg_dir: Path,
+             extra: Mapping[str, str] | None = None) -> Iterator[str]:
+    """The URL of the benchmark database for the length of the block; ``extra`` settings
+    apply to the throwaway cluster only."""
     url = os.environ.get("CRM_BENCH_DATABASE_URL")
     if url:
         yield url
         return
-    with throwaway_postgres(pg_dir, fresh) as url:
+    with throwaway_postgres(pg_dir, fresh, extra) as url:
         yield url

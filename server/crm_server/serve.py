@@ -23,7 +23,7 @@ from typing import Any
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
-from crm_server import supervisor
+from crm_server import memory, supervisor
 from crm_server.security import tls
 from crm_server.settings import MIN_CONNECTIONS_PER_WORKER, Settings
 
@@ -44,6 +44,7 @@ def run(settings: Settings) -> None:
     schema (``run`` never migrates); each worker only checks the database's locale."""
     from crm_server.app import create_app  # imported before forking: workers share it
 
+    memory.tune_allocator()  # before forking: the workers inherit it
     if settings.dev_plain_http:
         _require_loopback(settings.host)
     else:
