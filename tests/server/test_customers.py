@@ -137,6 +137,18 @@ def test_customers_never_followed_up_come_last_both_ways(api: Any, rep: Headers)
         assert known == sorted(known, reverse=sort.startswith("-"))
 
 
+def _search_pages(api: Any, headers: Headers, q: str, sort: str) -> list[int]:
+    """The ids of every page of a search, two at a time, following the cursors."""
+    seen: list[int] = []
+    params: dict[str, Any] = {"q": q, "sort": sort, "limit": 2}
+    while True:
+        page = api.get(f"{API}/customers", params=params, headers=headers).json()
+        seen += [row["id"] for row in page["items"]]
+        if not page["next"]:
+            return seen
+        params["after"] = page["next"]
+
+
 @pytest.mark.parametrize("sort", ["-id", "id", "name", "-name"])
 def test_search_pages_are_the_same_whichever_way_they_are_read(
         api: Any, rep: Headers, monkeypatch: pytest.MonkeyPatch, sort: str) -> None:
@@ -147,21 +159,11 @@ def test_search_pages_are_the_same_whichever_way_they_are_read(
     made = [_create(api, rep, "customers", builders.customer(name=f"{tag}客户{i}有限公司"),
                     confirm=True).json()["id"] for i in range(7)]
 
-    def pages() -> list[int]:
-        seen: list[int] = []
-        params: dict[str, Any] = {"q": tag, "sort": sort, "limit": 2}
-        while True:
-            page = api.get(f"{API}/customers", params=params, headers=rep).json()
-            seen += [row["id"] for row in page["items"]]
-            if not page["next"]:
-                return seen
-            params["after"] = page["next"]
-
-    plain = pages()
+    plain = _search_pages(api, rep, tag, sort)
     monkeypatch.setattr("crm_server.kit.search.FENCE_MAX", 0)
     monkeypatch.setattr("crm_server.kit.paging.PROBE_ROWS", 6)
     assert sorted(plain) == sorted(made)
-    assert pages() == plain
+    assert _search_pages(api, rep, tag, sort) == plain
 
 
 def test_a_probe_that_walks_to_the_end_of_the_order_answers_with_what_it_found(
@@ -236,17 +238,7 @@ def test_a_pair_starting_many_names_reads_its_name_block_and_the_rest_apart(
         name=f"北方{i}机械有限公司", short_name=f"{pair}北方"), confirm=True).json()["id"]
         for i in range(2)]
 
-    def pages() -> list[int]:
-        seen: list[int] = []
-        params: dict[str, Any] = {"q": pair, "sort": sort, "limit": 2}
-        while True:
-            page = api.get(f"{API}/customers", params=params, headers=rep).json()
-            seen += [row["id"] for row in page["items"]]
-            if not page["next"]:
-                return seen
-            params["after"] = page["next"]
-
-    plain = pages()
+    plain = _search_pages(api, rep, pair, sort)
     assert sorted(plain) == sorted(made)
     used: list[bool] = []
     by_name = search._by_name
@@ -260,7 +252,7 @@ def test_a_pair_starting_many_names_reads_its_name_block_and_the_rest_apart(
     monkeypatch.setattr(search, "APART_SHARE", 10**9)  # the test's statistics decide nothing
     monkeypatch.setattr(search, "FENCE_MAX", 0)
     monkeypatch.setattr("crm_server.kit.paging.PROBE_ROWS", 3)
-    assert pages() == plain
+    assert _search_pages(api, rep, pair, sort) == plain
     postgres = app.state.engine.dialect.name == "postgresql"
     assert used and all(used) if postgres else not used
 
