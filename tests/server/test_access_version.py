@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 import builders
 from crm_server.app import create_app
@@ -163,6 +163,19 @@ def test_signing_in_keeps_every_cached_principal(api: TestClient, app: Any, admi
     _ok(api.post(f"{API}/auth/login", json={"username": username,
                                            "password": builders.PASSWORD}))
     assert _access_version(app) == before
+
+
+@pytest.mark.parametrize(("values", "bumps"), [
+    ({"last_login_at": utcnow(), "failed_logins": 0}, False),
+    ({"is_active": True}, True), ({"name": "改名", "failed_logins": 0}, True)])
+def test_a_bulk_update_bumps_unless_it_sets_only_sign_in_bookkeeping(
+        app: Any, person: Person, values: dict[str, Any], bumps: bool) -> None:
+    user_id, _ = person("sales_rep")
+    before = _access_version(app)
+    with app.state.session_factory() as session:
+        session.execute(update(User).where(User.id == user_id).values(**values))
+        session.commit()
+    assert (_access_version(app) > before) is bumps
 
 
 def test_a_cached_principal_costs_one_statement(api: TestClient, app: Any,

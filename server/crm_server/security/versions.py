@@ -67,8 +67,19 @@ def _on_statement(state: ORMExecuteState) -> None:
     """A bulk INSERT/UPDATE/DELETE on the session (``insert(UserRole)``)."""
     if not (state.is_insert or state.is_update or state.is_delete):
         return
-    if any(mapper.class_ in SHAPING for mapper in state.all_mappers):
+    shaped = [mapper.class_ for mapper in state.all_mappers if mapper.class_ in SHAPING]
+    if shaped and not (state.is_update and _sets_only_bookkeeping(state.statement, shaped)):
         bump(state.session)
+
+
+def _sets_only_bookkeeping(statement: Any, classes: list[type[Any]]) -> bool:
+    """Whether an UPDATE sets only columns no principal is made of (sign-in bookkeeping).
+    Read from the statement's values; a statement of another form counts as shaping."""
+    values = getattr(statement, "_values", None)
+    if not values:
+        return False
+    names = {getattr(key, "key", key) for key in values}
+    return all(names <= SHAPING[cls] | _BOOKKEEPING for cls in classes)
 
 
 def install() -> None:
