@@ -258,10 +258,11 @@ def _by_name(session: Session, stmt: Select[Any], model: Any, term: str,
     if not is_cjk_pair(term):
         return None
     rest = stmt.where(_pairs(model).contains(array([term], type_=Text)))
-    if within is not None:
-        rest = rest.where(within(model))
+    # Estimated without the segment condition, which the planner cannot estimate (as above).
     if counting.estimate(session, rest) > min(APART_MAX, estimate * APART_SHARE):
         return None
+    if within is not None:
+        rest = rest.where(within(model))
     others = aliased(model, rest.offset(0).subquery())
 
     def starts(entity: Any) -> ColumnElement[bool]:
