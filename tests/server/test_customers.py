@@ -223,9 +223,11 @@ def _rare_pair() -> str:
     return chr(0x9F00 + n % 150) + chr(0x9E00 + (n // 150) % 200)
 
 
+@pytest.mark.parametrize("fence", [0, search.FENCE_MAX])  # above the fence, and below it
 @pytest.mark.parametrize("sort", ["name", "-name"])
 def test_a_pair_starting_many_names_reads_its_name_block_and_the_rest_apart(
-        api: Any, rep: Headers, monkeypatch: pytest.MonkeyPatch, app: Any, sort: str) -> None:
+        api: Any, rep: Headers, monkeypatch: pytest.MonkeyPatch, app: Any, sort: str,
+        fence: int) -> None:
     """A pair most of whose matches start their name with it (a city) is read sorted by name
     from the block of names starting with it and, apart, the other matches — in the name's
     middle, in the short name, in both: the pages are exactly those of the plain query."""
@@ -250,7 +252,8 @@ def test_a_pair_starting_many_names_reads_its_name_block_and_the_rest_apart(
 
     monkeypatch.setattr(search, "_by_name", spy)
     monkeypatch.setattr(search, "APART_SHARE", 10**9)  # the test's statistics decide nothing
-    monkeypatch.setattr(search, "FENCE_MAX", 0)
+    monkeypatch.setattr(search, "BLOCK_MIN", 0)
+    monkeypatch.setattr(search, "FENCE_MAX", fence)
     monkeypatch.setattr("crm_server.kit.paging.PROBE_ROWS", 3)
     assert _search_pages(api, rep, pair, sort) == plain
     postgres = app.state.engine.dialect.name == "postgresql"

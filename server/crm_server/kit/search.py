@@ -4,18 +4,23 @@ digits), fast on a million rows.
 On PostgreSQL the condition that finds the rows is an index condition: pg_trgm for terms of
 three characters or more, and ``crm_search_pairs`` (migrations 0002, 0008) for two Chinese
 characters, which have no trigram. How the page is then read depends on how many rows match,
-by the planner's estimate: up to ``FENCE_MAX`` they are found by that index first and sorted
-(the subquery keeps the planner from walking the sort index instead, which took over a second
-for a term like 苏州 whose matches sit together in name order). Above it:
+by the planner's estimate:
 
-* sorted by the name (the first search field) and searching for a pair most of whose
-  matches start their name with it (上海: 47,000 companies, all ``上海…``), the page is read
-  from two places at once: the block of names starting with the pair, an index range of
-  ``(name, id)`` read in order, and the few other matches, which the pair index lists apart
-  (it tags a pair that begins the name: ``HEAD_TAG``), found and sorted;
-* otherwise a common term is usually met within a few hundred rows of any order, so the next
-  ``PROBE_ROWS`` rows of the sort order are filtered with the cheap LIKE; only when they hold
-  no full page are the matches found first and sorted.
+* sorted by the name (the first search field) and searching for a pair with more than
+  ``BLOCK_MIN`` matches, most of which start their name with it (a city: 上海, 47,000
+  companies, all ``上海…``), the page is read from two places at once: the block of names
+  starting with the pair, an index range of ``(name, id)`` read in order, and the few other
+  matches, which the pair index lists apart (it tags the pair a name starts with:
+  ``HEAD_TAG``), found and sorted;
+* otherwise, up to ``FENCE_MAX`` matches are found by the index first and sorted (the
+  subquery keeps the planner from walking the sort index instead, which took over a second
+  for 苏州);
+* above it, or when the index finds more than ``FENCE_MAX`` rows of which the user's scope
+  keeps a few hundred (精密 in a sales rep's own customers), a common term is usually met
+  within a few hundred rows of any order: the next ``PROBE_ROWS`` rows of the (scope's) sort
+  order are filtered with the cheap LIKE; only when they hold no full page are the matches
+  found first and sorted. Such a term's total in a scope is the planner's estimate unless
+  asked for: counting it costs all of the index's rows.
 
 SQLite, small by definition, scans with LIKE.
 
@@ -31,7 +36,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, text
@@ -48,6 +53,7 @@ from crm_server.kit import counting, paging
 FENCE_MAX = 30_000  # estimated matches up to which "find, then sort" beats walking the order
 APART_MAX = FENCE_MAX  # the most matches outside a name block that are found and sorted apart
 APART_SHARE = 0.5  # ... and at most this share of all matches (else the probe is better)
+BLOCK_MIN = 2_000  # matches above which a name block is read apart (below: sorted at once)
 PAGE_HINT = 100  # matches below which no full page is worth looking for along the order
 SEPARATOR = "\x1f"  # between the segments of a search text (ASCII unit separator)
 HEAD_TAG = "^"  # marks, in the pair index, the pair a record's name starts with
@@ -215,9 +221,11 @@ def narrow(session: Session, stmt: Select[Any], model: Any, spec: EntitySpec, q:
         probe = _probe(term, within)
     found = aliased(model, found_stmt.offset(0).subquery())
     fenced = Narrowed(select(found), found, total, exact, few=True)
-    if estimate <= FENCE_MAX and not (wide and estimate > PAGE_HINT):
-        return fenced
-    by_name = _by_name(session, stmt, model, term, within, total, exact, estimate)
+    scattered = wide and estimate > PAGE_HINT  # a page of them may exist along the order
+    by_name = (_by_name(session, stmt, model, term, within, total, exact, estimate)
+               if estimate > BLOCK_MIN or scattered else None)
+    if estimate <= FENCE_MAX and not scattered:
+        return replace(fenced, by_name=by_name)
     return Narrowed(stmt, model, total, exact, probe=probe, fallback=fenced, by_name=by_name)
 
 
