@@ -14,10 +14,11 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import delete, event, false, insert, inspect, select, text
+from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from crm_server.db.base import Record
+from crm_server.db.engine import serialise
 from crm_server.db.types import json_safe, utcnow
 from crm_server.models.audit import AuditEntry
 
@@ -72,10 +73,7 @@ def append(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK_KEY})
-    else:  # SQLite: a write that changes nothing still takes the write lock until commit
-        connection.execute(delete(AuditEntry).where(false()))
+    serialise(connection, AuditEntry, AUDIT_LOCK_KEY)  # before the last hash is read
     prev = connection.execute(
         select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
     ).scalar() or ""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, create_engine, delete, event, exc, false, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_common.cleansing.pinyin import compare as pinyin_compare
@@ -98,3 +98,14 @@ def pool_options(connections: int) -> dict[str, int]:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def serialise(connection: Connection, model: type[Any], space: int, key: str = "") -> None:
+    """Make every other transaction that asks for ``(space, key)`` wait until this one ends.
+    PostgreSQL takes an advisory transaction lock; SQLite admits one writer at a time, and a
+    write that changes nothing (in ``model``'s table) makes this transaction it."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+                           {"space": space, "key": key})
+    else:
+        connection.execute(delete(model).where(false()))

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy import false, select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from crm_common.errors import (
@@ -22,6 +22,7 @@ from crm_common.permissions import Permissions
 from crm_common.schemas.auth import LoginRequest, LoginResponse, Me
 from crm_common.schemas.user import PasswordChange, UserRead
 from crm_server.db import audit
+from crm_server.db.engine import serialise
 from crm_server.db.types import utcnow
 from crm_server.domains.people import check_password
 from crm_server.kit.binding import binding
@@ -42,14 +43,9 @@ SIGN_IN_LOCK_SPACE = 7_240_002
 def _hold_account(session: Session, username: str) -> None:
     """Serialise the rest of this sign-in with every other sign-in to the same typed username
     until the transaction ends, so wrong passwords in a row are counted one at a time and a
-    sign-in sees the lockout a concurrent one just set. PostgreSQL takes an advisory lock;
-    SQLite serialises write transactions, and a write that changes nothing starts one now."""
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
-                           {"space": SIGN_IN_LOCK_SPACE, "key": ratelimit.account_key(username)})
-    else:
-        connection.execute(update(User).where(false()).values(id=User.id))
+    sign-in sees the lockout a concurrent one just set."""
+    serialise(session.connection(), User, SIGN_IN_LOCK_SPACE,
+              ratelimit.account_key(username))
 
 
 def _note_sign_in(session: Session, user: User, **values: Any) -> None:
