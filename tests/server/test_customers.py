@@ -200,6 +200,48 @@ def test_a_next_page_is_not_counted_again(api: Any, rep: Headers, app: Any,
     assert len(counted) == (1 if postgres else 2)  # SQLite has no estimate: it counts
 
 
+def test_a_first_page_holding_every_match_is_its_own_total_without_a_count(
+        api: Any, rep: Headers, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counting costs as much as finding: a first page with room to spare says how many
+    there are, exactly, and nothing is counted or estimated for it."""
+    tag = f"整页{builders.unique()}"
+    made = [_create(api, rep, "customers", builders.customer(name=f"{tag}客户{i}有限公司"),
+                    confirm=True).json()["id"] for i in range(3)]
+    asked: list[str] = []
+    for name in ("_exact", "estimate"):
+        original = getattr(counting, name)
+        monkeypatch.setattr(counting, name, lambda *args, _name=name, _original=original:
+                            asked.append(_name) or _original(*args))
+    whole = api.get(f"{API}/customers", params={"q": tag, "limit": 3}, headers=rep).json()
+    assert sorted(row["id"] for row in whole["items"]) == sorted(made)
+    assert (whole["total"], whole["total_exact"], whole["next"]) == (3, True, None)
+    assert "_exact" not in asked
+    full = api.get(f"{API}/customers", params={"q": tag, "limit": 2}, headers=rep).json()
+    assert (full["total"], full["total_exact"]) == (3, True)  # counted: the page is full
+    assert "_exact" in asked
+
+
+@pytest.mark.parametrize("sort", ["name", "-name", "-updated_at"])
+def test_a_term_no_index_narrows_is_read_along_the_order_and_estimated(
+        api: Any, rep: Headers, app: Any, monkeypatch: pytest.MonkeyPatch, sort: str) -> None:
+    """Two letters (pinyin initials) have no trigram: the pages are read along the sort
+    order, and are those the index's way of finding finds; a full first page's total is the
+    estimate on PostgreSQL unless asked for."""
+    for i in range(3):
+        _create(api, rep, "customers", builders.customer(
+            name=f"ZQ{builders.unique()}第{i}有限公司"), confirm=True)
+    along = _search_pages(api, rep, "zq", sort)
+    monkeypatch.setattr(search, "is_indexed", lambda term: True)
+    assert along == _search_pages(api, rep, "zq", sort) and len(along) >= 3
+    monkeypatch.undo()
+    few = api.get(f"{API}/customers", params={"q": "zq", "limit": 1}, headers=rep).json()
+    postgres = app.state.engine.dialect.name == "postgresql"
+    assert few["next"] and few["total_exact"] is not postgres
+    exact = api.get(f"{API}/customers", params={"q": "zq", "limit": 1, "exact_total": True},
+                    headers=rep).json()
+    assert exact["total_exact"] and exact["total"] == len(along)
+
+
 def test_a_term_the_index_finds_widely_is_estimated_in_a_scope_unless_asked(
         api: Any, rep: Headers, app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Counting a common term's matches in a sales rep's scope costs all of its matches:
@@ -208,8 +250,8 @@ def test_a_term_the_index_finds_widely_is_estimated_in_a_scope_unless_asked(
     made = [_create(api, rep, "customers", builders.customer(name=f"{tag}客户{i}有限公司"),
                     confirm=True).json()["id"] for i in range(3)]
     monkeypatch.setattr(search, "FENCE_MAX", 0)  # every term is "wide"
-    page = api.get(f"{API}/customers", params={"q": tag}, headers=rep).json()
-    assert sorted(row["id"] for row in page["items"]) == sorted(made)
+    page = api.get(f"{API}/customers", params={"q": tag, "limit": 2}, headers=rep).json()
+    assert len(page["items"]) == 2 and set(row["id"] for row in page["items"]) < set(made)
     postgres = app.state.engine.dialect.name == "postgresql"
     assert page["total_exact"] is not postgres
     exact = api.get(f"{API}/customers", params={"q": tag, "exact_total": True},

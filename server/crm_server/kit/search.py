@@ -21,6 +21,13 @@ by the planner's estimate:
   order are filtered with the cheap LIKE; only when they hold no full page are the matches
   found first and sorted. Such a term's total in a scope is the planner's estimate unless
   asked for: counting it costs all of the index's rows.
+* a term no index can narrow (one character; two letters or digits, such as the pinyin
+  initials ``dh``, which have no trigram) would be found by reading every row of the scope;
+  its page is read along the sort order until it is full, which for a common term ends
+  within a few thousand rows, and its total is the estimate unless asked for.
+
+The total is counted (or estimated) only when asked for: a first page that is not full
+holds every match, and says how many itself (``Narrowed.count``).
 
 SQLite, small by definition, scans with LIKE.
 
@@ -145,6 +152,11 @@ def _pairs(model: Any) -> Any:
                                  type_=ARRAY(Text))
 
 
+def is_indexed(term: str) -> bool:
+    """Whether a PostgreSQL index narrows ``term``: a Chinese pair, or a trigram."""
+    return is_cjk_pair(term) or len(term) >= 3
+
+
 def _indexed(model: Any, term: str) -> ColumnElement[bool]:
     """The condition a PostgreSQL index answers for ``term``: Chinese character pairs for
     two Chinese characters (no trigram exists; in either form), else the trigram-indexed
@@ -157,7 +169,8 @@ def _indexed(model: Any, term: str) -> ColumnElement[bool]:
 @dataclass(frozen=True)
 class Narrowed:
     """How to read the rows matching a search: the statement and the entity its columns
-    come from (the model, or an alias of the narrowed subquery), and the total to show.
+    come from (the model, or an alias of the narrowed subquery), and how to get the total
+    to show, ``(count, is_exact)``, when the page does not tell it.
 
     ``few``: the matches are at hand without walking a sort index, so any order costs the
     same (rank freely). ``probe``: walk the sort order filtering by it, and when that finds
@@ -166,8 +179,7 @@ class Narrowed:
 
     stmt: Select[Any]
     entity: Any
-    total: int
-    total_exact: bool
+    count: Callable[[], tuple[int, bool]]
     few: bool = False
     probe: Callable[[Any], ColumnElement[bool]] | None = None
     fallback: Narrowed | None = None
@@ -188,45 +200,52 @@ def narrow(session: Session, stmt: Select[Any], model: Any, spec: EntitySpec, q:
     estimated, not counted (``counting.total``)."""
     term = search_term(q) if q else ""
     if not term:
-        total, exact = counting.total(session, stmt, exact_total, next_page)
-        return Narrowed(stmt, model, total, exact)
+        return Narrowed(stmt, model, _counter(session, stmt, exact_total, next_page))
     if not spec.searchable:
         raise BadRequest(N_("This list cannot be searched"), {"q": q or ""})
     within = None if readable is None else _within(readable, term)
-    dialect = session.get_bind().dialect.name
-    if dialect != "postgresql":
-        found = stmt.where(_like(model, term))
-        found = found if within is None else found.where(within(model))
-        total, exact = counting.total(session, found, exact_total, next_page)
-        return Narrowed(found, model, total, exact, few=True)
+    found = stmt.where(_like(model, term))
+    found = found if within is None else found.where(within(model))
+    if session.get_bind().dialect.name != "postgresql":
+        return Narrowed(found, model, _counter(session, found, exact_total, next_page),
+                        few=True)
     # Parallel workers cost more than they save on the tens of thousands of rows a search
-    # reads (上海 on a million customers: 68 ms with 2 workers, 55 ms without, on 2 cores),
-    # and so does compiling the query (JIT: about 8 ms of a 95 ms 上海).
+    # reads (上海 on a million customers: 68 ms with 2 workers, 55 ms without, on 2 cores).
     session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-    session.execute(text("SET LOCAL jit = off"))
+    if not is_indexed(term):
+        return Narrowed(found, model, _counter(session, found, exact_total, True))
     candidates = stmt.where(_indexed(model, term))
     # A term the index finds more than FENCE_MAX times costs that many rows to count or to
     # sort in any scope (精密 in a sales rep's own customers: 600 of 36,000): its total is
     # the estimate unless asked for, and its page is looked for along the scope's order.
     wide = counting.estimate(session, select(model.id).where(_indexed(model, term))) > FENCE_MAX
+    estimate = counting.estimate(session, candidates)
     if within is None:
-        total, exact = counting.total(session, candidates, exact_total, next_page or wide)
-        found_stmt, estimate, probe = candidates, total, _probe(term, None)
+        found_stmt, count = candidates, _counter(session, candidates, exact_total,
+                                                 next_page or wide, estimate)
     else:
         # The planner cannot estimate the segment condition: the decision below rests on
         # the candidates' estimate, the total counts only matches in readable fields.
-        found_stmt, estimate = candidates.where(within(model)), counting.estimate(
-            session, candidates)
-        total, exact = counting.total_within(session, found_stmt, estimate, exact_total)
-        probe = _probe(term, within)
-    found = aliased(model, found_stmt.offset(0).subquery())
-    fenced = Narrowed(select(found), found, total, exact, few=True)
+        found_stmt = candidates.where(within(model))
+
+        def count() -> tuple[int, bool]:
+            return counting.total_within(session, found_stmt, estimate, exact_total)
+
+    fenced_entity = aliased(model, found_stmt.offset(0).subquery())
+    fenced = Narrowed(select(fenced_entity), fenced_entity, count, few=True)
     scattered = wide and estimate > PAGE_HINT  # a page of them may exist along the order
-    by_name = (_by_name(session, stmt, model, term, within, total, exact, estimate)
+    by_name = (_by_name(session, stmt, model, term, within, count, estimate)
                if estimate > BLOCK_MIN or scattered else None)
     if estimate <= FENCE_MAX and not scattered:
         return replace(fenced, by_name=by_name)
-    return Narrowed(stmt, model, total, exact, probe=probe, fallback=fenced, by_name=by_name)
+    return Narrowed(stmt, model, count, probe=_probe(term, within), fallback=fenced,
+                    by_name=by_name)
+
+
+def _counter(session: Session, stmt: Select[Any], exact: bool, estimate_only: bool,
+             planned: int | None = None) -> Callable[[], tuple[int, bool]]:
+    """The total of ``stmt``'s rows, when asked (``counting.total``)."""
+    return lambda: counting.total(session, stmt, exact, estimate_only, planned)
 
 
 @dataclass(frozen=True)
@@ -259,7 +278,8 @@ class NameBlock:
 
 
 def _by_name(session: Session, stmt: Select[Any], model: Any, term: str,
-             within: Within | None, total: int, exact: bool, estimate: int) -> NameBlock | None:
+             within: Within | None, count: Callable[[], tuple[int, bool]],
+             estimate: int) -> NameBlock | None:
     """For a pair most of whose ``estimate`` matches start their name with it: the
     ``NameBlock``, when the planner estimates the other matches at most ``APART_MAX`` and
     at most ``APART_SHARE`` of them."""
@@ -280,7 +300,7 @@ def _by_name(session: Session, stmt: Select[Any], model: Any, term: str,
 
     block = stmt.where(model.name >= term, model.name < term + NAME_END)
     return NameBlock(stmt, model, paging.Keyset(block, model, "name", False, starts),
-                     Narrowed(select(others), others, total, exact, few=True))
+                     Narrowed(select(others), others, count, few=True))
 
 
 def _probe(term: str, within: Within | None) -> Within:

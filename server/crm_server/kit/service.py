@@ -118,12 +118,15 @@ class CrudService:
         nullable = bool(self.model.__table__.c[sort.field].nullable)  # type: ignore[attr-defined]
         rows = search.read_page(session, narrowed, sort, query.after, limit, nullable)
         last = rows[limit - 1] if len(rows) > limit else None
+        # A first page with room to spare holds every row: it is its own exact total.
+        whole = last is None and query.after is None
+        total, exact = (len(rows), True) if whole else narrowed.count()
         return {
             "items": self.present_many(session, user, rows[:limit]),
             "next": paging.encode_cursor(sort, getattr(last, sort.field), last.id)
             if last else None,
-            "total": narrowed.total,
-            "total_exact": narrowed.total_exact,
+            "total": total,
+            "total_exact": exact,
         }
 
     def fetch(self, session: Session, user: Principal, record_id: int,
