@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import ClassVar
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_server.db.base import Base, Id, Record
 from crm_server.db.types import PortableJSON, pinyin_ordered
+
+_LIVE = text("deleted_at IS NULL")
 
 
 class Customer(Record, Base):
@@ -29,6 +31,11 @@ class Customer(Record, Base):
         Index("ix_customer_owner_name_id", "owner_id", "name", "id"),
         Index("ix_customer_level_id", "level", "id"),
         Index("ix_customer_updated_at_id", "updated_at", "id"),
+        # A sales rep's own customers in each sort order and filter (migration 0009).
+        *[Index(f"ix_customer_owner_{key}_id", "owner_id", key, "id",
+                postgresql_where=_LIVE, sqlite_where=_LIVE)
+          for key in ("level", "status", "province", "last_activity_at", "created_at",
+                      "updated_at")],
     )
 
     name: Mapped[str] = mapped_column(pinyin_ordered(100))
