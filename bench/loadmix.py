@@ -26,6 +26,7 @@ from figures import OpFigures
 from generate import BENCH_PASSWORD
 from tables import BRAND_CHARS, INDUSTRIES, LEVELS, PROVINCES, STATUSES
 
+from crm_client.api.client import KEEPALIVE_SECONDS  # as the desktop client keeps them
 from crm_common.cleansing import initials
 
 OPS: dict[str, int] = {"list_first": 40, "list_next": 20, "search": 20, "open": 10, "write": 10}
@@ -231,8 +232,10 @@ def usernames(count: int, manager_share: float, rng: random.Random) -> list[str]
 
 
 def make_client(base_url: str, tls: ssl.SSLContext) -> httpx.AsyncClient:
-    """One desktop's connection (the client's three parallel requests may open three)."""
+    """One desktop's connection (the client's three parallel requests may open three),
+    idle ones dropped as the desktop client drops them."""
     return httpx.AsyncClient(base_url=f"{base_url}/api/v1", verify=tls,
                              timeout=REQUEST_TIMEOUT_S,
-                             limits=httpx.Limits(max_connections=3, max_keepalive_connections=3),
+                             limits=httpx.Limits(max_connections=3, max_keepalive_connections=3,
+                                                 keepalive_expiry=KEEPALIVE_SECONDS),
                              headers={"Accept-Language": "zh-CN"})

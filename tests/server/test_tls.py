@@ -376,6 +376,22 @@ def test_plain_http_is_allowed_for_development_on_the_loopback(tmp_path: Path) -
     assert build_config(settings, _hello_app).ssl is None
 
 
+def test_the_client_drops_an_idle_connection_before_the_server_closes_it(
+        tmp_path: Path) -> None:
+    """Else a request sent as the server closes its idle connection gets no answer."""
+    from crm_client.api.client import KEEPALIVE_SECONDS, ApiClient
+
+    settings = Settings(data_dir=tmp_path, dev_plain_http=True, host="127.0.0.1")
+    server_keeps = build_config(settings, _hello_app).timeout_keep_alive
+    client = ApiClient("http://127.0.0.1:1", None)
+    try:
+        pool = client._http._transport._pool  # type: ignore[attr-defined]
+        assert pool._keepalive_expiry == KEEPALIVE_SECONDS
+    finally:
+        client.close()
+    assert server_keeps >= KEEPALIVE_SECONDS + 5
+
+
 @pytest.mark.parametrize(
     ("host", "names", "expected"),
     [

@@ -80,6 +80,9 @@ PREVIEW_HEADER = "X-Preview-Role"
 _DUPLICATES = TypeAdapter(list[DuplicateMatch])
 _ACTIVITIES = TypeAdapter(list[ActivityRead])
 _TRANSFER_TIMEOUT = 300.0
+# An idle connection is dropped after this long, before the server would close it
+# (``crm_server.serve.KEEP_ALIVE_SECONDS``), so no request races the server's close.
+KEEPALIVE_SECONDS = 15.0
 _UNSAFE_FILENAME = re.compile(r'[\x00-\x1f<>:"/\\|?*]+')
 _GATEWAY_STATUSES = frozenset({502, 503, 504})
 # How long a read keeps retrying while the server is busy or its database is away: a database
@@ -195,6 +198,7 @@ class ApiClient:
             base_url=self.base_url + API_PREFIX,
             verify=self._ssl_context(),
             timeout=timeout,
+            limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS),
             headers={"Accept-Language": accept_language(language), "User-Agent": user_agent()},
         )
 
