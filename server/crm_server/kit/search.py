@@ -2,9 +2,9 @@
 digits), fast on a million rows.
 
 On PostgreSQL the condition that finds the rows is an index condition: pg_trgm for terms of
-three characters or more, and ``crm_search_pairs`` (migrations 0002, 0008) for two Chinese
-characters, which have no trigram. How the page is then read depends on how many rows match,
-by the planner's estimate:
+three characters or more, and ``crm_search_pairs`` (migrations 0002, 0008, 0010) for two
+Chinese characters or two letters (pinyin initials: ``hw``), which have no trigram. How the
+page is then read depends on how many rows match, by the planner's estimate:
 
 * sorted by the name (the first search field) and searching for a pair with more than
   ``BLOCK_MIN`` matches, most of which start their name with it (a city: 上海, 47,000
@@ -21,8 +21,8 @@ by the planner's estimate:
   order are filtered with the cheap LIKE; only when they hold no full page are the matches
   found first and sorted. Such a term's total in a scope is the planner's estimate unless
   asked for: counting it costs all of the index's rows.
-* a term no index can narrow (one character; two letters or digits, such as the pinyin
-  initials ``dh``, which have no trigram) would be found by reading every row of the scope;
+* a term no index can narrow (one character; two digits, a letter and a digit) would be
+  found by reading every row of the scope;
   its page is read along the sort order until it is full, which for a common term ends
   within a few thousand rows, and its total is the estimate unless asked for.
 
@@ -128,6 +128,12 @@ def is_cjk_pair(term: str) -> bool:
     return len(term) == 2 and not any(char.isascii() for char in term)
 
 
+def is_pair(term: str) -> bool:
+    """Whether the pair index holds ``term``: two Chinese characters, or two letters a-z
+    (a search term is in lower case)."""
+    return is_cjk_pair(term) or (len(term) == 2 and term.isascii() and term.isalpha())
+
+
 def _like(entity: Any, term: str) -> ColumnElement[bool]:
     return entity.search_text.like(like_pattern(term), escape="\\")  # type: ignore[no-any-return]
 
@@ -153,15 +159,14 @@ def _pairs(model: Any) -> Any:
 
 
 def is_indexed(term: str) -> bool:
-    """Whether a PostgreSQL index narrows ``term``: a Chinese pair, or a trigram."""
-    return is_cjk_pair(term) or len(term) >= 3
+    """Whether a PostgreSQL index narrows ``term``: a pair, or a trigram."""
+    return is_pair(term) or len(term) >= 3
 
 
 def _indexed(model: Any, term: str) -> ColumnElement[bool]:
-    """The condition a PostgreSQL index answers for ``term``: Chinese character pairs for
-    two Chinese characters (no trigram exists; in either form), else the trigram-indexed
-    LIKE."""
-    if is_cjk_pair(term):
+    """The condition a PostgreSQL index answers for ``term``: the pair index for a pair (no
+    trigram exists; in either form), else the trigram-indexed LIKE."""
+    if is_pair(term):
         return _pairs(model).overlap(array([term, HEAD_TAG + term], type_=Text))  # type: ignore[no-any-return]
     return _like(model, term)
 
