@@ -89,3 +89,28 @@ def test_on_sqlite_no_other_writer_slips_in_between_reading_and_extending_the_ch
     assert intruded == ["waited"]
     engine.dispose()
     other.dispose()
+
+
+def test_the_chain_is_extended_as_the_transaction_commits_and_not_after_a_rollback(
+    tmp_path: Path,
+) -> None:
+    """Rows wait for the commit: until then no lock of the chain is held (another writer
+    goes on at once), and a rolled-back unit of work leaves none of its rows behind."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'chain.sqlite3'}")
+    AuditEntry.metadata.create_all(engine, tables=[AuditEntry.__table__])
+    other = make_engine(f"sqlite:///{tmp_path / 'chain.sqlite3'}")
+    event.listen(other, "connect", lambda dbapi, _: dbapi.execute("PRAGMA busy_timeout=0"))
+    with Session(engine) as session:
+        append(session, [entry(session, "logout", "user", 1, user_id=1)])
+        session.rollback()
+        append(session, [entry(session, "login", "user", 1, user_id=1)])
+        session.flush()
+        with Session(other) as intruder, intruder.begin():  # would fail on a held lock
+            append(intruder, [entry(intruder, "revoke", "user", 2, user_id=2)])
+        session.commit()
+    with Session(engine) as session:
+        assert list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))) == [
+            "revoke", "login"]
+        assert verify_chain(session) is None
+    engine.dispose()
+    other.dispose()

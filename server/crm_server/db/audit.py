@@ -1,11 +1,12 @@
 """The audit trail, written by a flush listener rather than by services.
 
 After every flush, each new, changed or soft-deleted ``Record`` yields one ``audit_log`` row
-(field, old, new), attributed to the principal stored in ``session.info``. Rows are
-hash-chained: each hash covers the previous row's hash and this row's content. Appends are
-serialised so the chain has no forks when several server processes write at once: on
-PostgreSQL by an advisory transaction lock, on SQLite by the database's single write lock,
-taken before the previous hash is read.
+(field, old, new), attributed to the principal stored in ``session.info`` and queued until
+the transaction commits. Rows are hash-chained: each hash covers the previous row's hash and
+this row's content. Appends are serialised so the chain has no forks when several server
+processes write at once: on PostgreSQL by an advisory transaction lock, on SQLite by the
+database's single write lock, taken before the previous hash is read — as the transaction
+commits, so that writers queue for the commit only, not for the whole unit of work.
 """
 
 from __future__ import annotations
@@ -68,16 +69,29 @@ def _chain_hash(prev_hash: str, row: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
+PENDING = "audit_pending"  # session.info key: rows waiting for the commit
+
+
 def append(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Append audit rows to the chain within the session's transaction."""
-    if not rows:
-        return
+    """Queue audit rows for the session's transaction: they join the chain as it commits
+    (``_before_commit``), so the chain's lock, which every writer waits for, is held only for
+    the commit and not for the rest of the unit of work (re-reads, answers)."""
+    if rows:
+        install()  # whoever appends, the commit writes the queue
+        session.connection()  # in a transaction, so that its rollback drops the queue
+        session.info.setdefault(PENDING, []).extend(rows)
+
+
+def _write(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Append ``rows`` to the chain, stamped with this moment: the chain's order."""
     connection = session.connection()
     serialise(connection, AuditEntry, AUDIT_LOCK_KEY)  # before the last hash is read
     prev = connection.execute(
         select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
     ).scalar() or ""
+    now = utcnow()
     for row in rows:
+        row["at"] = now
         row["prev_hash"] = prev
         row["hash"] = prev = _chain_hash(prev, row)
     connection.execute(insert(AuditEntry), rows)
@@ -124,7 +138,21 @@ def verify_chain(session: Session) -> int | None:
     return None
 
 
+def _before_commit(session: Session) -> None:
+    session.flush()  # the last changes queue their rows first
+    rows = session.info.pop(PENDING, None)
+    if rows:
+        _write(session, rows)
+
+
+def _after_soft_rollback(session: Session, previous: Any) -> None:
+    if not previous.nested:  # the unit of work is undone: so are its rows
+        session.info.pop(PENDING, None)
+
+
 def install() -> None:
     """Listen on every ORM session (idempotent)."""
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "before_commit", _before_commit)
+        event.listen(Session, "after_soft_rollback", _after_soft_rollback)
