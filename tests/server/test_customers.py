@@ -83,6 +83,10 @@ def test_contact_mobile_finds_its_customer(api: Any, rep: Headers) -> None:
     assert customer["id"] in _search(api, rep, f"{mobile[:3]}-{mobile[3:7]}-{mobile[7:]}")
     hits = api.get(f"{API}/search", params={"q": mobile}, headers=rep).json()["hits"]
     assert {"customer", "contact"} <= {hit["entity"] for hit in hits}
+    changed = api.patch(f"{API}/customers/{customer['id']}", headers=rep, json={
+        "version": customer["version"], "notes": "改过备注"})
+    assert changed.status_code == 200, changed.text
+    assert customer["id"] in _search(api, rep, mobile[3:])  # a change keeps the phones
 
 
 def test_search_wildcards_are_literal(api: Any, rep: Headers) -> None:

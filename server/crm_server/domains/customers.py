@@ -45,15 +45,21 @@ def contact_search_text(contact: Any) -> str:
                                         for name in CONTACT.search_fields})
 
 
+def _phones(session: Session, customer_id: int | None) -> Sequence[Any]:
+    """The mobile and phone of each live contact of a customer (none before it exists)."""
+    if customer_id is None:
+        return []
+    return session.execute(select(Contact.mobile, Contact.phone).where(
+        Contact.customer_id == customer_id, Contact.deleted_at.is_(None))).all()
+
+
 def refresh_customer_search(session: Session, customer_ids: Iterable[int]) -> None:
     """Rebuild customers' search text from their own fields and their contacts' phones.
     A plain UPDATE: derived columns do not bump the version or the history."""
     for customer in session.scalars(select(Customer).where(Customer.id.in_(set(customer_ids)))):
-        contacts = session.execute(
-            select(Contact.mobile, Contact.phone).where(
-                Contact.customer_id == customer.id, Contact.deleted_at.is_(None))).all()
         session.execute(update(Customer).where(Customer.id == customer.id)
-                        .values(search_text=customer_search_text(customer, contacts))
+                        .values(search_text=customer_search_text(
+                            customer, _phones(session, customer.id)))
                         .execution_options(synchronize_session=False))
 
 
@@ -64,12 +70,10 @@ class CustomerService(CrudService):
         values.setdefault("tags", [])
 
     def derive(self, session: Session, record: Any) -> None:
+        """Derived in the same UPDATE as the change (a second one would write the row and
+        every index of it again)."""
         record.name_key = company_key(record.name)
-        record.search_text = customer_search_text(record, [])
-
-    def after_write(self, session: Session, user: Principal, record: Any,
-                    values: Mapping[str, Any]) -> None:
-        refresh_customer_search(session, [record.id])
+        record.search_text = customer_search_text(record, _phones(session, record.id))
 
     def check_create(self, session: Session, user: Principal, values: dict[str, Any],
                      confirm: bool) -> None:
