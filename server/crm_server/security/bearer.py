@@ -62,7 +62,17 @@ class Asked:
     preview: str | None = None
 
 
-def resolve(session: Session, cache: VersionedCache[SignedIn], asked: Asked) -> Principal:
+@dataclass(frozen=True)
+class Resolved:
+    """The principal of a request, and its session as read ``at`` the start of the request
+    (for ``sessions.touch`` once the request's work is done)."""
+
+    principal: Principal
+    live: sessions.Live
+    at: datetime
+
+
+def resolve(session: Session, cache: VersionedCache[SignedIn], asked: Asked) -> Resolved:
     """The principal behind ``asked.token``, or 401; 403 ``password_change_required`` while
     the password must be changed (but for the requests that change it).
 
@@ -75,7 +85,6 @@ def resolve(session: Session, cache: VersionedCache[SignedIn], asked: Asked) -> 
     now = utcnow()
     if not signed.active or not sessions.is_live(live, signed.policy, now):
         raise Unauthenticated(N_("Your session has expired, please sign in again"))
-    sessions.touch(session, live, now)
     due = sessions.password_due(signed.must_change_password, signed.password_changed_at,
                                 signed.policy, now)
     sessions.require_password_current(due, asked.method, asked.path)
@@ -87,7 +96,7 @@ def resolve(session: Session, cache: VersionedCache[SignedIn], asked: Asked) -> 
         found = _signed_in(session, cache, live, role_id).principal
         if asked.method not in ("GET", "HEAD"):  # whatever the route: nothing changes
             raise Forbidden(N_("Nothing can be changed while previewing a role"))
-    return replace(found, language=asked.language)
+    return Resolved(replace(found, language=asked.language), live, now)
 
 
 def _preview_role(raw: str) -> int:

@@ -87,9 +87,16 @@ def is_live(live: Live, rules: PolicyRead, now: datetime) -> bool:
 
 
 def touch(session: Session, live: Live, now: datetime) -> None:
-    """Refresh "last seen" (the idle lifetime), at most once a minute."""
+    """Refresh "last seen" (the idle lifetime), at most once a minute, at the end of a
+    request's unit of work. It never waits for the row (PostgreSQL ``SKIP LOCKED``; SQLite
+    admits one writer at a time anyway): the row is locked by a transaction revoking the
+    session (signing out, changing the password), which may be waiting for a lock this
+    request holds (the audit chain's), and waiting would deadlock. A refresh skipped is made
+    by the next request."""
     if now - live.last_seen_at > _TOUCH_EVERY:
-        session.execute(update(UserSession).where(UserSession.id == live.id)
+        free = (select(UserSession.id).where(UserSession.id == live.id)
+                .with_for_update(skip_locked=True).scalar_subquery())
+        session.execute(update(UserSession).where(UserSession.id == free)
                         .values(last_seen_at=now))
 
 
