@@ -252,6 +252,38 @@ def test_masked_values_and_redacted_history(api: Any, admin: Headers,
     assert "notes" not in fields and "uscc" in fields
 
 
+def test_every_row_of_a_list_page_is_shown_as_the_role_may_see_it(
+        api: Any, admin: Headers, person: Callable[..., tuple[int, Headers]]) -> None:
+    """Hidden fields come empty on every row, masked ones empty with their masked form (a
+    masked time or id shows nothing of itself), readable ones as they are."""
+    role = builders.custom_role(api, admin, {"customer": {
+        "actions": {"read": "all"},
+        "fields": {"notes": "hidden", "owner_id": "masked", "last_activity_at": "masked",
+                   "phone": "masked"}}, "user": {"actions": {"read": "all"}}})
+    _, viewer = person(role["id"])
+    tag = uuid.uuid4().hex[:8]
+    made = [_customer(api, admin, 1, name=f"掩码列表{tag}{n}有限公司", notes="底价 88 万",
+                      phone="0512-62223333") for n in range(3)]
+    for record in made:
+        _ok(api.post(f"{API}/activities", headers=admin, json={
+            "customer_id": record["id"], "subject": "电话回访", "type": "call"}), 201)
+    owner = _ok(api.get(f"{API}/users/1", headers=admin))["name"]
+    page = _ok(api.get(f"{API}/customers", headers=viewer, params={"q": tag, "limit": 2}))
+    rows = page["items"] + _ok(api.get(f"{API}/customers", headers=viewer, params={
+        "q": tag, "after": page["next"]}))["items"]
+    assert sorted(row["id"] for row in rows) == sorted(record["id"] for record in made)
+    for row in rows:
+        assert row["name"].startswith("掩码列表") and row["level"] == "C"
+        assert row["notes"] is None and "notes" not in row["masked"]
+        assert row["owner_id"] is row["owner_name"] is row["last_activity_at"] is None
+        assert row["phone"] is None
+        assert row["masked"] == {"owner_id": "****", "owner_name": f"{owner[0]}****",
+                                 "last_activity_at": "****", "phone": "051****3333"}
+    full = _ok(api.get(f"{API}/customers", headers=admin, params={"q": tag}))["items"]
+    assert all(row["last_activity_at"] and row["owner_name"] == owner and not row["masked"]
+               for row in full)
+
+
 # --- roles ------------------------------------------------------------------------------
 
 

@@ -104,7 +104,7 @@ def download(request: Request, caller: Caller, attachment_id: DbId) -> FileRespo
     with signed_in(request, caller) as (session, user):
         record = service.fetch(session, user, attachment_id)
         binding(record.entity).service.fetch(session, user, record.record_id, deleted=True)
-        shown = service.present(session, user, record)
+        shown = service.present(session, user, record).model_dump()
     path = content_path(settings_of(request), record.sha256)
     if not path.exists():
         raise NotFound(N_("The file is missing from the file store"))

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
@@ -195,9 +196,10 @@ def global_search(request: Request, caller: Caller,
     return json_response(SearchResults, SearchResults(hits=hits))
 
 
-def _hit(entity: str, shown: dict[str, Any], parts: list[str]) -> SearchHit:
+def _hit(entity: str, record: BaseModel, parts: list[str]) -> SearchHit:
     """A search result made from the record as the user may see it (masked values stay
     masked, hidden ones are left out)."""
+    shown = record.model_dump()
     masked = shown.get("masked", {})
     values = [masked.get(name) or shown.get(name) for name in parts]
     return SearchHit(entity=entity, id=shown["id"], title=shown.get("name") or "—",
@@ -205,7 +207,7 @@ def _hit(entity: str, shown: dict[str, Any], parts: list[str]) -> SearchHit:
 
 
 def _matches(session: Session, user: Principal, key: str, q: str,
-             limit: int) -> list[dict[str, Any]]:
+             limit: int) -> list[BaseModel]:
     service = binding(key).service
     if limit <= 0 or not search.search_term(q) or not user.permissions.can(key, Action.READ):
         return []

@@ -10,9 +10,10 @@ an ordinary update of its date — both go through the generic routes.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from crm_common.i18n import N_
@@ -30,7 +31,7 @@ MAX_OPEN = 100
 router = APIRouter(tags=["Follow-ups"])
 
 
-def open_follow_ups(session: Session, user: Principal, limit: int) -> list[dict[str, Any]]:
+def open_follow_ups(session: Session, user: Principal, limit: int) -> list[BaseModel]:
     """The user's own follow-ups that are their customer's latest and name a next date."""
     service = binding("activity").service
     access.may(user, service.spec, Action.READ)

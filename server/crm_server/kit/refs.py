@@ -13,6 +13,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from crm_common.entities import EntitySpec, Kind
+from crm_common.permissions import FieldAccess
 from crm_server.db.base import Record
 from crm_server.kit.binding import binding
 from crm_server.security import access
@@ -53,10 +54,13 @@ def record_values(record: Record) -> dict[str, Any]:
 
 def with_titles(session: Session, spec: EntitySpec, records: Sequence[Record],
                 user: Principal | None) -> list[dict[str, Any]]:
-    """The records' column values plus the display title of every reference field."""
+    """The records' column values plus the display title of every reference field (but
+    those hidden from ``user``: their titles would be dropped unread)."""
     rows = [record_values(r) for r in records]
     for field in spec.fields:
         if field.kind is not Kind.REF or not field.display or not field.ref:
+            continue
+        if user is not None and access.field_access(user, spec, field) is FieldAccess.HIDDEN:
             continue
         ids = {row[field.name] for row in rows if row.get(field.name) is not None}
         names = titles(session, field.ref, ids, user)
