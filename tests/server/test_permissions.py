@@ -432,6 +432,49 @@ def test_the_audit_log_names_records_only_to_those_who_may_read_them(
     assert title(person(builders.custom_role(api, admin, audit)["id"])[1]) == {None}
 
 
+def test_names_of_people_follow_their_changes_and_the_readers_reach(
+        api: Any, app: Any, admin: Headers, person: Callable[..., tuple[int, Headers]]) -> None:
+    """Owners' names are read once per session (not again on the next page) and still show
+    a rename, and a move into or out of the reader's reach, on the very next request."""
+    from sqlalchemy import event
+
+    role = builders.custom_role(api, admin, {"customer": {"actions": {"read": "all"}},
+                                             "user": {"actions": {"read": "department"}}})
+    here, there = builders.department(api, admin), builders.department(api, admin)
+    _, viewer = person(role["id"], department_id=here)
+    near, _ = person("sales_rep", department_id=here)
+    far, _ = person("sales_rep", department_id=there)
+    tag = uuid.uuid4().hex[:8]
+    ids = {_customer(api, admin, owner, name=f"名字缓存{tag}{n}有限公司")["id"]: owner
+           for n, owner in enumerate((near, far))}
+
+    def owner_names() -> dict[int, Any]:
+        rows = _ok(api.get(f"{API}/customers", headers=viewer, params={"q": tag}))["items"]
+        assert {row["id"] for row in rows} == set(ids)
+        return {ids[row["id"]]: row["owner_name"] for row in rows}
+
+    def rename(user_id: int, **changes: Any) -> None:
+        record = _ok(api.get(f"{API}/users/{user_id}", headers=admin))
+        _ok(api.patch(f"{API}/users/{user_id}", headers=admin,
+                      json={"version": record["version"], **changes}))
+
+    first = owner_names()
+    assert first[near] and first[far] is None
+    statements: list[str] = []
+    listener = (app.state.engine, "before_cursor_execute",
+                lambda _c, _k, statement, *_a: statements.append(statement))
+    event.listen(*listener)
+    try:
+        assert owner_names() == first
+    finally:
+        event.remove(*listener)
+    assert not [s for s in statements if "FROM user_account" in s]
+    rename(near, name="改名之后")
+    assert owner_names() == {near: "改名之后", far: None}
+    rename(far, department_id=here)
+    assert owner_names()[far] is not None
+
+
 def test_built_in_role_descriptions_name_only_what_exists_and_keep_an_admins_text(
         app: Any) -> None:
     """An upgrade replaces a built-in role's former description (商机 and 金额 do not

@@ -90,7 +90,7 @@ def signed_in(request: Request, caller: bearer.Asked) -> Iterator[tuple[Session,
     and the next request makes it), which is why it may share the request's fate."""
     with transaction(request) as session:
         found = bearer.resolve(session, request.app.state.principals, caller)
-        session.info["principal"] = found.principal
+        session.info["principal"], session.info["titles"] = found.principal, found.titles
         yield session, found.principal
         sessions.touch(session, found.live, found.at)
 
