@@ -129,6 +129,23 @@ def test_last_seen_is_refreshed_by_a_request_that_succeeds_and_not_by_one_that_f
     assert _last_seen(app, token) > long_ago + timedelta(minutes=4)
 
 
+def test_last_seen_never_waits_for_a_session_row_another_transaction_holds(
+        api: Any, app: Any, person: Callable[..., tuple[int, Headers]]) -> None:
+    """A sign-out or password change holding the row may wait for a lock the request holds
+    (the audit chain's): the request skips its refresh instead of deadlocking."""
+    if app.state.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite admits one writer at a time: its refresh waits like any write")
+    _, headers = person("sales_rep")
+    token = _token(headers)
+    long_ago = utcnow() - timedelta(minutes=5)
+    _last_seen(app, token, set_to=long_ago)
+    with app.state.engine.connect() as other, other.begin():
+        other.execute(select(UserSession.id).where(
+            UserSession.token_hash == token_hash(token)).with_for_update())
+        assert api.get(f"{API}/me", headers=headers).status_code == 200
+    assert _last_seen(app, token) == long_ago
+
+
 def test_the_openapi_declares_bearer_auth_on_authenticated_routes(app: Any) -> None:
     schema = app.openapi()
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
