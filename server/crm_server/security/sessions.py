@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from crm_common import API_PREFIX
@@ -66,14 +66,15 @@ class Live:
     access_version: int | None
 
 
+# Every request sends it: made once, not per request.
+_LOOKUP = select(UserSession.id, UserSession.user_id, UserSession.created_at,
+                 UserSession.last_seen_at, UserSession.expires_at, UserSession.revoked_at,
+                 versions.current_value()).where(UserSession.token_hash == bindparam("hash"))
+
+
 def lookup(session: Session, token: str) -> Live | None:
     """The session behind ``token``, live or not, in one query; None when there is none."""
-    row = session.execute(
-        select(UserSession.id, UserSession.user_id, UserSession.created_at,
-               UserSession.last_seen_at, UserSession.expires_at, UserSession.revoked_at,
-               versions.current_value())
-        .where(UserSession.token_hash == token_hash(token))
-    ).first()
+    row = session.execute(_LOOKUP, {"hash": token_hash(token)}).first()
     return None if row is None else Live(*row)
 
 
