@@ -112,7 +112,7 @@ class Bench:
             session.close()
 
     def principal_of(self, username: str) -> Principal:
-        """A user as ``kit.web.current_principal`` resolves them: their roles' grants."""
+        """A user as ``kit.web.signed_in`` resolves them: their roles' grants."""
         with self.session() as session:
             user = session.scalars(select(User).where(User.username == username)).one()
             return roles.principal(session, user)

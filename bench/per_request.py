@@ -5,7 +5,9 @@ directory, or ``--database-url``), with the demo data and ``--customers`` more c
 (one contact and one follow-up each), called through FastAPI's ``TestClient`` (routing,
 bearer token, validation, JSON) as a sales rep and as a manager. Each operation of the load
 mix is called ``--runs`` times after a warm-up; the table gives the statements each call
-sends (counted on the engine, ``before_cursor_execute``) and the median and mean time.
+sends (counted on the engine, ``before_cursor_execute``), the median and mean time, and the
+mean CPU time of the process (client and server threads; steadier than the time when other
+work shares the machine, and what the client adds is the same before and after a change).
 
     .venv/bin/python bench/per_request.py [--customers 3000] [--runs 200] [--only "get customer"]
 
@@ -88,10 +90,11 @@ class Figures:
     name: str
     queries: int
     times_ms: list[float]
+    cpu_ms: float
 
     def row(self) -> str:
         return (f"{self.name:<22}{self.queries:>8}{statistics.median(self.times_ms):>10.2f}"
-                f"{statistics.fmean(self.times_ms):>10.2f}")
+                f"{statistics.fmean(self.times_ms):>10.2f}{self.cpu_ms:>10.2f}")
 
 
 class Counter:
@@ -151,18 +154,20 @@ class Mix:
         self.customer = response.json()
 
 
-def measure(call: Callable[[], Any], counter: Counter, runs: int) -> tuple[int, list[float]]:
+def measure(call: Callable[[], Any], counter: Counter,
+            runs: int) -> tuple[int, list[float], float]:
     for _ in range(5):
         call()
     counter.statements.clear()
     call()
     queries = len(counter.statements)
     times = []
+    cpu_started = time.process_time()
     for _ in range(runs):
         started = time.perf_counter()
         call()
         times.append((time.perf_counter() - started) * 1000)
-    return queries, times
+    return queries, times, (time.process_time() - cpu_started) * 1000 / runs
 
 
 @contextmanager
@@ -191,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
     with application(args.database_url, args.customers) as (client, counter):
         for username in args.users.split(","):
             mix = Mix(client, username)
-            print(f"\n{username}: {'operation':<14}{'queries':>8}{'p50 ms':>10}{'mean ms':>10}")
+            print(f"\n{username}: {'operation':<14}{'queries':>8}{'p50 ms':>10}"
+                  f"{'mean ms':>10}{'cpu ms':>10}")
             for name, call in mix.operations().items():
                 if args.only and name != args.only:
                     continue

@@ -252,6 +252,38 @@ def test_masked_values_and_redacted_history(api: Any, admin: Headers,
     assert "notes" not in fields and "uscc" in fields
 
 
+def test_every_row_of_a_list_page_is_shown_as_the_role_may_see_it(
+        api: Any, admin: Headers, person: Callable[..., tuple[int, Headers]]) -> None:
+    """Hidden fields come empty on every row, masked ones empty with their masked form (a
+    masked time or id shows nothing of itself), readable ones as they are."""
+    role = builders.custom_role(api, admin, {"customer": {
+        "actions": {"read": "all"},
+        "fields": {"notes": "hidden", "owner_id": "masked", "last_activity_at": "masked",
+                   "phone": "masked"}}, "user": {"actions": {"read": "all"}}})
+    _, viewer = person(role["id"])
+    tag = uuid.uuid4().hex[:8]
+    made = [_customer(api, admin, 1, name=f"掩码列表{tag}{n}有限公司", notes="底价 88 万",
+                      phone="0512-62223333") for n in range(3)]
+    for record in made:
+        _ok(api.post(f"{API}/activities", headers=admin, json={
+            "customer_id": record["id"], "subject": "电话回访", "type": "call"}), 201)
+    owner = _ok(api.get(f"{API}/users/1", headers=admin))["name"]
+    page = _ok(api.get(f"{API}/customers", headers=viewer, params={"q": tag, "limit": 2}))
+    rows = page["items"] + _ok(api.get(f"{API}/customers", headers=viewer, params={
+        "q": tag, "after": page["next"]}))["items"]
+    assert sorted(row["id"] for row in rows) == sorted(record["id"] for record in made)
+    for row in rows:
+        assert row["name"].startswith("掩码列表") and row["level"] == "C"
+        assert row["notes"] is None and "notes" not in row["masked"]
+        assert row["owner_id"] is row["owner_name"] is row["last_activity_at"] is None
+        assert row["phone"] is None
+        assert row["masked"] == {"owner_id": "****", "owner_name": f"{owner[0]}****",
+                                 "last_activity_at": "****", "phone": "051****3333"}
+    full = _ok(api.get(f"{API}/customers", headers=admin, params={"q": tag}))["items"]
+    assert all(row["last_activity_at"] and row["owner_name"] == owner and not row["masked"]
+               for row in full)
+
+
 # --- roles ------------------------------------------------------------------------------
 
 
@@ -398,6 +430,49 @@ def test_the_audit_log_names_records_only_to_those_who_may_read_them(
     assert title(person(masked["id"])[1]) == {None}
     assert title(person(owned["id"])[1]) == {None}
     assert title(person(builders.custom_role(api, admin, audit)["id"])[1]) == {None}
+
+
+def test_names_of_people_follow_their_changes_and_the_readers_reach(
+        api: Any, app: Any, admin: Headers, person: Callable[..., tuple[int, Headers]]) -> None:
+    """Owners' names are read once per session (not again on the next page) and still show
+    a rename, and a move into or out of the reader's reach, on the very next request."""
+    from sqlalchemy import event
+
+    role = builders.custom_role(api, admin, {"customer": {"actions": {"read": "all"}},
+                                             "user": {"actions": {"read": "department"}}})
+    here, there = builders.department(api, admin), builders.department(api, admin)
+    _, viewer = person(role["id"], department_id=here)
+    near, _ = person("sales_rep", department_id=here)
+    far, _ = person("sales_rep", department_id=there)
+    tag = uuid.uuid4().hex[:8]
+    ids = {_customer(api, admin, owner, name=f"名字缓存{tag}{n}有限公司")["id"]: owner
+           for n, owner in enumerate((near, far))}
+
+    def owner_names() -> dict[int, Any]:
+        rows = _ok(api.get(f"{API}/customers", headers=viewer, params={"q": tag}))["items"]
+        assert {row["id"] for row in rows} == set(ids)
+        return {ids[row["id"]]: row["owner_name"] for row in rows}
+
+    def rename(user_id: int, **changes: Any) -> None:
+        record = _ok(api.get(f"{API}/users/{user_id}", headers=admin))
+        _ok(api.patch(f"{API}/users/{user_id}", headers=admin,
+                      json={"version": record["version"], **changes}))
+
+    first = owner_names()
+    assert first[near] and first[far] is None
+    statements: list[str] = []
+    listener = (app.state.engine, "before_cursor_execute",
+                lambda _c, _k, statement, *_a: statements.append(statement))
+    event.listen(*listener)
+    try:
+        assert owner_names() == first
+    finally:
+        event.remove(*listener)
+    assert not [s for s in statements if "FROM user_account" in s]
+    rename(near, name="改名之后")
+    assert owner_names() == {near: "改名之后", far: None}
+    rename(far, department_id=here)
+    assert owner_names()[far] is not None
 
 
 def test_built_in_role_descriptions_name_only_what_exists_and_keep_an_admins_text(

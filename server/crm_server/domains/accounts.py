@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,7 @@ from crm_server.db.engine import serialise
 from crm_server.db.types import utcnow
 from crm_server.domains.people import check_password
 from crm_server.kit.binding import binding
-from crm_server.kit.web import client_address, current_principal, transaction
+from crm_server.kit.web import Caller, client_address, json_response, signed_in, transaction
 from crm_server.models import User
 from crm_server.security import policy, ratelimit, sessions
 from crm_server.security.passwords import hash_password, verify_password
@@ -158,9 +158,8 @@ def _user_read(session: Session, user: User) -> UserRead:
 
 
 @router.post("/auth/logout", status_code=204)
-def logout(request: Request,
-           user: Annotated[Principal, Depends(current_principal)]) -> Response:
-    with transaction(request, user) as session:
+def logout(request: Request, caller: Caller) -> Response:
+    with signed_in(request, caller) as (session, user):
         if user.session_id is not None:
             sessions.revoke(session, user.session_id)
         audit.append(session, [audit.entry(session, "logout", "user", user.user_id)])
@@ -168,13 +167,12 @@ def logout(request: Request,
 
 
 @router.post("/auth/password", status_code=204)
-def change_password(request: Request, user: Annotated[Principal, Depends(current_principal)],
-                    payload: PasswordChange) -> Response:
+def change_password(request: Request, caller: Caller, payload: PasswordChange) -> Response:
     """The signed-in user changes their own password. A wrong current password counts as a
     failed sign-in for the rate limits (a stolen token must not become a way to guess the
     password). The user's other sessions end; this one goes on."""
     address = client_address(request)
-    with transaction(request, user) as session:
+    with signed_in(request, caller) as (session, user):
         ratelimit.check(session, user.username, address)
         record = session.get_one(User, user.user_id)
         if not verify_password(record.password_hash, payload.current_password):
@@ -198,11 +196,12 @@ def change_password(request: Request, user: Annotated[Principal, Depends(current
 
 
 @router.get("/me", response_model=Me)
-def me(request: Request, user: Annotated[Principal, Depends(current_principal)]) -> Any:
+def me(request: Request, caller: Caller) -> Response:
     """The signed-in user and what their roles allow (a previewed role's grants while
     previewing), so the client hides what cannot be done."""
-    with transaction(request, user) as session:
+    with signed_in(request, caller) as (session, user):
         record = session.get_one(User, user.user_id)
-        return Me(user=_user_read(session, record), permissions=user.permissions,
-                  must_change_password=sessions.password_change_due(session, record),
-                  preview_role_id=user.preview_role_id)
+        found = Me(user=_user_read(session, record), permissions=user.permissions,
+                   must_change_password=sessions.password_change_due(session, record),
+                   preview_role_id=user.preview_role_id)
+    return json_response(Me, found)

@@ -4,9 +4,9 @@ policy. Everything the console does is an API call, so scripts can do it too."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,12 +21,10 @@ from crm_server.db.types import utcnow
 from crm_server.kit import refs
 from crm_server.kit.binding import BINDINGS
 from crm_server.kit.service import CrudService
-from crm_server.kit.web import current_principal, transaction
+from crm_server.kit.web import Caller, json_response, signed_in
 from crm_server.models import Role, UserSession
 from crm_server.security import access, policy
 from crm_server.security.principal import Principal
-
-Signed = Annotated[Principal, Depends(current_principal)]
 
 
 def check_permissions(raw: Any) -> dict[str, Any]:
@@ -120,27 +118,28 @@ def _admin(user: Principal) -> None:
 
 
 @router.get("/sessions", response_model=list[SessionRead])
-def list_sessions(request: Request, user: Signed, user_id: DbId | None = None) -> Any:
+def list_sessions(request: Request, caller: Caller, user_id: DbId | None = None) -> Response:
     """Live sign-in sessions (of one user, or everyone's), newest first."""
-    _admin(user)
     now = utcnow()
-    with transaction(request, user) as session:
+    with signed_in(request, caller) as (session, user):
+        _admin(user)
         stmt = select(UserSession).where(UserSession.revoked_at.is_(None),
                                          UserSession.expires_at > now)
         if user_id is not None:
             stmt = stmt.where(UserSession.user_id == user_id)
         live = list(session.scalars(stmt.order_by(UserSession.id.desc()).limit(500)))
         names = refs.titles(session, "user", {s.user_id for s in live}, user)
-        return [SessionRead.model_validate(s).model_copy(update={
+        found = [SessionRead.model_validate(s).model_copy(update={
             "user_name": names.get(s.user_id), "current": s.id == user.session_id})
             for s in live]
+    return json_response(list[SessionRead], found)
 
 
 @router.post("/sessions/{session_id}/revoke", status_code=204)
-def revoke_session(request: Request, user: Signed, session_id: DbId) -> Response:
+def revoke_session(request: Request, caller: Caller, session_id: DbId) -> Response:
     """End a session now, on every server process (its next request is refused).
     Administrators may end anyone's; everybody may end their own."""
-    with transaction(request, user) as session:
+    with signed_in(request, caller) as (session, user):
         live = session.get(UserSession, session_id)
         if live is None or (live.user_id != user.user_id and not user.is_admin):
             raise NotFound(N_("The record does not exist or was deleted"))
@@ -153,17 +152,18 @@ def revoke_session(request: Request, user: Signed, session_id: DbId) -> Response
 
 
 @router.get("/security/policy", response_model=SecurityPolicy)
-def get_policy(request: Request, user: Signed) -> Any:
+def get_policy(request: Request, caller: Caller) -> Response:
     """The password, lockout and session rules (everyone may read them: the password
     dialog shows them)."""
-    with transaction(request, user) as session:
-        return policy.current(session)
+    with signed_in(request, caller) as (session, _user):
+        found = policy.current(session)
+    return json_response(SecurityPolicy, found)
 
 
 @router.patch("/security/policy", response_model=SecurityPolicy)
-def update_policy(request: Request, user: Signed, payload: SecurityPolicyUpdate) -> Any:
-    _admin(user)
-    with transaction(request, user) as session:
+def update_policy(request: Request, caller: Caller, payload: SecurityPolicyUpdate) -> Response:
+    with signed_in(request, caller) as (session, user):
+        _admin(user)
         row = policy.stored(session)
         changes: Mapping[str, Any] = payload.model_dump(exclude_unset=True)
         if changes["version"] != row.version:
@@ -174,4 +174,5 @@ def update_policy(request: Request, user: Signed, payload: SecurityPolicyUpdate)
             if name != "version" and value is not None:
                 setattr(row, name, value)
         session.flush()
-        return policy.current(session)
+        found = policy.current(session)
+    return json_response(SecurityPolicy, found)

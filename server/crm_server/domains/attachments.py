@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse
 
 from crm_common.entities import REGISTRY
@@ -21,13 +21,11 @@ from crm_common.i18n import N_
 from crm_common.permissions import Action
 from crm_common.schemas.scalars import DbId
 from crm_server.kit.binding import binding
-from crm_server.kit.web import current_principal, settings_of, transaction
+from crm_server.kit.web import Caller, settings_of, signed_in, transaction
 from crm_server.models import Attachment
 from crm_server.security import access
-from crm_server.security.principal import Principal
 from crm_server.settings import Settings
 
-User = Annotated[Principal, Depends(current_principal)]
 CHUNK = 1 << 20
 
 router = APIRouter(prefix="/attachments", tags=["Attachments"])
@@ -67,17 +65,17 @@ async def _receive(upload: UploadFile, settings: Settings) -> tuple[str, int]:
 
 
 @router.post("", response_model=REGISTRY["attachment"].read, status_code=201)
-async def upload(request: Request, user: User, entity: Annotated[str, Form()],
+async def upload(request: Request, caller: Caller, entity: Annotated[str, Form()],
                  record_id: Annotated[DbId, Form()], file: Annotated[UploadFile, File()]) -> Any:
-    if entity not in REGISTRY or entity == "attachment":
-        raise BadRequest(N_("Attachments cannot be added to this kind of record"),
-                         {"entity": entity})
-    name = Path(file.filename or "").name.strip()
-    if not name:
-        raise BadRequest(N_("The file has no name"), {"file": ""})
     settings = settings_of(request)
-    access.may(user, REGISTRY["attachment"], Action.CREATE)
-    with transaction(request, user) as session:
+    name = Path(file.filename or "").name.strip()
+    with signed_in(request, caller) as (session, user):
+        if entity not in REGISTRY or entity == "attachment":
+            raise BadRequest(N_("Attachments cannot be added to this kind of record"),
+                             {"entity": entity})
+        if not name:
+            raise BadRequest(N_("The file has no name"), {"file": ""})
+        access.may(user, REGISTRY["attachment"], Action.CREATE)
         binding(entity).service.fetch(session, user, record_id)  # 404 when out of reach
     sha256, size = await _receive(file, settings)
     with transaction(request, user) as session:
@@ -99,14 +97,14 @@ class StoredFile(FileResponse):
 
 
 @router.get("/{attachment_id}/content", response_class=FileResponse)
-def download(request: Request, user: User, attachment_id: DbId) -> FileResponse:
+def download(request: Request, caller: Caller, attachment_id: DbId) -> FileResponse:
     """The file, described by the attachment as the user may see it (``present``): a hidden
     or masked name or type never reaches a header."""
     service = binding("attachment").service
-    with transaction(request, user) as session:
+    with signed_in(request, caller) as (session, user):
         record = service.fetch(session, user, attachment_id)
         binding(record.entity).service.fetch(session, user, record.record_id, deleted=True)
-        shown = service.present(session, user, record)
+        shown = service.present(session, user, record).model_dump()
     path = content_path(settings_of(request), record.sha256)
     if not path.exists():
         raise NotFound(N_("The file is missing from the file store"))

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
@@ -22,12 +23,11 @@ from crm_server.db.types import utcnow
 from crm_server.kit import paging, refs, search
 from crm_server.kit.binding import binding
 from crm_server.kit.service import CrudService
-from crm_server.kit.web import current_principal, transaction
+from crm_server.kit.web import Caller, json_response, signed_in
 from crm_server.models import Activity, Contact, Customer
 from crm_server.security import access, policy
 from crm_server.security.principal import Principal
 
-User = Annotated[Principal, Depends(current_principal)]
 CUSTOMER, CONTACT = REGISTRY["customer"], REGISTRY["contact"]
 
 
@@ -175,32 +175,35 @@ router = APIRouter(tags=["Customers"])
 
 
 @router.post("/customers/duplicates", response_model=list[DuplicateMatch])
-def duplicates(request: Request, user: User, payload: DuplicateCheck) -> Any:
+def duplicates(request: Request, caller: Caller, payload: DuplicateCheck) -> Response:
     """The clash check while a customer is entered: for those who may create customers."""
-    access.may(user, CUSTOMER, Action.CREATE)
     try:
         uscc = normalise_uscc(payload.uscc) if payload.uscc else None
     except ValueError:
         uscc = None  # an invalid code cannot match; the form reports it on save
-    with transaction(request, user) as session:
-        return find_duplicates(session, user, payload.name, uscc, payload.exclude_id)
+    with signed_in(request, caller) as (session, user):
+        access.may(user, CUSTOMER, Action.CREATE)
+        found = find_duplicates(session, user, payload.name, uscc, payload.exclude_id)
+    return json_response(list[DuplicateMatch], found)
 
 
 @router.get("/search", response_model=SearchResults)
-def global_search(request: Request, user: User, q: Annotated[Checked, Query(max_length=100)],
-                  limit: Annotated[int, Query(ge=1, le=50)] = 20) -> Any:
+def global_search(request: Request, caller: Caller,
+                  q: Annotated[Checked, Query(max_length=100)],
+                  limit: Annotated[int, Query(ge=1, le=50)] = 20) -> Response:
     """Customers first (shortest name first: the closest match), then contacts."""
-    with transaction(request, user) as session:
+    with signed_in(request, caller) as (session, user):
         customers = _matches(session, user, "customer", q, limit)
         contacts = _matches(session, user, "contact", q, limit - len(customers))
     hits = [_hit("customer", c, ["province", "city", "industry"]) for c in customers]
     hits += [_hit("contact", c, ["customer_name", "title", "mobile"]) for c in contacts]
-    return SearchResults(hits=hits)
+    return json_response(SearchResults, SearchResults(hits=hits))
 
 
-def _hit(entity: str, shown: dict[str, Any], parts: list[str]) -> SearchHit:
+def _hit(entity: str, record: BaseModel, parts: list[str]) -> SearchHit:
     """A search result made from the record as the user may see it (masked values stay
     masked, hidden ones are left out)."""
+    shown = record.model_dump()
     masked = shown.get("masked", {})
     values = [masked.get(name) or shown.get(name) for name in parts]
     return SearchHit(entity=entity, id=shown["id"], title=shown.get("name") or "—",
@@ -208,7 +211,7 @@ def _hit(entity: str, shown: dict[str, Any], parts: list[str]) -> SearchHit:
 
 
 def _matches(session: Session, user: Principal, key: str, q: str,
-             limit: int) -> list[dict[str, Any]]:
+             limit: int) -> list[BaseModel]:
     service = binding(key).service
     if limit <= 0 or not search.search_term(q) or not user.permissions.can(key, Action.READ):
         return []

@@ -10,9 +10,10 @@ an ordinary update of its date — both go through the generic routes.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from crm_common.i18n import N_
@@ -20,18 +21,17 @@ from crm_common.permissions import Action
 from crm_common.schemas.activity import ActivityRead
 from crm_server.domains.customers import superseded
 from crm_server.kit.binding import binding
-from crm_server.kit.web import current_principal, transaction
+from crm_server.kit.web import Caller, json_response, signed_in
 from crm_server.models import Activity, Customer
 from crm_server.security import access
 from crm_server.security.principal import Principal
 
-User = Annotated[Principal, Depends(current_principal)]
 MAX_OPEN = 100
 
 router = APIRouter(tags=["Follow-ups"])
 
 
-def open_follow_ups(session: Session, user: Principal, limit: int) -> list[dict[str, Any]]:
+def open_follow_ups(session: Session, user: Principal, limit: int) -> list[BaseModel]:
     """The user's own follow-ups that are their customer's latest and name a next date."""
     service = binding("activity").service
     access.may(user, service.spec, Action.READ)
@@ -48,7 +48,8 @@ def open_follow_ups(session: Session, user: Principal, limit: int) -> list[dict[
 
 @router.get("/follow-ups/open", response_model=list[ActivityRead],
             summary="My open follow-ups, soonest first")
-def list_open(request: Request, user: User,
-              limit: Annotated[int, Query(ge=1, le=MAX_OPEN)] = 20) -> Any:
-    with transaction(request, user) as session:
-        return open_follow_ups(session, user, limit)
+def list_open(request: Request, caller: Caller,
+              limit: Annotated[int, Query(ge=1, le=MAX_OPEN)] = 20) -> Response:
+    with signed_in(request, caller) as (session, user):
+        found = open_follow_ups(session, user, limit)
+    return json_response(list[ActivityRead], found)

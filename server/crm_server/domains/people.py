@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,7 @@ from crm_server.db.types import utcnow
 from crm_server.kit import refs
 from crm_server.kit.binding import binding
 from crm_server.kit.service import CrudService
-from crm_server.kit.web import current_principal, transaction
+from crm_server.kit.web import Caller, signed_in
 from crm_server.models import Department, Role, User, UserRole
 from crm_server.security import policy, ratelimit, sessions, versions
 from crm_server.security.passwords import hash_password, policy_problem
@@ -147,15 +147,14 @@ def create_admin(settings: Settings, username: str, password: str) -> None:
 
 
 router = APIRouter(tags=["Users"])
-Signed = Annotated[Principal, Depends(current_principal)]
 
 
 @router.post("/users/{user_id}/reset-password", status_code=204)
-def reset_password(request: Request, user: Signed, user_id: DbId,
+def reset_password(request: Request, caller: Caller, user_id: DbId,
                    payload: PasswordReset) -> Response:
     """An administrator sets a new password: the user must change it at the next sign-in,
     and every session of theirs ends now."""
-    with transaction(request, user) as session:
+    with signed_in(request, caller) as (session, user):
         record = binding("user").service.fetch(session, user, user_id, action=Action.UPDATE)
         if not user.is_admin:
             raise Forbidden(N_("Only administrators may reset passwords"))

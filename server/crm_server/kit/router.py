@@ -6,7 +6,7 @@ definition time, and they are the entity's own schema classes chosen at run time
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel
 
 from crm_common.errors import BadRequest
@@ -17,16 +17,13 @@ from crm_common.schemas.scalars import DbId, Version, check_text, parse_int
 from crm_server.kit.binding import Binding
 from crm_server.kit.service import ListQuery
 from crm_server.kit.web import (
-    current_principal,
+    Caller,
     flag,
     json_response,
     query_lists,
+    signed_in,
     single,
-    transaction,
 )
-from crm_server.security.principal import Principal
-
-User = Annotated[Principal, Depends(current_principal)]
 
 
 def _limit(raw: str | None) -> int:
@@ -65,15 +62,15 @@ def _add_reads(router: APIRouter, binding: Binding) -> None:
     read: type[BaseModel] = spec.read
 
     @router.get("", response_model=Page[read], summary=f"List {spec.label_plural}")  # type: ignore[valid-type]
-    def list_records(request: Request, user: User) -> Any:
-        with transaction(request, user) as session:
+    def list_records(request: Request, caller: Caller) -> Any:
+        with signed_in(request, caller) as (session, user):
             page = service.list_page(session, user, _list_query(request))
         return json_response(Page[read], page)  # type: ignore[valid-type]
 
     @router.get("/{record_id}", response_model=read, summary=f"Get a {spec.label}")
-    def get_record(request: Request, user: User, record_id: DbId,
+    def get_record(request: Request, caller: Caller, record_id: DbId,
                    deleted: bool = False) -> Any:
-        with transaction(request, user) as session:
+        with signed_in(request, caller) as (session, user):
             found = service.get(session, user, record_id, deleted)
         return json_response(read, found)
 
@@ -82,9 +79,10 @@ def _add_reads(router: APIRouter, binding: Binding) -> None:
 
     @router.get("/{record_id}/history", response_model=list[HistoryEntry],
                 summary=f"Change history of a {spec.label}")
-    def history(request: Request, user: User, record_id: DbId) -> Any:
-        with transaction(request, user) as session:
-            return service.history(session, user, record_id)
+    def history(request: Request, caller: Caller, record_id: DbId) -> Any:
+        with signed_in(request, caller) as (session, user):
+            entries = service.history(session, user, record_id)
+        return json_response(list[HistoryEntry], entries)
 
 
 def _add_writes(router: APIRouter, binding: Binding) -> None:
@@ -94,9 +92,9 @@ def _add_writes(router: APIRouter, binding: Binding) -> None:
         create_schema: Any = spec.create
 
         @router.post("", response_model=read, status_code=201, summary=f"Create a {spec.label}")
-        def create(request: Request, user: User, payload: create_schema,
+        def create(request: Request, caller: Caller, payload: create_schema,
                    confirm: bool = False) -> Any:
-            with transaction(request, user) as session:
+            with signed_in(request, caller) as (session, user):
                 made = service.create(session, user, payload, confirm)
             return json_response(read, made, status_code=201)
 
@@ -104,22 +102,22 @@ def _add_writes(router: APIRouter, binding: Binding) -> None:
         update_schema: Any = spec.update
 
         @router.patch("/{record_id}", response_model=read, summary=f"Change a {spec.label}")
-        def update(request: Request, user: User, record_id: DbId,
+        def update(request: Request, caller: Caller, record_id: DbId,
                    payload: update_schema) -> Any:
-            with transaction(request, user) as session:
+            with signed_in(request, caller) as (session, user):
                 changed = service.update(session, user, record_id, payload)
             return json_response(read, changed)
 
     @router.delete("/{record_id}", status_code=204, summary=f"Delete a {spec.label}")
-    def delete(request: Request, user: User, record_id: DbId,
+    def delete(request: Request, caller: Caller, record_id: DbId,
                version: Annotated[Version, Query()]) -> Response:
-        with transaction(request, user) as session:
+        with signed_in(request, caller) as (session, user):
             service.delete(session, user, record_id, version)
         return Response(status_code=204)
 
     @router.post("/{record_id}/restore", response_model=read, summary=f"Restore a {spec.label}")
-    def restore(request: Request, user: User, record_id: DbId) -> Any:
-        with transaction(request, user) as session:
+    def restore(request: Request, caller: Caller, record_id: DbId) -> Any:
+        with signed_in(request, caller) as (session, user):
             restored = service.restore(session, user, record_id)
         return json_response(read, restored)
 

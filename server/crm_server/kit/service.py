@@ -96,12 +96,14 @@ class CrudService:
         return stmt.where(gone if deleted else self.model.deleted_at.is_(None))
 
     def present_many(self, session: Session, user: Principal,
-                     records: Sequence[Record]) -> list[dict[str, Any]]:
+                     records: Sequence[Record]) -> list[BaseModel]:
+        """The records as ``user`` may see them, as the entity's read schema: validated once
+        here, and written to the wire as they are (``kit.web.json_response``)."""
         rows = refs.with_titles(session, self.spec, records, user)
         self.add_values(session, user, rows)
         return access.present_many(rows, user, self.spec)
 
-    def present(self, session: Session, user: Principal, record: Record) -> dict[str, Any]:
+    def present(self, session: Session, user: Principal, record: Record) -> BaseModel:
         return self.present_many(session, user, [record])[0]
 
     def list_page(self, session: Session, user: Principal, query: ListQuery) -> dict[str, Any]:
@@ -156,7 +158,7 @@ class CrudService:
         return found is not None
 
     def get(self, session: Session, user: Principal, record_id: int,
-            deleted: bool = False) -> dict[str, Any]:
+            deleted: bool = False) -> BaseModel:
         return self.present(session, user, self.fetch(session, user, record_id, deleted))
 
     # --- writing -------------------------------------------------------------------------
@@ -189,7 +191,7 @@ class CrudService:
         self.after_write(session, user, record, values)
 
     def create(self, session: Session, user: Principal, payload: BaseModel,
-               confirm: bool = False) -> dict[str, Any]:
+               confirm: bool = False) -> BaseModel:
         access.accept({name: None for name in payload.model_fields_set}, user, self.spec,
                       Action.CREATE)
         values = payload.model_dump()
@@ -207,7 +209,7 @@ class CrudService:
                 if k in table.c and not (v is None and not table.c[k].nullable)}
 
     def update(self, session: Session, user: Principal, record_id: int,
-               payload: BaseModel) -> dict[str, Any]:
+               payload: BaseModel) -> BaseModel:
         changes = payload.model_dump(exclude_unset=True)
         version = changes.pop("version")
         record = self.fetch(session, user, record_id, action=Action.UPDATE)
@@ -224,7 +226,7 @@ class CrudService:
         if record.version != version:
             raise StaleVersion(
                 N_("Someone else changed this record meanwhile"),
-                data={"current": self.present(session, user, record)},
+                data={"current": self.present(session, user, record).model_dump(mode="json")},
             )
 
     def delete(self, session: Session, user: Principal, record_id: int, version: int) -> None:
@@ -234,7 +236,7 @@ class CrudService:
         record.deleted_at = utcnow()
         self._flush(session, user, record, {}, Action.DELETE)
 
-    def restore(self, session: Session, user: Principal, record_id: int) -> dict[str, Any]:
+    def restore(self, session: Session, user: Principal, record_id: int) -> BaseModel:
         record = self.fetch(session, user, record_id, deleted=True, action=Action.DELETE)
         record.deleted_at = None
         self._flush(session, user, record, {}, Action.DELETE)

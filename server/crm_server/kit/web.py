@@ -1,20 +1,21 @@
 """The request boundary: one database session per request, committed or rolled back here,
-and the signed-in principal resolved from the bearer token."""
+and the signed-in principal resolved from the bearer token in that same session."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
 from crm_common.errors import Unauthenticated
 from crm_common.i18n import N_, normalise_language
-from crm_server.security import bearer
+from crm_server.security import bearer, sessions
 from crm_server.security.principal import Principal
 from crm_server.settings import Settings
 
@@ -50,30 +51,48 @@ def transaction(request: Request, principal: Principal | None = None) -> Iterato
         session.close()
 
 
-def _bearer(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
 PREVIEW_HEADER = "x-preview-role"
+# Read by ``asked_by`` and declared in the OpenAPI as the routes' security scheme.
+BEARER = HTTPBearer(auto_error=False, description="The token ``POST /auth/login`` returns")
 
 
-def current_principal(request: Request) -> Principal:
-    """FastAPI dependency: the signed-in user with the grants of their roles, or 401.
+async def asked_by(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
+) -> bearer.Asked:
+    """FastAPI dependency of every authenticated route: what the request says about who is
+    asking, read from its headers alone (async: it costs no worker thread). 401 without a
+    bearer token. The route resolves it in its own unit of work (``signed_in``)."""
+    if credentials is None:
+        raise Unauthenticated(N_("Please sign in"))
+    return bearer.Asked(token=credentials.credentials, method=request.method,
+                        path=request.url.path, language=language_of(request),
+                        preview=request.headers.get(PREVIEW_HEADER))
 
-    An administrator may send ``X-Preview-Role: <role id>`` to read as that role would
+
+Caller = Annotated[bearer.Asked, Depends(asked_by)]
+
+
+@contextmanager
+def signed_in(request: Request, caller: bearer.Asked) -> Iterator[tuple[Session, Principal]]:
+    """The unit of work of an authenticated request and the principal it runs as, resolved
+    in it: one session, one connection, one transaction and one worker thread per request.
+
+    The principal is the signed-in user with the grants of their roles, or 401. An
+    administrator may send ``X-Preview-Role: <role id>`` to read as that role would
     ("preview as this role"); such a request changes nothing. A user who must change their
     password gets 403 ``password_change_required`` on everything but the few requests
-    needed to change it (``sessions.WHILE_PASSWORD_DUE``). See ``security.bearer``."""
-    token = _bearer(request)
-    if token is None:
-        raise Unauthenticated(N_("Please sign in"))
-    asked = bearer.Asked(token=token, method=request.method, path=request.url.path,
-                         language=language_of(request),
-                         preview=request.headers.get(PREVIEW_HEADER))
+    needed to change it (``sessions.WHILE_PASSWORD_DUE``). See ``security.bearer``.
+
+    The session's "last seen" is refreshed after the route's work, just before the commit,
+    so the row is locked only for that moment (``sessions.touch``); a request that fails is
+    rolled back with it. That loses one refresh at most (it is made at most once a minute
+    and the next request makes it), which is why it may share the request's fate."""
     with transaction(request) as session:
-        return bearer.resolve(session, request.app.state.principals, asked)
+        found = bearer.resolve(session, request.app.state.principals, caller)
+        session.info["principal"], session.info["titles"] = found.principal, found.titles
+        yield session, found.principal
+        sessions.touch(session, found.live, found.at)
 
 
 @cache

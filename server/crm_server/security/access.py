@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import ColumnElement, Select, false
 
 from crm_common.entities import EntitySpec, FieldSpec
@@ -133,20 +134,20 @@ def _reads_source(user: Principal, spec: EntitySpec, name: str) -> bool:
 
 
 def present_many(rows: list[dict[str, Any]], user: Principal,
-                 spec: EntitySpec) -> list[dict[str, Any]]:
-    """Records' values as ``user`` may see them: hidden fields are left out (the wire shows
-    their empty default), masked ones too with their masked form in ``masked``.
-    References' titles were already limited to what the viewer may read (``refs``). The
-    user's field rights are looked up once for all the rows."""
+                 spec: EntitySpec) -> list[BaseModel]:
+    """Records' values (``rows``, consumed) as ``user`` may see them, as ``spec.read`` models:
+    hidden fields are left out (the wire shows their empty default), masked ones too with
+    their masked form in ``masked``, made of the stored value (a masked date or amount shows
+    nothing of itself). References' titles were already limited to what the viewer may read
+    (``refs``). The user's field rights are looked up once for all the rows."""
     read = spec.read
     if user.is_admin:
-        return [read.model_validate(values).model_dump(mode="json") for values in rows]
+        return [read.model_validate(values) for values in rows]
     hidden, masked = _unreadable(user, spec)
-    return [_withheld(read.model_validate(values).model_dump(mode="json"), hidden, masked)
-            for values in rows]
+    return [read.model_validate(_withheld(values, hidden, masked)) for values in rows]
 
 
-def _unreadable(user: Principal, spec: EntitySpec) -> tuple[list[str], list[str]]:
+def _unreadable(user: Principal, spec: EntitySpec) -> tuple[frozenset[str], tuple[str, ...]]:
     """The keys of ``spec``'s values (fields and their titles) ``user`` may not read, and
     the masked ones among them."""
     hidden: list[str] = []
@@ -160,16 +161,17 @@ def _unreadable(user: Principal, spec: EntitySpec) -> tuple[list[str], list[str]
             hidden += keys
         if access is FieldAccess.MASKED:
             masked += keys
-    return hidden, masked
+    return frozenset(hidden), tuple(masked)
 
 
-def _withheld(shown: dict[str, Any], hidden: list[str], masked: list[str]) -> dict[str, Any]:
-    forms = {key: form for key in masked if (form := mask(shown.get(key))) is not None}
+def _withheld(values: dict[str, Any], hidden: frozenset[str],
+              masked: tuple[str, ...]) -> dict[str, Any]:
+    forms = {key: form for key in masked if (form := mask(values.get(key))) is not None}
     for key in hidden:
-        shown.pop(key, None)
+        values.pop(key, None)
     if forms:
-        shown["masked"] = forms
-    return shown
+        values["masked"] = forms
+    return values
 
 
 def accept(changes: dict[str, Any], user: Principal, spec: EntitySpec,

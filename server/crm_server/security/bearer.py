@@ -11,7 +11,7 @@ time-dependent rules (session lifetimes, password expiry) are evaluated on every
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -44,6 +44,10 @@ class SignedIn:
     must_change_password: bool
     password_changed_at: datetime | None
     policy: PolicyRead
+    # The titles of users, roles and departments as this principal may read them, by
+    # entity and id (None: not readable), filled by ``refs.titles`` as it meets them: they
+    # change only with the access version, like the principal.
+    titles: dict[str, dict[int, str | None]] = field(default_factory=dict, compare=False)
 
 
 def new_cache() -> VersionedCache[SignedIn]:
@@ -62,7 +66,18 @@ class Asked:
     preview: str | None = None
 
 
-def resolve(session: Session, cache: VersionedCache[SignedIn], asked: Asked) -> Principal:
+@dataclass(frozen=True)
+class Resolved:
+    """The principal of a request, its session as read ``at`` the start of the request (for
+    ``sessions.touch`` once the request's work is done), and its memo of titles."""
+
+    principal: Principal
+    live: sessions.Live
+    at: datetime
+    titles: dict[str, dict[int, str | None]]
+
+
+def resolve(session: Session, cache: VersionedCache[SignedIn], asked: Asked) -> Resolved:
     """The principal behind ``asked.token``, or 401; 403 ``password_change_required`` while
     the password must be changed (but for the requests that change it).
 
@@ -75,19 +90,18 @@ def resolve(session: Session, cache: VersionedCache[SignedIn], asked: Asked) -> 
     now = utcnow()
     if not signed.active or not sessions.is_live(live, signed.policy, now):
         raise Unauthenticated(N_("Your session has expired, please sign in again"))
-    sessions.touch(session, live, now)
     due = sessions.password_due(signed.must_change_password, signed.password_changed_at,
                                 signed.policy, now)
     sessions.require_password_current(due, asked.method, asked.path)
-    found = signed.principal
     if asked.preview:
         role_id = _preview_role(asked.preview)
-        if not found.is_admin:
+        if not signed.principal.is_admin:
             raise Forbidden(N_("Only administrators may preview a role"))
-        found = _signed_in(session, cache, live, role_id).principal
+        signed = _signed_in(session, cache, live, role_id)
         if asked.method not in ("GET", "HEAD"):  # whatever the route: nothing changes
             raise Forbidden(N_("Nothing can be changed while previewing a role"))
-    return replace(found, language=asked.language)
+    return Resolved(replace(signed.principal, language=asked.language), live, now,
+                    signed.titles)
 
 
 def _preview_role(raw: str) -> int:

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from crm_common import API_PREFIX
@@ -66,14 +66,15 @@ class Live:
     access_version: int | None
 
 
+# Every request sends it: made once, not per request.
+_LOOKUP = select(UserSession.id, UserSession.user_id, UserSession.created_at,
+                 UserSession.last_seen_at, UserSession.expires_at, UserSession.revoked_at,
+                 versions.current_value()).where(UserSession.token_hash == bindparam("hash"))
+
+
 def lookup(session: Session, token: str) -> Live | None:
     """The session behind ``token``, live or not, in one query; None when there is none."""
-    row = session.execute(
-        select(UserSession.id, UserSession.user_id, UserSession.created_at,
-               UserSession.last_seen_at, UserSession.expires_at, UserSession.revoked_at,
-               versions.current_value())
-        .where(UserSession.token_hash == token_hash(token))
-    ).first()
+    row = session.execute(_LOOKUP, {"hash": token_hash(token)}).first()
     return None if row is None else Live(*row)
 
 
@@ -87,9 +88,16 @@ def is_live(live: Live, rules: PolicyRead, now: datetime) -> bool:
 
 
 def touch(session: Session, live: Live, now: datetime) -> None:
-    """Refresh "last seen" (the idle lifetime), at most once a minute."""
+    """Refresh "last seen" (the idle lifetime), at most once a minute, at the end of a
+    request's unit of work. It never waits for the row (PostgreSQL ``SKIP LOCKED``; SQLite
+    admits one writer at a time anyway): the row is locked by a transaction revoking the
+    session (signing out, changing the password), which may be waiting for a lock this
+    request holds (the audit chain's), and waiting would deadlock. A refresh skipped is made
+    by the next request."""
     if now - live.last_seen_at > _TOUCH_EVERY:
-        session.execute(update(UserSession).where(UserSession.id == live.id)
+        free = (select(UserSession.id).where(UserSession.id == live.id)
+                .with_for_update(skip_locked=True).scalar_subquery())
+        session.execute(update(UserSession).where(UserSession.id == free)
                         .values(last_seen_at=now))
 
 
