@@ -47,7 +47,7 @@ def run(settings: Settings) -> None:
     """Serve until interrupted (SIGINT/SIGTERM end it gracefully). The certificate check
     (and renewal) happens here, once, before any worker starts; the caller has checked the
     schema (``run`` never migrates); each worker only checks the database's locale."""
-    from crm_server.app import create_app  # imported before forking: workers share it
+    import crm_server.app  # noqa: F401 (imported before forking: the workers share it)
 
     memory.tune_allocator()  # before forking: the workers inherit it
     if settings.dev_plain_http:
@@ -57,7 +57,7 @@ def run(settings: Settings) -> None:
     _require_connections(settings)
     print(startup_line(settings), flush=True)
     if settings.worker_count == 1:
-        uvicorn.Server(build_config(settings, create_app(settings))).run()
+        _server(settings).run()
         return
     logging.config.dictConfig(log_config(settings.log_level))
     try:
@@ -69,11 +69,18 @@ def run(settings: Settings) -> None:
 
 def serve_worker(settings: Settings, listener: socket.socket) -> bool:
     """One worker process: its own app and engine on the shared listening socket."""
+    server = _server(settings)
+    server.run(sockets=[listener])
+    return server.started
+
+
+def _server(settings: Settings) -> uvicorn.Server:
+    """A server of its own app and engine, the collector settled once they are built."""
     from crm_server.app import create_app
 
     server = uvicorn.Server(build_config(settings, create_app(settings)))
-    server.run(sockets=[listener])
-    return server.started
+    memory.settle_collector()
+    return server
 
 
 def listen(settings: Settings) -> socket.socket:

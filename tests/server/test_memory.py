@@ -3,6 +3,7 @@ checks (crm_server.security.passwords): both keep a sign-in burst from growing t
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 import time
@@ -65,3 +66,16 @@ def test_no_more_password_checks_at_once_than_slots(monkeypatch: pytest.MonkeyPa
     for thread in threads:
         thread.join()
     assert hasher.most == 2
+
+
+def test_the_collector_is_settled_once_the_app_is_built() -> None:
+    """What exists when serving starts is never scanned again; young objects are collected
+    less often."""
+    threshold = gc.get_threshold()
+    try:
+        memory.settle_collector()
+        assert gc.get_freeze_count() > 1000
+        assert gc.get_threshold() == (memory.YOUNG_THRESHOLD, *threshold[1:])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
