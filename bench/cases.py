@@ -121,7 +121,7 @@ def deep_cursor(bench: Bench, sort_token: str, row: int) -> str:
     with bench.session() as session:
         (key, ident), (_next_key, next_id) = session.execute(stmt).all()
     cursor = paging.encode_cursor(sort, key, ident)
-    first = bench.list_page(ListQuery(sort=sort_token, after=cursor))["items"][0]["id"]
+    first = bench.list_page(ListQuery(sort=sort_token, after=cursor))["items"][0].id
     if first != next_id:
         raise SystemExit(f"page after row {row:,} ({sort_token}) starts at id {first}, "
                          f"expected {next_id}")
