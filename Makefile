@@ -10,7 +10,7 @@ PYTEST := QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 # PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-postgres test-slow bench bench-load bundle lint clean
+.PHONY: demo test test-postgres test-slow bench bench-load bundle bundle-windows lint clean
 
 $(VENV)/ready: pyproject.toml
 	.ci/system-deps.sh --runtime
@@ -57,10 +57,15 @@ bench-load: $(VENV)/ready
 bundle: $(VENV)/ready
 	installer/build.sh
 
+# The Windows client bundle, built on Linux under Wine: dist/windows/crm-client/.
+bundle-windows: $(VENV)/ready
+	.ci/system-deps.sh --windows
+	installer/windows/build.sh
+
 lint: $(VENV)/ready
 	$(PY) -m ruff check .
 	$(PY) -m mypy
-	shellcheck .ci/run .ci/*.sh deploy_onprem/*.sh installer/*.sh
+	shellcheck .ci/run .ci/*.sh deploy_onprem/*.sh installer/*.sh installer/windows/*.sh
 
 # Build output and the demo data; .venv stays (remove it by hand to start over).
 clean:

@@ -4,6 +4,7 @@
 #
 #   .ci/system-deps.sh            everything `make test` / `.ci/run` need
 #   .ci/system-deps.sh --runtime  only what `make demo` needs (venv, Qt libraries, CJK fonts)
+#   .ci/system-deps.sh --windows  also what `make bundle-windows` needs (Wine, MinGW)
 #
 # "a|b" means either package will do (names differ between Debian and Ubuntu releases);
 # the first one apt knows is installed.
@@ -29,9 +30,18 @@ testing=(
 python_version=$("${PYTHON:-python3}" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 testing+=("libpython$python_version")
 
+windows=(
+    wine64                 # PyInstaller for Windows runs under Wine (installer/windows/build.sh)
+    gcc-mingw-w64-x86-64   # builds the Wine prefix's stand-ins (installer/windows/wine/)
+    unzip                  # the embeddable Python's archive
+)
+
 packages=("${runtime[@]}")
 if [[ "${1:-}" != "--runtime" ]]; then
     packages+=("${testing[@]}")
+fi
+if [[ "${1:-}" == "--windows" ]]; then
+    packages+=("${windows[@]}")
 fi
 
 # Both checks capture the whole output before matching: `cmd | grep -q` under pipefail fails
