@@ -37,9 +37,9 @@ else
 	$(PYTEST) -q -n $(PYTEST_WORKERS) -m "not slow"
 endif
 
-# Builds the client bundle with PyInstaller and starts it.
+# Builds the client bundles (Linux; Windows under Wine) and starts them.
 test-slow: $(VENV)/ready
-	.ci/system-deps.sh
+	.ci/system-deps.sh --windows
 	$(PYTEST) -q -m slow
 
 # The million-customer benchmark on PostgreSQL (bench/run.py; generating the data takes a
