@@ -15,28 +15,17 @@ from pathlib import Path
 import pytest
 from PyInstaller.archive.readers import CArchiveReader
 
+from bundles import ROOT, SERVER_PACKAGES, built
+
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / "dist" / "crm-client"
 EXECUTABLE = BUNDLE / ("crm-client.exe" if sys.platform == "win32" else "crm-client")
-INPUTS = [ROOT / "client", ROOT / "common", ROOT / "installer", ROOT / "pyproject.toml"]
-SERVER_PACKAGES = {"crm_server", "fastapi", "starlette", "uvicorn", "sqlalchemy", "alembic"}
-
-
-def _newest_input() -> float:
-    files = [p for top in INPUTS for p in ([top] if top.is_file() else top.rglob("*"))]
-    return max(p.stat().st_mtime for p in files if p.is_file() and "__pycache__" not in p.parts)
 
 
 @pytest.fixture(scope="module")
 def executable() -> Path:
-    if not EXECUTABLE.exists() or EXECUTABLE.stat().st_mtime < _newest_input():
-        build = [str(ROOT / "installer" / "build.sh")]
-        subprocess.run(
-            build, check=True, timeout=1800, env={**os.environ, "PYTHON": sys.executable}
-        )
-    return EXECUTABLE
+    return built(EXECUTABLE, ROOT / "installer" / "build.sh")
 
 
 def test_the_bundled_client_builds_its_sign_in_dialog(executable: Path, tmp_path: Path) -> None:

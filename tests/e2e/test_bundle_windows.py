@@ -12,37 +12,24 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import builders
+from bundles import ROOT, SERVER_PACKAGES, built
 from crm_common.entities import entity
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / "dist" / "windows" / "crm-client"
-EXECUTABLE = BUNDLE / "crm-client.exe"
 PREFIX = ROOT / "build" / "windows" / "prefix"
-INPUTS = [ROOT / "client", ROOT / "common", ROOT / "installer", ROOT / "pyproject.toml"]
-SERVER_PACKAGES = {"crm_server", "fastapi", "starlette", "uvicorn", "sqlalchemy", "alembic"}
-
-
-def _newest_input() -> float:
-    files = [p for top in INPUTS for p in ([top] if top.is_file() else top.rglob("*"))]
-    return max(p.stat().st_mtime for p in files if p.is_file() and "__pycache__" not in p.parts)
 
 
 @pytest.fixture(scope="module")
 def executable() -> Path:
-    if not EXECUTABLE.exists() or EXECUTABLE.stat().st_mtime < _newest_input():
-        build = [str(ROOT / "installer" / "windows" / "build.sh")]
-        subprocess.run(build, check=True, timeout=1800,
-                       env={**os.environ, "PYTHON": sys.executable})
-    return EXECUTABLE
+    return built(BUNDLE / "crm-client.exe", ROOT / "installer" / "windows" / "build.sh")
 
 
 def _wine(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
