@@ -31,7 +31,7 @@ python_version=$("${PYTHON:-python3}" -c 'import sys; print("%d.%d" % sys.versio
 testing+=("libpython$python_version")
 
 windows=(
-    wine64                 # PyInstaller for Windows runs under Wine (installer/windows/build.sh)
+    wine wine64            # PyInstaller for Windows runs under Wine (installer/windows/build.sh)
     gcc-mingw-w64-x86-64   # builds the Wine prefix's stand-ins (installer/windows/wine/)
     unzip                  # the embeddable Python's archive
 )

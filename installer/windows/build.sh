@@ -43,8 +43,12 @@ cp -r common/crm_common client/crm_client "$site/"
 find "$site/crm_common" "$site/crm_client" -name __pycache__ -prune -exec rm -rf {} +
 
 # The Wine prefix and the stand-ins for the missing system libraries.
-wineboot --init >/dev/null 2>&1 || true
 system32=$WINEPREFIX/drive_c/windows/system32
+if [[ ! -d $system32 ]]; then
+    wineboot --init 2>&1 | grep -v -e '^wine: created the configuration directory' | cat
+    wineserver --wait
+fi
+test -d "$system32"
 for source in installer/windows/wine/*.c; do
     name=$(basename "$source" .c)
     x86_64-w64-mingw32-gcc -shared -O2 -Wall -o "$system32/$name.dll" "$source" -ladvapi32
