@@ -45,7 +45,7 @@ find "$site/crm_common" "$site/crm_client" -name __pycache__ -prune -exec rm -rf
 # The Wine prefix and the stand-ins for the missing system libraries.
 system32=$WINEPREFIX/drive_c/windows/system32
 if [[ ! -d $system32 ]]; then
-    wineboot --init 2>&1 | grep -v -e '^wine: created the configuration directory' | cat
+    wineboot --init
     wineserver --wait
 fi
 test -d "$system32"
@@ -61,6 +61,6 @@ wine "$work/python/python.exe" -m PyInstaller --noconfirm --log-level WARN \
     --distpath "$(windows_path "$root/dist/windows")" \
     --workpath "$(windows_path "$work/pyinstaller")" \
     "$(windows_path "$root/installer/crm-client.spec")" 2>&1 </dev/null \
-    | grep -v "could not resolve 'api-ms-win-" | cat
+    | { grep -v "could not resolve 'api-ms-win-" || true; }  # Windows' own API sets
 test -f dist/windows/crm-client/crm-client.exe
 echo "Built $root/dist/windows/crm-client/"
