@@ -21,10 +21,10 @@ page is then read depends on how many rows match, by the planner's estimate:
   order are filtered with the cheap LIKE; only when they hold no full page are the matches
   found first and sorted. Such a term's total in a scope is the planner's estimate unless
   asked for: counting it costs all of the index's rows.
-* a term no index can narrow (one character; two digits, a letter and a digit) would be
-  found by reading every row of the scope;
-  its page is read along the sort order until it is full, which for a common term ends
-  within a few thousand rows, and its total is the estimate unless asked for.
+* a term no index narrows (one character; two digits; a letter and a digit) can only be
+  found by reading the scope's rows: its page is read along the sort order until it is
+  full, which for a common term ends within a few thousand rows, and its total is the
+  estimate unless asked for.
 
 The total is counted (or estimated) only when asked for: a first page that is not full
 holds every match, and says how many itself (``Narrowed.count``).
