@@ -1,6 +1,7 @@
 """Start the desktop client: ``crm-client`` / ``python -m crm_client.app``.
 
-Sets up Qt (high-DPI, Fusion, a font with Chinese glyphs, translations), then runs the
+Sets up Qt (high-DPI, the native style on Windows and Fusion elsewhere, a font with Chinese
+glyphs — the system's, else the one a Windows bundle carries — translations), then runs the
 session: sign in → main window → (sign out → sign in …). Two unattended modes serve demos and
 packaging: ``--smoke PNG`` signs in, opens the customer list and the first customer's 360°
 view, saves a screenshot and exits; ``--check-startup`` builds the sign-in dialog and exits.
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QProxyStyle,
     QStyle,
+    QStyleFactory,
     QStyleHintReturn,
     QStyleOption,
     QWidget,
@@ -31,7 +33,7 @@ from crm_client.core.changes import ChangeBus
 from crm_client.core.context import AppContext
 from crm_client.core.i18n import _, set_language
 from crm_client.core.icons import ACCENT, icon
-from crm_client.core.settings import ClientSettings
+from crm_client.core.settings import ClientSettings, Deployment
 from crm_client.core.tasks import TaskRunner
 from crm_client.domains.customer360 import Customer360View
 from crm_client.views.entity_list import EntityListView
@@ -47,6 +49,11 @@ UI_FONTS = (
     "Source Han Sans SC",
     "WenQuanYi Micro Hei",
 )
+# A Windows bundle carries a CJK font for machines without one (Wine, trimmed images):
+# installer/windows/build.sh puts it here. Linux bundles use the system's (fontconfig).
+BUNDLED_FONTS = Path(crm_client.__file__).parent / "fonts"
+# Qt's native Windows styles, newest first (Qt picks by Windows version; Fusion elsewhere).
+NATIVE_STYLES = ("windows11", "windowsvista")
 SMOKE_TIMEOUT_MS = 60_000
 SMOKE_SETTLE_MS = 500  # let the 360 view's tabs paint before the screenshot
 
@@ -79,7 +86,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 class CrmStyle(QProxyStyle):
-    """Fusion, with the Windows habit of dialog buttons without icons on every platform."""
+    """The base style, with the Windows habit of dialog buttons without icons everywhere."""
 
     def styleHint(
         self,
@@ -104,7 +111,7 @@ def create_application() -> QApplication:
     app.setOrganizationName("CRM")
     app.setApplicationName("CRM Client")
     app.setApplicationVersion(crm_client.__version__)
-    app.setStyle(CrmStyle("Fusion"))
+    app.setStyle(CrmStyle(_base_style()))
     _apply_look(app)
     if sys.platform == "win32":  # own taskbar group and icon instead of python.exe's
         import ctypes
@@ -113,14 +120,35 @@ def create_application() -> QApplication:
     return app
 
 
-def _apply_look(app: QApplication) -> None:
+def _base_style() -> str:
+    if sys.platform == "win32":
+        available = set(map(str.lower, QStyleFactory.keys()))
+        for name in NATIVE_STYLES:
+            if name in available:
+                return name
+    return "Fusion"
+
+
+def ui_font_family() -> str | None:
+    """The first of ``UI_FONTS`` installed, else the bundled font's family (loaded now)."""
     families = set(QFontDatabase.families())
-    font = QFont(app.font())
     for family in UI_FONTS:
         if family in families:
-            font.setFamilies([family])
-            break
-    app.setFont(font)
+            return family
+    for path in sorted(BUNDLED_FONTS.glob("*.tt[cf]")) + sorted(BUNDLED_FONTS.glob("*.otf")):
+        loaded = QFontDatabase.applicationFontFamilies(QFontDatabase.addApplicationFont(str(path)))
+        for family in UI_FONTS:
+            if family in loaded:
+                return family
+    return None
+
+
+def _apply_look(app: QApplication) -> None:
+    family = ui_font_family()
+    if family is not None:
+        font = QFont(app.font())
+        font.setFamilies([family])
+        app.setFont(font)
     palette = app.palette()
     palette.setColor(QPalette.ColorRole.Highlight, QColor(ACCENT))
     palette.setColor(QPalette.ColorRole.HighlightedText, QColor("#ffffff"))
@@ -275,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     store = None
     if args.smoke:  # unattended runs leave the person's own settings alone
         store = QSettings(str(Path(tempfile.mkdtemp()) / "smoke.ini"), QSettings.Format.IniFormat)
-    settings = ClientSettings(store)
+    settings = ClientSettings(store, Deployment.load())
     set_language(args.language or settings.language)
     problem = _pre_trust(settings, args)
     if problem:
@@ -287,8 +315,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     session = ClientSession(settings, args)
     if args.smoke:
-        if not (args.server and args.user and args.password):
-            print("smoke: needs --server, --user and --password", file=sys.stderr)
+        if not ((args.server or settings.deployment.server) and args.user and args.password):
+            print("smoke: needs --server (or a pre-set one), --user and --password",
+                  file=sys.stderr)
             return 2
         smoke = SmokeRun(session, args.smoke)
         smoke.start()

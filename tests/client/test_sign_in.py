@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 from client_tls_server import Pair
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QFrame
 
 from crm_client.api.client import ApiClient
-from crm_client.core.settings import ClientSettings
+from crm_client.core.settings import ClientSettings, Deployment, normalise_fingerprint
 from crm_client.views import sign_in
 from crm_client.views.sign_in import SignInDialog
 from crm_common.entities import entity
@@ -275,3 +275,87 @@ def test_too_many_attempts_say_how_long_to_wait(
     wait = "a minute" if minutes == 1 else f"{minutes} minutes"
     assert text == f"Too many failed sign-ins from this computer. Try again in {wait}."
     assert dialog.sign_in_button.isEnabled()
+
+
+def preset_settings(tmp_path: Path, **deployment: str) -> ClientSettings:
+    """Settings as on a computer IT rolled the client out to (``/SERVER=``, ``/CAFINGERPRINT=``
+    written machine-wide), read the way the client reads the machine's store."""
+    machine = QSettings(str(tmp_path / "machine.ini"), QSettings.Format.IniFormat)
+    for name, value in deployment.items():
+        machine.setValue(f"deployment/{name}", value)
+    machine.sync()
+    user_store = QSettings(str(tmp_path / "client.ini"), QSettings.Format.IniFormat)
+    return ClientSettings(user_store, Deployment.load(machine))
+
+
+def test_a_fingerprint_pre_set_by_it_is_trusted_without_asking(
+    qtbot: Any, live_server: Any, tmp_path: Path
+) -> None:
+    # As IT would paste it from `crm-server fingerprint`, lower case and without colons.
+    typed = fingerprint(live_server.ca_pem).replace(":", "").lower()
+    settings = preset_settings(tmp_path, server=live_server.base_url, ca_fingerprint=typed)
+    dialog = SignInDialog(settings, username="sales")  # the pre-set server is offered
+    qtbot.addWidget(dialog)
+    dialog.password_edit.setText(PASSWORD)
+
+    with qtbot.waitSignal(dialog.sig_signed_in, timeout=15_000):
+        dialog.sign_in()
+
+    assert dialog.server_combo.currentText() == live_server.base_url
+    assert dialog.trust_dialog is None  # nobody was asked to judge a fingerprint
+    assert settings.trusted_ca(live_server.base_url) == live_server.ca_pem
+
+
+def test_a_server_whose_ca_differs_from_the_pre_set_fingerprint_is_refused(
+    qtbot: Any, live_server: Any, tmp_path: Path, pki: dict[str, Pair]
+) -> None:
+    other = fingerprint(pki["ca_b"].cert_pem)
+    settings = preset_settings(tmp_path, server=live_server.base_url, ca_fingerprint=other)
+    dialog = make_dialog(qtbot, settings, live_server.base_url)
+
+    text = sign_in_and_wait_for_failure(qtbot, dialog)
+
+    assert "not the server your IT department set up" in text
+    assert dialog.trust_dialog is None
+    assert settings.trusted_ca(live_server.base_url) is None
+    assert dialog.sign_in_button.isEnabled()
+
+
+def test_a_malformed_pre_set_fingerprint_is_reported_not_guessed(
+    qtbot: Any, live_server: Any, tmp_path: Path
+) -> None:
+    settings = preset_settings(tmp_path, ca_fingerprint="AB:CD:not-a-fingerprint")
+    dialog = make_dialog(qtbot, settings, live_server.base_url)
+
+    text = sign_in_and_wait_for_failure(qtbot, dialog)
+
+    assert "is not valid (AB:CD:not-a-fingerprint)" in text
+    assert dialog.trust_dialog is None
+    assert settings.trusted_ca(live_server.base_url) is None
+
+
+def test_the_server_remembered_wins_over_the_pre_set_one(tmp_path: Path) -> None:
+    settings = preset_settings(tmp_path, server="https://crm.corp.local:8443")
+    assert settings.initial_server() == "https://crm.corp.local:8443"
+    settings.last_server = "https://other.corp.local:8443"
+    assert settings.initial_server() == "https://other.corp.local:8443"
+    assert ClientSettings(QSettings(str(tmp_path / "x.ini"), QSettings.Format.IniFormat))\
+        .initial_server() == "https://crm.company.local:8443"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("ab" * 32, ":".join(["AB"] * 32)),
+        (" AB:cd" + ":EF" * 29 + ":01 ", "AB:CD:" + ":".join(["EF"] * 29) + ":01"),
+        ("ab-" * 31 + "ab", ":".join(["AB"] * 32)),
+    ],
+)
+def test_fingerprints_are_read_the_way_people_copy_them(typed: str, expected: str) -> None:
+    assert normalise_fingerprint(typed) == expected
+
+
+@pytest.mark.parametrize("typed", ["", "ab" * 31, "ab" * 33, "zz" * 32, "ab" * 31 + "a"])
+def test_what_is_not_a_sha256_fingerprint_is_rejected(typed: str) -> None:
+    with pytest.raises(ValueError):
+        normalise_fingerprint(typed)

@@ -4,11 +4,18 @@ On Windows they live in the registry (``HKCU\\Software\\CRM\\CRM Client``), on L
 ``~/.config/CRM/CRM Client.conf``. Code reads and writes attributes
 (``settings.page_size = 200``); nothing else knows keys or storage formats. Tests pass their
 own ``QSettings`` on a temporary INI file.
+
+Next to them, read only, the machine's ``Deployment``: what IT pre-set when it rolled the
+client out (the installer's ``/SERVER=`` and ``/CAFINGERPRINT=``), stored machine-wide
+(``HKLM\\Software\\CRM\\CRM Client\\deployment`` on Windows, ``/etc/xdg/CRM/CRM Client.conf``
+on Linux).
 """
 
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast, overload
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -63,6 +70,48 @@ def _encode(kind: type, value: Any) -> Any:
     return value
 
 
+_HEX_DIGITS = re.compile(r"[0-9A-F]{64}")
+_FINGERPRINT_SEPARATORS = re.compile(r"[\s:-]")
+
+
+def normalise_fingerprint(text: str) -> str:
+    """A SHA-256 fingerprint as people copy it (``ab:cd…``, ``ABCD…``, spaced or dashed) in
+    the form ``crm_common.tlsinfo.fingerprint`` gives; raises ValueError for anything else."""
+    digits = _FINGERPRINT_SEPARATORS.sub("", text).upper()
+    if not _HEX_DIGITS.fullmatch(digits):
+        raise ValueError(text)
+    return ":".join(digits[i : i + 2] for i in range(0, 64, 2))
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What IT pre-set for every user of this machine: the server to offer and the
+    fingerprint of the certificate authority to trust without asking (both may be empty)."""
+
+    server: str = ""
+    ca_fingerprint: str = ""  # as IT wrote it; see ``trusted_fingerprint``
+
+    GROUP = "deployment"
+
+    @classmethod
+    def load(cls, store: QSettings | None = None) -> Deployment:
+        """From ``store``, by default the machine-wide settings of the client."""
+        if store is None:
+            store = QSettings(
+                QSettings.Format.NativeFormat, QSettings.Scope.SystemScope, "CRM", "CRM Client"
+            )
+        values = {
+            name: str(store.value(f"{cls.GROUP}/{name}") or "").strip()
+            for name in ("server", "ca_fingerprint")
+        }
+        return cls(**values)
+
+    def trusted_fingerprint(self) -> str | None:
+        """The pre-set fingerprint, normalised; None when IT set none. Raises ValueError when
+        what IT set is not a SHA-256 fingerprint (the client then refuses to guess)."""
+        return normalise_fingerprint(self.ca_fingerprint) if self.ca_fingerprint else None
+
+
 class ClientSettings:
     """Everything the client remembers between runs (never a password)."""
 
@@ -75,8 +124,21 @@ class ClientSettings:
     window_geometry = Setting("window/geometry", bytes, b"")
     window_state = Setting("window/state", bytes, b"")
 
-    def __init__(self, store: QSettings | None = None) -> None:
+    def __init__(
+        self, store: QSettings | None = None, deployment: Deployment | None = None
+    ) -> None:
+        """``deployment`` defaults to the machine's, or to none when ``store`` is given (a
+        test's or a smoke run's own settings)."""
         self._store = store if store is not None else QSettings("CRM", "CRM Client")
+        if deployment is None:
+            deployment = Deployment.load() if store is None else Deployment()
+        self.deployment = deployment
+
+    def initial_server(self) -> str:
+        """The server the sign-in dialog offers: the last one used, else IT's pre-set one."""
+        if self._store.value(ClientSettings.last_server.key):
+            return self.last_server
+        return self.deployment.server or DEFAULT_SERVER
 
     def read(self, setting: Setting[Any]) -> Any:
         try:

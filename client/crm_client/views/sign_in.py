@@ -3,7 +3,9 @@
 Everything that touches the network runs off the GUI thread; the dialog shows a busy state
 meanwhile and explains failures inline (wrong password, locked account, unreachable server,
 a certificate authority that changed). On first contact with a server the dialog shows the
-fingerprint of its certificate authority and pins it only if the person trusts it.
+fingerprint of its certificate authority and pins it only if the person trusts it — unless IT
+pre-set the fingerprint to trust when it rolled the client out (``Deployment``): then a CA with
+that fingerprint is pinned without asking, and any other one is refused.
 
 The password is never stored. The server address and user name are remembered.
 """
@@ -140,7 +142,7 @@ class SignInDialog(QDialog):
         self._runner: TaskRunner | None = None
         self._busy = False
         self.setWindowTitle(_("Sign in"))
-        self._build(server or settings.last_server, username or settings.last_user)
+        self._build(server or settings.initial_server(), username or settings.last_user)
         if reauth_api is not None:
             self._lock_to(reauth_api, username or settings.last_user)
 
@@ -149,7 +151,9 @@ class SignInDialog(QDialog):
     def _build(self, server: str, username: str) -> None:
         self.server_combo = QComboBox()
         self.server_combo.setEditable(True)
-        self.server_combo.addItems(sorted({server, *self.settings.trusted_cas}))
+        preset = self.settings.deployment.server
+        offered = {server, *self.settings.trusted_cas, *([preset] if preset else [])}
+        self.server_combo.addItems(sorted(offered))
         self.server_combo.setCurrentText(server)
         self.server_combo.setToolTip(_("Address of your company's CRM server"))
         self.user_edit = QLineEdit(username)
@@ -269,7 +273,30 @@ class SignInDialog(QDialog):
 
     def _fetched(self, api: ApiClient, url: str, pem: str) -> None:
         api.close()  # only carried the task; the trusted client is made after the prompt
-        self._ask_trust(url, pem)
+        try:
+            preset = self.settings.deployment.trusted_fingerprint()
+        except ValueError:
+            self._set_busy(False)
+            self._show_error(
+                _(
+                    "The certificate fingerprint your IT department set up for this computer "
+                    "is not valid ({value}). Please contact IT."
+                ).format(value=self.settings.deployment.ca_fingerprint)
+            )
+            return
+        if preset is None:
+            self._ask_trust(url, pem)
+        elif fingerprint(pem) == preset:
+            self._trusted(url, pem)
+        else:
+            self._set_busy(False)
+            self._show_error(
+                _(
+                    "{host} is not the server your IT department set up: its certificate "
+                    "authority has a different fingerprint, so nothing was sent to it. "
+                    "Please contact IT."
+                ).format(host=host_of(url))
+            )
 
     def _ask_trust(self, url: str, pem: str) -> None:
         self.trust_dialog = TrustServerDialog(host_of(url), fingerprint(pem), self)
