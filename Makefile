@@ -10,7 +10,7 @@ PYTEST := QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 # PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test test-postgres test-slow bench bench-load bundle bundle-windows lint clean
+.PHONY: demo test test-postgres test-slow bench bench-load bench-windows bundle bundle-windows lint clean
 
 $(VENV)/ready: pyproject.toml
 	.ci/system-deps.sh --runtime
@@ -54,10 +54,16 @@ bench-load: $(VENV)/ready
 	.ci/system-deps.sh
 	$(PY) bench/load.py $(BENCH_LOAD_ARGS)
 
+# Installer sizes and the installed client's cold start under Wine (bench/windows_client.py);
+# BENCH_WINDOWS_ARGS="--clean-build" also times make bundle-windows from a clean clone.
+bench-windows: bundle-windows
+	$(PY) bench/windows_client.py $(BENCH_WINDOWS_ARGS)
+
 bundle: $(VENV)/ready
 	installer/build.sh
 
-# The Windows client bundle, built on Linux under Wine: dist/windows/crm-client/.
+# The Windows client bundle, built on Linux under Wine (dist/windows/crm-client/), and its
+# installers: dist/windows/crm-client-setup-X.Y.Z.exe and .msi (installer/README.md).
 bundle-windows: $(VENV)/ready
 	.ci/system-deps.sh --windows
 	installer/windows/build.sh

