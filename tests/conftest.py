@@ -9,6 +9,7 @@ on an emptied database.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -98,3 +99,14 @@ def code_signer(tmp_path_factory: pytest.TempPathFactory) -> CodeSigner:
 def other_signer(tmp_path_factory: pytest.TempPathFactory) -> CodeSigner:
     """Someone else's code-signing certificate."""
     return make_signer(tmp_path_factory.mktemp("other_signer"), "Someone Else Ltd")
+
+
+@pytest.fixture
+def client_folder(settings: Settings) -> Iterator[Path]:
+    """The server's folder of client installers, empty before and after each test."""
+    from crm_server.domains.client_updates import folder
+
+    path = folder(settings)
+    shutil.rmtree(path, ignore_errors=True)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

@@ -27,21 +27,24 @@ CODE_OFFSET = FILE_ALIGNMENT
 
 
 def tiny_pe(code: bytes = CODE) -> bytes:
-    """A PE32+ (x86-64) console executable of 1 KiB that Windows would load and run."""
+    """A PE32+ (x86-64) console executable that Windows would load and run: 1 KiB with the
+    default code, more when ``code`` is long (a large installer stand-in)."""
+    raw_size = -(-len(code) // FILE_ALIGNMENT) * FILE_ALIGNMENT
+    image_size = SECTION_RVA + -(-len(code) // SECTION_RVA) * SECTION_RVA
     dos = b"MZ" + bytes(58) + struct.pack("<I", 0x40)  # e_lfanew: the PE header at 0x40
     coff = struct.pack("<HHIIIHH", 0x8664, 1, 0, 0, 0, 240, 0x0022)
     optional = struct.pack(
         "<HBBIIIIIQIIHHHHHHIIIIHHQQQQII",
-        0x20B, 14, 0, FILE_ALIGNMENT, 0, 0, SECTION_RVA, SECTION_RVA,  # magic … base of code
+        0x20B, 14, 0, raw_size, 0, 0, SECTION_RVA, SECTION_RVA,  # magic … base of code
         0x140000000, SECTION_RVA, FILE_ALIGNMENT,  # image base, section and file alignment
         6, 0, 0, 0, 6, 0, 0,  # OS, image and subsystem versions, Win32VersionValue
-        2 * SECTION_RVA, FILE_ALIGNMENT, 0, 3, 0x8100,  # image and headers size, checksum …
+        image_size, FILE_ALIGNMENT, 0, 3, 0x8100,  # image and headers size, checksum …
         0x100000, 0x1000, 0x100000, 0x1000, 0, 16,  # stack and heap, loader flags, 16 dirs
     ) + bytes(16 * 8)
-    section = struct.pack("<8sIIIIIIHHI", b".text", len(code), SECTION_RVA, FILE_ALIGNMENT,
+    section = struct.pack("<8sIIIIIIHHI", b".text", len(code), SECTION_RVA, raw_size,
                           FILE_ALIGNMENT, 0, 0, 0, 0, 0x60000020)
     headers = dos + b"PE\0\0" + coff + optional + section
-    return headers.ljust(FILE_ALIGNMENT, b"\0") + code.ljust(FILE_ALIGNMENT, b"\0")
+    return headers.ljust(FILE_ALIGNMENT, b"\0") + code.ljust(raw_size, b"\0")
 
 
 @dataclass(frozen=True)

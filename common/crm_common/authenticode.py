@@ -26,7 +26,7 @@ import os
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from asn1crypto import cms, core, x509
 from cryptography.exceptions import InvalidSignature
@@ -66,17 +66,20 @@ class Signer:
 
 
 class SpcAttributeTypeAndOptionalValue(core.Sequence):
-    _fields = [("type", core.ObjectIdentifier), ("value", core.Any, {"optional": True})]
+    _fields: ClassVar[list[Any]] = [
+        ("type", core.ObjectIdentifier), ("value", core.Any, {"optional": True})]
 
 
 class DigestInfo(core.Sequence):
-    _fields = [("digest_algorithm", cms.DigestAlgorithm), ("digest", core.OctetString)]
+    _fields: ClassVar[list[Any]] = [
+        ("digest_algorithm", cms.DigestAlgorithm), ("digest", core.OctetString)]
 
 
 class SpcIndirectDataContent(core.Sequence):
     """What an Authenticode signature signs: the kind of file and its hash."""
 
-    _fields = [("data", SpcAttributeTypeAndOptionalValue), ("message_digest", DigestInfo)]
+    _fields: ClassVar[list[Any]] = [
+        ("data", SpcAttributeTypeAndOptionalValue), ("message_digest", DigestInfo)]
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from asn1crypto import cms
-from signed_pe import CODE_OFFSET, CodeSigner, sign, tiny_pe, write_pe
 
 from crm_common.authenticode import SignatureInvalid, Signer, signer
+from signed_pe import CODE_OFFSET, CodeSigner, sign, tiny_pe, write_pe
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -90,7 +90,7 @@ def test_a_signature_copied_from_another_file_does_not_hold(
 def test_what_is_no_executable_is_refused(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "file.exe"
     path.write_bytes(content)
-    with pytest.raises(SignatureInvalid, match="not a Windows executable|truncated"):
+    with pytest.raises(SignatureInvalid, match=r"not a Windows executable|truncated"):
         signer(path)
 
 

@@ -7,29 +7,23 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from signed_pe import CODE_OFFSET, CodeSigner, write_pe
 
 from crm_server import cli
 from crm_server.domains import client_updates
 from crm_server.settings import Settings
+from signed_pe import CODE_OFFSET, CodeSigner, write_pe
 
 LATEST = "/api/v1/client/latest"
 DOWNLOAD = "/api/v1/client/download/"
 
 
 @pytest.fixture
-def folder(settings: Settings) -> Iterator[Path]:
-    """The server's client folder, empty before and after each test."""
-    path = client_updates.folder(settings)
-    shutil.rmtree(path, ignore_errors=True)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+def folder(client_folder: Path) -> Path:
+    return client_folder
 
 
 def _tampered(path: Path) -> Path:
