@@ -108,6 +108,9 @@ def test_a_newer_signed_installer_is_offered_checked_and_started(
     assert "Example Trading Co" in shown
     assert code_signer.fingerprint.replace(":", " ")[:47] in shown.replace("\n", " ")
     assert dialog.banner.isHidden()  # no warning for a signed installer
+    setup.checker.check()  # Help › Check for updates… meanwhile: the same dialog
+    qtbot.waitUntil(lambda: not setup.checker.ctx.tasks.is_busy())
+    assert setup.checker.dialog is dialog
 
     _download(qtbot, dialog)
     assert dialog.verified is not None

@@ -19,13 +19,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import crm_client
 from crm_client.api.client import ApiClient
 from crm_client.core.i18n import _
-from crm_common import authenticode
-from crm_common.authenticode import Signer
 from crm_common.schemas.release import ClientRelease, version_key
+
+if TYPE_CHECKING:  # ``authenticode`` (asn1crypto) is imported when a download is checked,
+    # not at every start of the client
+    from crm_common.authenticode import Signer
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ class Installation:
 
     def signer(self) -> Signer | None:
         """Who signed the running client (None: an unsigned build)."""
+        from crm_common import authenticode
+
         try:
             return authenticode.signer(self.executable)
         except authenticode.SignatureInvalid as error:
@@ -94,6 +99,8 @@ def fetch(api: ApiClient, release: ClientRelease, installation: Installation,
 def verify(path: Path, sha256: str, release: ClientRelease,
            running: Signer | None) -> Signer | None:
     """The installer's signer, when ``path`` may run; ``UpdateRefused`` otherwise."""
+    from crm_common import authenticode
+
     if sha256 != release.sha256.lower():
         raise UpdateRefused(_("The downloaded installer is not the one the server announced "
                               "(its SHA-256 differs): it may have been damaged or replaced "

@@ -240,8 +240,11 @@ class UpdateChecker(QObject):
         return not explicit  # an explicit check shows the failure like any other
 
     def offer(self, release: ClientRelease) -> UpdateDialog:
+        """The update dialog for ``release``; the one already open (perhaps downloading)
+        is raised instead."""
         if self.dialog is not None:
-            self.dialog.close()
+            self.dialog.raise_()
+            return self.dialog
         dialog = UpdateDialog(self.ctx, release, self.installation, self.launcher,
                               self.quit_app, self.window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

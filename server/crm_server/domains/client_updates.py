@@ -8,7 +8,7 @@ executable whose Authenticode signature holds — or that has none, when its nam
 ``-unsigned``. Other files are ignored, with a warning in the log saying why.
 
 Hashing and checking a 60 MB installer takes a good part of a second, so each file's
-outcome is kept per process until its size or modification time changes.
+outcome is kept per process until it is replaced or its size or modification time changes.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ CHUNK = 1 << 20
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/client", tags=["Client updates"])
 
-_Stat = tuple[int, int]  # size, modification time (ns)
+_Stat = tuple[int, int, int]  # inode (a file renamed into place has a new one), size, mtime
 _lock = threading.Lock()
 _checked: dict[Path, dict[str, tuple[_Stat, ClientRelease | str]]] = {}
 
@@ -96,7 +96,7 @@ def installers(settings: Settings) -> dict[str, ClientRelease]:
                 stat = entry.stat()
             except FileNotFoundError:  # removed meanwhile
                 continue
-            key = (stat.st_size, stat.st_mtime_ns)
+            key = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
             known = before.get(entry.name)
             now[entry.name] = known if known and known[0] == key else (key, _outcome(entry.path))
         _checked[directory] = now
