@@ -14,8 +14,8 @@ Authenticode Portable Executable Signature Format" describes:
 
 No certificate chain is validated (against Windows' roots or otherwise) and validity dates,
 timestamps and nested signatures are not looked at: callers trust a signer by pinning its
-certificate's fingerprint. Data after the certificate table is refused, since no hash covers
-it.
+certificate's fingerprint. Data after the signature (beyond the zeros aligning it) is
+refused, since no hash covers it: Windows tolerates it unless EnableCertPaddingCheck is set.
 """
 
 from __future__ import annotations
@@ -111,6 +111,7 @@ def _signer(image: Any) -> Signer | None:
     if revision != WIN_CERT_REVISION_2 or kind != WIN_CERT_TYPE_PKCS_SIGNED_DATA or not (
             8 < length <= layout.size - layout.table):
         raise SignatureInvalid("the certificate table holds no Authenticode signature")
+    _nothing_after(image[layout.table + length :])
     pkcs7 = image[layout.table + 8 : layout.table + length]
     try:
         return _verify(pkcs7, lambda name: _image_hash(image, layout, name))
@@ -118,6 +119,13 @@ def _signer(image: Any) -> Signer | None:
         raise
     except (ValueError, TypeError, KeyError, IndexError) as error:  # asn1crypto's parse errors
         raise SignatureInvalid(f"the signature is malformed ({error})") from error
+
+
+def _nothing_after(rest: bytes) -> None:
+    """What follows the signature is covered by no hash: at most the zeros that align the
+    certificate table to 8 bytes, so nothing can be smuggled in there."""
+    if len(rest) >= 8 or rest.strip(b"\0"):
+        raise SignatureInvalid("there are data after the signature")
 
 
 def _unpack(fmt: str, image: Any, offset: int) -> tuple[int, ...]:
@@ -165,9 +173,7 @@ def _image_hash(image: Any, layout: _Layout, algorithm: str) -> bytes:
 
 def _verify(pkcs7: bytes, image_hash: Callable[[str], bytes]) -> Signer:
     info = cms.ContentInfo.load(pkcs7)
-    rest = pkcs7[len(info.dump()):]
-    if len(rest) >= 8 or rest.strip(b"\0"):  # what no hash covers must be empty
-        raise SignatureInvalid("there are data after the signature")
+    _nothing_after(pkcs7[len(info.dump()) :])
     if info["content_type"].native != "signed_data":
         raise SignatureInvalid("the signature is not PKCS#7 signed data")
     signed = info["content"]

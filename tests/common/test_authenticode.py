@@ -105,6 +105,18 @@ def test_data_after_the_signature_is_refused(signed: Path) -> None:
         signer(_flipped(signed.read_bytes(), len(signed.read_bytes()) - 1))
 
 
+def test_data_hidden_in_the_certificate_table_is_refused(signed: Path) -> None:
+    """Appended to the table, with its directory entry grown to match (the signature's own
+    length stays): the hash covers neither."""
+    data = signed.read_bytes()
+    entry = 0x40 + 24 + 112 + 32
+    size = int.from_bytes(data[entry + 4 : entry + 8], "little")
+    hidden = (data[: entry + 4] + (size + 16).to_bytes(4, "little") + data[entry + 8 :]
+              + b"evil payload 16b")
+    with pytest.raises(SignatureInvalid, match="data after the signature"):
+        signer(hidden)
+
+
 def test_a_certificate_table_without_pkcs7_is_malformed(signed: Path) -> None:
     data = bytearray(signed.read_bytes())
     table = _signature_table(bytes(data))
