@@ -23,6 +23,7 @@ testing=(
     xvfb           # a display for the interactive-mode tests
     poppler-utils  # pdftotext/pdftoppm check generated documents
     binutils       # objdump, which PyInstaller needs to build the client bundle
+    osslsigncode   # signs the tiny executables of the Authenticode and client-update tests
     shellcheck     # `make lint` checks the shell scripts
     "postgresql|postgresql-15"  # server binaries and pg_virtualenv for the PostgreSQL run
 )

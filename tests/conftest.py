@@ -9,6 +9,7 @@ on an emptied database.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from crm_server.db import migrate
 from crm_server.settings import Settings, load_settings
 from databases import fresh_database
 from serving import serving
+from signed_pe import CodeSigner, make_signer
 
 # Qt tests run unattended, also as plain ``pytest`` without ``make``'s environment (without a
 # display Qt would abort). Set before pytest-qt creates the QApplication; an explicit
@@ -85,3 +87,26 @@ def live_server(settings: Settings, app: Any) -> Iterator[LiveServer]:
     with serving(settings, app) as base_url:
         ca = settings.path(settings.tls_ca_cert).read_text("ascii")
         yield LiveServer(base_url, ca, settings.data_dir, settings)
+
+
+@pytest.fixture(scope="session")
+def code_signer(tmp_path_factory: pytest.TempPathFactory) -> CodeSigner:
+    """The company's (throwaway) code-signing certificate."""
+    return make_signer(tmp_path_factory.mktemp("signer"), "Example Trading Co")
+
+
+@pytest.fixture(scope="session")
+def other_signer(tmp_path_factory: pytest.TempPathFactory) -> CodeSigner:
+    """Someone else's code-signing certificate."""
+    return make_signer(tmp_path_factory.mktemp("other_signer"), "Someone Else Ltd")
+
+
+@pytest.fixture
+def client_folder(settings: Settings) -> Iterator[Path]:
+    """The server's folder of client installers, empty before and after each test."""
+    from crm_server.domains.client_updates import folder
+
+    path = folder(settings)
+    shutil.rmtree(path, ignore_errors=True)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

@@ -1,5 +1,6 @@
 """The dependency rule (ARCHITECTURE §3): common imports only the standard library,
-pydantic and pypinyin; the client never imports the server; the server never imports Qt."""
+pydantic, pypinyin, and asn1crypto and cryptography (Authenticode, pure Python and wheels on
+every platform); the client never imports the server; the server never imports Qt."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # annotated_types is pydantic's own constraint vocabulary (``Interval``), installed with it.
-ALLOWED_IN_COMMON = {"pydantic", "annotated_types", "pypinyin", "crm_common"}
+ALLOWED_IN_COMMON = {"pydantic", "annotated_types", "pypinyin", "asn1crypto", "cryptography",
+                     "crm_common"}
 FORBIDDEN = {
     "crm_common": {"crm_server", "crm_client", "PySide6", "sqlalchemy", "fastapi", "httpx"},
     "crm_client": {"crm_server", "sqlalchemy", "fastapi", "uvicorn", "alembic"},

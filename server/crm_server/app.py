@@ -23,7 +23,15 @@ from crm_server.bindings import bind_all
 from crm_server.db import audit
 from crm_server.db.engine import make_engine, make_session_factory, pool_options
 from crm_server.db.migrate import engine_revision, head_revision
-from crm_server.domains import accounts, admin, attachments, customers, follow_ups, people
+from crm_server.domains import (
+    accounts,
+    admin,
+    attachments,
+    client_updates,
+    customers,
+    follow_ups,
+    people,
+)
 from crm_server.kit.binding import BINDINGS
 from crm_server.kit.router import entity_router
 from crm_server.limits import App, BodyLimitMiddleware, Message, Receive, Scope, Send
@@ -129,6 +137,7 @@ def create_app(settings: Settings) -> FastAPI:
     api.include_router(customers.router)
     api.include_router(attachments.router)
     api.include_router(follow_ups.router)
+    api.include_router(client_updates.router)
     for binding in BINDINGS.values():
         api.include_router(entity_router(binding))
     app.include_router(api)

@@ -2,7 +2,8 @@
 
 ``init`` prepares a data directory (config, database, CA and certificate, first admin) and is
 safe to re-run; ``run`` serves it; ``migrate``, ``create-admin``, ``cert`` and ``fingerprint``
-are the maintenance steps of the runbook; ``demo`` builds a seeded demo and opens the client.
+are the maintenance steps of the runbook; ``publish-client`` offers a client installer to the
+desktops; ``demo`` builds a seeded demo and opens the client.
 Errors an operator can fix are printed as one sentence that says how, not as a traceback.
 """
 
@@ -78,6 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     cert = _add(commands, "cert", "re-issue the server certificate from the CA", _cmd_cert)
     cert.add_argument("--host", action="append", metavar="NAME_OR_IP", help=_HOST_HELP)
     _add(commands, "fingerprint", "print the CA fingerprint users confirm", _cmd_fingerprint)
+    publish = _add(commands, "publish-client", "offer a client installer to the desktops",
+                   _cmd_publish_client)
+    publish.add_argument("file", type=Path, metavar="FILE",
+                         help="crm-client-setup-<version>.exe (or …-unsigned.exe)")
 
     demo = commands.add_parser("demo", help="build a demo, start it and open the client")
     demo.add_argument("--data-dir", type=Path, default=Path("var/demo"))
@@ -163,6 +168,28 @@ def _cmd_cert(args: argparse.Namespace) -> int:
 
 def _cmd_fingerprint(args: argparse.Namespace) -> int:
     print(tls.ca_fingerprint(load(args.data_dir)))
+    return 0
+
+
+def _cmd_publish_client(args: argparse.Namespace) -> int:
+    from crm_server.domains import client_updates
+
+    settings = load(args.data_dir)
+    if not args.file.is_file():
+        raise CliError(f"{args.file} is not a file")
+    try:
+        release = client_updates.publish(settings, args.file)
+    except client_updates.InstallerRefused as error:
+        raise CliError(f"refused: {error}") from None
+    signed = (f"signed by {release.signer_name!r}, certificate SHA-256 "
+              f"{release.signer_fingerprint}" if release.signed else "UNSIGNED")
+    print(f"Published {release.file_name}: version {release.version}, {signed}.")
+    newest = client_updates.newest(settings)
+    if newest is not None and newest.file_name != release.file_name:
+        print(f"Note: clients are offered {newest.file_name}, whose version is higher or "
+              "equal and preferred; remove it to offer this one.")
+    else:
+        print("Clients are offered it after their next sign-in.")
     return 0
 
 

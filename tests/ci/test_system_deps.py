@@ -26,7 +26,8 @@ RUNTIME = [
     "libxcb-shape0", "libxcb-shm0", "libxcb-sync1", "libxcb-xfixes0", "libxcb-xkb1",
     "fonts-noto-cjk",
 ]
-TESTING = ["xvfb", "poppler-utils", "binutils", "shellcheck", "postgresql", "libpython3.11"]
+TESTING = ["xvfb", "poppler-utils", "binutils", "osslsigncode", "shellcheck", "postgresql",
+           "libpython3.11"]
 
 STUBS = {
     # Known packages are "not-installed" unless listed; unknown ones are an error, as in dpkg.

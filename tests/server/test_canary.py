@@ -50,6 +50,7 @@ SKIPPED = {
     ("post", "/auth/password"): "changes the walker's own password",
     ("get", "/tls/ca.pem"): "public certificate",
     ("get", "/health"): "no records",
+    ("get", "/client/download/{file_name}"): "a client installer, no records",
 }
 CUSTOM_ROLES = {
     "custom": {

@@ -55,7 +55,8 @@ def test_argument_errors_exit_2_with_usage(
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--help"]) == 0
     output = capsys.readouterr().out
-    for command in ("init", "run", "migrate", "create-admin", "cert", "fingerprint", "demo"):
+    for command in ("init", "run", "migrate", "create-admin", "cert", "fingerprint", "demo",
+                    "publish-client"):
         assert command in output
 
 

@@ -17,6 +17,7 @@ starts and stops waiting to retry, so the window can say so.
 from __future__ import annotations
 
 import builtins
+import hashlib
 import mimetypes
 import os
 import platform
@@ -34,7 +35,7 @@ from email.utils import collapse_rfc2231_value
 from enum import Enum
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -46,6 +47,7 @@ from crm_client.api.errors import (
     CertificateChanged,
     CertificateRejected,
     ClientError,
+    DownloadCancelled,
     ServerUnreachable,
 )
 from crm_common import API_PREFIX
@@ -71,6 +73,7 @@ from crm_common.schemas.auth import (
     SearchResults,
 )
 from crm_common.schemas.customer import DuplicateMatch
+from crm_common.schemas.release import ClientRelease
 from crm_common.schemas.security import SecurityPolicy, SessionRead
 from crm_common.tlsinfo import fingerprint
 
@@ -377,6 +380,38 @@ class ApiClient:
                 partial.unlink(missing_ok=True)
                 raise
         return target
+
+    # --- client updates ---------------------------------------------------------------------
+
+    def client_release(self) -> ClientRelease:
+        """The newest client installer the server offers (``NotFound`` when it offers none)."""
+        return ClientRelease.model_validate_json(self._request("GET", "/client/latest").content)
+
+    def download_installer(
+        self,
+        file_name: str,
+        target: Path,
+        progress: Callable[[int], None],
+        cancelled: threading.Event,
+    ) -> str:
+        """Save the server's installer ``file_name`` as ``target`` and return its SHA-256
+        (hex). ``progress(bytes so far)`` is called as it arrives; setting ``cancelled``
+        stops it with ``DownloadCancelled``. Nothing is left behind on failure."""
+        digest, received = hashlib.sha256(), 0
+        try:
+            with (self._stream("GET", f"/client/download/{quote(file_name)}") as response,
+                  target.open("wb") as out):
+                for chunk in response.iter_bytes():
+                    if cancelled.is_set():
+                        raise DownloadCancelled(file_name)
+                    out.write(chunk)
+                    digest.update(chunk)
+                    received += len(chunk)
+                    progress(received)
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+        return digest.hexdigest()
 
     # --- plumbing ----------------------------------------------------------------------------
 

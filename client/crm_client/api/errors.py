@@ -35,6 +35,10 @@ class ServerUnreachable(ClientError):
         return host_of(self.base_url)
 
 
+class DownloadCancelled(ClientError):
+    """The person stopped a download."""
+
+
 class CertificateError(ClientError):
     """The server answered TLS with a certificate we do not accept."""
 

@@ -5,7 +5,8 @@ kept. Records with their own view (the customer 360°) open as closable tabs nex
 page tab; other records open in the generic form. The status bar shows the server, the
 signed-in user (with a menu to change the password or sign out) and a busy indicator; a
 banner with Retry appears while the server is unreachable. Window geometry and the last page
-are remembered.
+are remembered. A Windows client installed by the installer looks for a newer one on the
+server once signed in (``views.update_dialog``).
 
 The navigation follows the role: an entity's page only for those who may read it, the
 administration console (``crm_client.admin.console``) only for administrators. A password
@@ -53,6 +54,7 @@ from crm_client.views.global_search import GlobalSearchBox
 from crm_client.views.password_dialog import ChangePasswordDialog
 from crm_client.views.settings_dialog import SettingsDialog
 from crm_client.views.sign_in import SignInDialog
+from crm_client.views.update_dialog import UpdateChecker
 from crm_client.views.user_admin import UserListView
 from crm_client.views.window_fit import place_window
 from crm_client.views.workbench import WorkbenchView
@@ -135,6 +137,8 @@ class MainWindow(QMainWindow):
         self._connect_runner()
         self.setStyleSheet(_STYLE)
         self._restore_layout()
+        if not ctx.me.must_change_password:  # the server would refuse the check until then
+            self.updates.check_quietly()
 
     # --- building --------------------------------------------------------------------------
 
@@ -228,7 +232,11 @@ class MainWindow(QMainWindow):
             _("&Close tab"), self.close_current_tab, None, QKeySequence("Ctrl+W")
         )
         view_menu.addAction(self.close_tab_action)
+        self.updates = UpdateChecker(self.ctx, self)
         help_menu = self.menuBar().addMenu(_("&Help"))
+        self.update_action = self._action(_("Check for &updates…"), self.updates.check,
+                                          "download")
+        help_menu.addAction(self.update_action)
         help_menu.addAction(self._action(_("&About CRM"), self.show_about, "info"))
 
     def _action(
