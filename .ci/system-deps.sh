@@ -23,7 +23,7 @@ testing=(
     xvfb           # a display for the interactive-mode tests
     poppler-utils  # pdftotext/pdftoppm check generated documents
     binutils       # objdump, which PyInstaller needs to build the client bundle
-    osslsigncode   # signs the tiny executables of the Authenticode and client-update tests
+    osslsigncode   # Authenticode: the update tests sign executables; sign.sh signs builds
     shellcheck     # `make lint` checks the shell scripts
     "postgresql|postgresql-15"  # server binaries and pg_virtualenv for the PostgreSQL run
 )
@@ -37,7 +37,7 @@ windows=(
     unzip                  # the embeddable Python's archive
     nsis                   # the installer (installer/windows/crm-client.nsi)
     wixl msitools          # the MSI (installer/windows/crm-client.wxs): wixl, msibuild
-    osslsigncode           # Authenticode signatures (installer/windows/sign.sh)
+    locales                # zh_CN.UTF-8, so Wine runs the installers in Chinese (below)
 )
 
 packages=("${runtime[@]}")
@@ -78,7 +78,21 @@ for choice in "${packages[@]}"; do
     fi
 done
 
+# Wine takes its language from the C library's locale: the installer tests run it in Chinese.
+chinese_locale() {
+    [[ "${1:-}" == "--windows" ]] || return 0
+    local have
+    have=$(locale -a 2>/dev/null)
+    [[ $have == *zh_CN.utf8* ]] && return 0
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "Missing locale zh_CN.UTF-8; as root: localedef -i zh_CN -f UTF-8 zh_CN.UTF-8" >&2
+        exit 1
+    fi
+    localedef -i zh_CN -c -f UTF-8 zh_CN.UTF-8
+}
+
 if ((${#missing[@]} == 0)); then
+    chinese_locale "${1:-}"
     exit 0
 fi
 
@@ -108,3 +122,4 @@ for choice in "${missing[@]}"; do
 done
 echo "Installing: ${to_install[*]}"
 apt-get install -y -qq --no-install-recommends "${to_install[@]}"
+chinese_locale "${1:-}"

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QProxyStyle,
     QStyle,
-    QStyleFactory,
     QStyleHintReturn,
     QStyleOption,
     QWidget,
@@ -52,8 +51,6 @@ UI_FONTS = (
 # A Windows bundle carries a CJK font for machines without one (Wine, trimmed images):
 # installer/windows/build.sh puts it here. Linux bundles use the system's (fontconfig).
 BUNDLED_FONTS = Path(crm_client.__file__).parent / "fonts"
-# Qt's native Windows styles, newest first (Qt picks by Windows version; Fusion elsewhere).
-NATIVE_STYLES = ("windows11", "windowsvista")
 SMOKE_TIMEOUT_MS = 60_000
 SMOKE_SETTLE_MS = 500  # let the 360 view's tabs paint before the screenshot
 
@@ -111,22 +108,15 @@ def create_application() -> QApplication:
     app.setOrganizationName("CRM")
     app.setApplicationName("CRM Client")
     app.setApplicationVersion(crm_client.__version__)
-    app.setStyle(CrmStyle(_base_style()))
+    # Windows: Qt's native style for the running version (windows11 on 11, windowsvista on
+    # 10: the former draws arrows with a font only Windows 11 has). Elsewhere Fusion.
+    app.setStyle(CrmStyle() if sys.platform == "win32" else CrmStyle("Fusion"))
     _apply_look(app)
     if sys.platform == "win32":  # own taskbar group and icon instead of python.exe's
         import ctypes
 
         ctypes.windll.shell32.SetCurrentProcessExplicitAppUserModelID("CRM.Client")
     return app
-
-
-def _base_style() -> str:
-    if sys.platform == "win32":
-        available = set(map(str.lower, QStyleFactory.keys()))
-        for name in NATIVE_STYLES:
-            if name in available:
-                return name
-    return "Fusion"
 
 
 def ui_font_family() -> str | None:

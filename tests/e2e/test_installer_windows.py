@@ -15,8 +15,10 @@ import datetime
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -27,6 +29,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 import builders
 from bundles import ROOT, built, newest_input
+from crm_common import authenticode
+from crm_common.entities import entity
 from crm_common.tlsinfo import fingerprint
 from wine import Wine, windows_path
 
@@ -136,9 +140,11 @@ def _installed(wine: Wine, *parts: str) -> Path:
 
 
 def _shortcuts(wine: Wine) -> set[str]:
-    places = [wine.drive_c("ProgramData", "Microsoft", "Windows", "Start Menu", "Programs"),
-              wine.drive_c("users", "Public", "Desktop")]
-    return {f"{place.parent.name}/{link.name}" for place in places if place.is_dir()
+    """The client's shortcuts for all users, as "start-menu/NAME" and "desktop/NAME"."""
+    places = {"start-menu": wine.drive_c("ProgramData", "Microsoft", "Windows", "Start Menu",
+                                         "Programs"),
+              "desktop": wine.drive_c("users", "Public", "Desktop")}
+    return {f"{label}/{link.name}" for label, place in places.items() if place.is_dir()
             for link in place.glob("CRM*.lnk")}
 
 
@@ -160,6 +166,42 @@ def test_unsigned_builds_say_so_and_signed_ones_carry_the_certificate(
     data[4096] ^= 0xFF
     tampered.write_bytes(bytes(data))
     assert _verify(tampered, certificate).startswith("FAILED")
+    # The client's own check of an update (crm_common.authenticode) reads these real builds
+    # the same way: the signer of the installer is the one of the client it installs.
+    pinned = x509.load_pem_x509_certificate(certificate.read_bytes())
+    expected = fingerprint(pinned.public_bytes(serialization.Encoding.PEM).decode("ascii"))
+    setup_signer = authenticode.signer(installers["setup"])
+    assert setup_signer is not None and setup_signer.fingerprint == expected
+    client_signer = authenticode.signer(staged)
+    assert client_signer is not None and client_signer.fingerprint == expected
+    assert authenticode.signer(installers["older"]) is None
+    with pytest.raises(authenticode.SignatureInvalid):
+        authenticode.signer(tampered)
+
+
+def test_the_server_publishes_a_real_installer_for_clients_to_update_from(
+        installers: dict[str, Path], tmp_path: Path, signing: dict[str, Path]) -> None:
+    data = tmp_path / "data"
+    made = _crm_server("init", str(data), "--admin-password-env", "E2E_ADMIN_PASSWORD")
+    assert made.returncode == 0, made.stdout + made.stderr
+    published = _crm_server("publish-client", str(installers["setup"]), "--data-dir", str(data))
+    assert published.returncode == 0, published.stdout + published.stderr
+    assert f"version {VERSION}, signed by" in published.stdout
+    assert (data / "client" / installers["setup"].name).read_bytes() == \
+        installers["setup"].read_bytes()
+    renamed = tmp_path / f"crm-client-setup-{VERSION}-unsigned.exe"
+    shutil.copy(installers["setup"], renamed)  # a signed file must not claim to be unsigned
+    refused = _crm_server("publish-client", str(renamed), "--data-dir", str(data))
+    assert refused.returncode == 1 and "is signed" in refused.stderr
+
+
+def _crm_server(*args: str) -> subprocess.CompletedProcess[str]:
+    """The server's command line on an SQLite data directory of its own."""
+    environment = {k: v for k, v in os.environ.items() if k != "CRM_DATABASE_URL"}
+    environment["E2E_ADMIN_PASSWORD"] = builders.ADMIN_PASSWORD
+    return subprocess.run([sys.executable, "-m", "crm_server.cli", *args], capture_output=True,
+                          text=True, timeout=300, check=False, stdin=subprocess.DEVNULL,
+                          env=environment)
 
 
 def test_a_bad_option_fails_the_silent_install_and_installs_nothing(
@@ -173,9 +215,11 @@ def test_a_bad_option_fails_the_silent_install_and_installs_nothing(
 
 
 def test_silent_install_upgrade_and_uninstall(
-        installers: dict[str, Path], wine: Wine, server: tuple[str, Path], tmp_path: Path,
-        signing: dict[str, Path]) -> None:
+        installers: dict[str, Path], wine: Wine, server: tuple[str, Path], server_admin: Any,
+        tmp_path: Path, signing: dict[str, Path]) -> None:
     url, data = server
+    server_admin.create(entity("customer"),
+                        builders.customer(name=f"温州安装{builders.unique()}有限公司"))
     ca_pem = (data / "tls" / "ca.crt").read_text("ascii")
     typed = fingerprint(ca_pem).lower()  # IT copies it however it likes
 
@@ -187,7 +231,7 @@ def test_silent_install_upgrade_and_uninstall(
     assert wine.reg_value(UNINSTALL, "DisplayVersion") == OLDER
     assert wine.reg_value(DEPLOYMENT, "server") == url
     assert wine.reg_value(DEPLOYMENT, "ca_fingerprint") == typed
-    assert _shortcuts(wine) == {"Programs/CRM 客户端.lnk", "Public/CRM 客户端.lnk"}
+    assert _shortcuts(wine) == {"start-menu/CRM 客户端.lnk", "desktop/CRM 客户端.lnk"}
 
     # 2. The installed client signs in with no --server and no CA given: the pre-set ones.
     shot = tmp_path / "installed-client.png"
@@ -230,7 +274,7 @@ def test_silent_install_upgrade_and_uninstall(
 
     # 5. Install again and uninstall asking to remove the settings: now they go too.
     assert _install(wine, installers["setup"], "/NODESKTOPSHORTCUT").returncode == 0
-    assert _shortcuts(wine) == {"Programs/CRM 客户端.lnk"}
+    assert _shortcuts(wine) == {"start-menu/CRM 客户端.lnk"}
     wine.run(str(_installed(wine, "uninstall.exe")), "/S", "/REMOVESETTINGS")
     wine.wait()
     assert not _installed(wine).exists()

@@ -1,4 +1,4 @@
-"""``ColumnSettingsButton``: the "Columns ▾" menu of a list, and the memory of its layout.
+"""``ColumnSettingsButton``: the "Columns" menu of a list, and the memory of its layout.
 
 Which columns show, their order and widths and the sort arrow are the header's state; it is
 saved per list (``ClientSettings.column_layout``) shortly after each change and restored when
@@ -43,8 +43,9 @@ class ColumnSettingsButton(QToolButton):
         self._fingerprint = _FORMAT + hashlib.sha1(names).hexdigest()[:8].encode() + b":"
         self._timer = QTimer(self, singleShot=True, interval=SAVE_DELAY_MS)
         self._timer.timeout.connect(self.save)
-        self.setText(_("Columns") + " ▾")
-        self.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0; }")
+        # The style draws the menu arrow: a "▾" in the text shows as a box where no font
+        # has it (Windows' CJK fonts do not).
+        self.setText(_("Columns"))
         self.setToolTip(_("Choose the columns to show"))
         self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self)
