@@ -15,6 +15,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from crm_common.tlsinfo import fingerprint
@@ -66,8 +67,8 @@ class CodeSigner:
         return fingerprint(self.cert.read_text("ascii"))
 
 
-def make_signer(directory: Path, common_name: str) -> CodeSigner:
-    """A self-signed RSA code-signing certificate valid for a day."""
+def make_signer(directory: Path, common_name: str, days: int = 1) -> CodeSigner:
+    """A self-signed RSA code-signing certificate valid for ``days``."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
@@ -75,7 +76,7 @@ def make_signer(directory: Path, common_name: str) -> CodeSigner:
         x509.CertificateBuilder().subject_name(name).issuer_name(name)
         .public_key(key.public_key()).serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
         .sign(key, hashes.SHA256())
     )
@@ -86,6 +87,16 @@ def make_signer(directory: Path, common_name: str) -> CodeSigner:
                                            serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
     return CodeSigner(cert_path, key_path, common_name)
+
+
+def write_pfx(signer: CodeSigner, path: Path, password: bytes) -> Path:
+    """The certificate and its key as IT hands them to a build: PKCS#12, password-protected."""
+    key = serialization.load_pem_private_key(signer.key.read_bytes(), None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    cert = x509.load_pem_x509_certificate(signer.cert.read_bytes())
+    path.write_bytes(pkcs12.serialize_key_and_certificates(
+        b"codesign", key, cert, None, serialization.BestAvailableEncryption(password)))
+    return path
 
 
 def sign(unsigned: Path, signer: CodeSigner, out: Path, digest: str = "sha256") -> Path:

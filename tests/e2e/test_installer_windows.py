@@ -11,7 +11,6 @@ everything an installer does on Windows here: NSIS' pages are skipped by ``/S`` 
 
 from __future__ import annotations
 
-import datetime
 import os
 import shutil
 import subprocess
@@ -22,16 +21,14 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives import serialization
 
 import builders
 from bundles import ROOT, built, newest_input
 from crm_common import authenticode
 from crm_common.entities import entity
 from crm_common.tlsinfo import fingerprint
+from signed_pe import make_signer, write_pfx
 from wine import Wine, windows_path
 
 pytestmark = pytest.mark.slow
@@ -56,23 +53,11 @@ def signing() -> dict[str, Path]:
     paths = SIGNING
     if all(path.exists() for path in paths.values()) and _packages_current():
         return paths
-    SIGNING["pfx"].parent.mkdir(parents=True, exist_ok=True)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "温州测试设备有限公司 Code Signing")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
+    signer = make_signer(SIGNING["pfx"].parent, "温州测试设备有限公司 Code Signing", days=30)
     password = b"pfx-secret-1234"
-    paths["pfx"].write_bytes(pkcs12.serialize_key_and_certificates(
-        b"codesign", key, certificate, None, serialization.BestAvailableEncryption(password)))
+    write_pfx(signer, paths["pfx"], password)
     paths["password"].write_bytes(password)
-    paths["certificate"].write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    shutil.copy(signer.cert, paths["certificate"])
     return paths
 
 
