@@ -4,11 +4,11 @@ the sign-in dialog under Wine, and optionally the build time from a clean clone.
     .venv/bin/python bench/windows_client.py [--runs 5] [--clean-build]
 
 Needs the installers (``make bundle-windows``). Installs the NSIS installer silently into a
-fresh Wine prefix, then starts the installed ``crm-client.exe --check-startup`` (Qt set up,
-fonts, translations, the sign-in dialog built) ``--runs`` times: the first start after
-Wine's own server was stopped (nothing of the client or Wine in memory but the page cache)
-and the following ones with Wine running, as on a Windows desktop. Prints the figures and
-writes bench/results/windows-client.json.
+fresh Wine prefix, then times the installed ``crm-client.exe --check-startup`` (process
+start, Qt, fonts, translations, the sign-in dialog built): ``--runs`` times with Wine's
+services already up, as Windows' are on a desktop (the figure against the 3 s target), and
+once with Wine stopped, which adds Wine booting its own services (about 2.5 s here; no
+Windows machine pays that). Prints the figures and writes bench/results/windows-client.json.
 """
 
 from __future__ import annotations
@@ -81,12 +81,20 @@ def main() -> int:
             figures["installed_mb"] = round(_size_mb(installed), 1)
             client = str(installed / "crm-client.exe")
             wine.stop()
+            with_wine_boot = _timed(wine, client, "--check-startup")
+            wine.wait()
+            # Wine's services up and kept up, like Windows'. They inherit the output of the
+            # program that starts them: not a pipe, which would then never end.
+            subprocess.run(["wineserver", "--persistent"], env=wine.environment, check=True)
+            subprocess.run(["wine", "cmd", "/c", "exit"], env=wine.environment, check=True,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
             starts = [_timed(wine, client, "--check-startup") for _ in range(args.runs)]
         finally:
             wine.stop()
-    figures["cold_start_first_s"] = round(starts[0], 2)
-    figures["cold_start_s"] = round(statistics.median(starts[1:] or starts), 2)
+    figures["cold_start_s"] = round(statistics.median(starts), 2)
     figures["cold_start_runs_s"] = [round(s, 2) for s in starts]
+    figures["start_with_wine_boot_s"] = round(with_wine_boot, 2)
     if args.clean_build:
         figures["clean_build_s"] = round(_clean_build(), 0)
     figures["targets"] = TARGETS
