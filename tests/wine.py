@@ -45,6 +45,12 @@ class Wine:
                               errors="replace", timeout=timeout, stdin=subprocess.DEVNULL,
                               check=False)
 
+    def start(self, *args: str) -> subprocess.Popen[bytes]:
+        """``wine ARGS`` left running (its output discarded)."""
+        return subprocess.Popen(["wine", *args], cwd=self.prefix.parent, env=self.environment,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+
     def wait(self) -> None:
         """Until every program of the prefix has ended (an uninstaller runs on as a copy of
         itself) and the registry is written out."""

@@ -12,7 +12,8 @@
 ;
 ; /SERVER and /CAFINGERPRINT are written machine-wide (HKLM\Software\CRM\CRM Client\deployment):
 ; the client offers that server and trusts a certificate authority with that fingerprint
-; without asking its user. Exit codes: 0 done, 1 cancelled, 2 bad option or failure.
+; without asking its user. Exit codes: 0 done, 1 cancelled, 2 bad option or failure,
+; 3 the client is running (close it first).
 ; The user's own settings (HKCU\Software\CRM\CRM Client) are kept by an uninstall unless
 ; asked (/REMOVESETTINGS, or the option on the uninstaller's page).
 
@@ -85,6 +86,8 @@ LangString BadFingerprint ${LANG_SIMPCHINESE} "/CAFINGERPRINT 不是 SHA-256 指
 LangString BadFingerprint ${LANG_ENGLISH} "/CAFINGERPRINT is not a SHA-256 fingerprint (64 hexadecimal digits, colons allowed): $CaFingerprint"
 LangString BadServer ${LANG_SIMPCHINESE} "/SERVER 应为 https:// 开头的服务器地址，例如 https://crm.corp.local:8443：$Server"
 LangString BadServer ${LANG_ENGLISH} "/SERVER must be a server address starting with https://, e.g. https://crm.corp.local:8443: $Server"
+LangString ClientRunning ${LANG_SIMPCHINESE} "CRM 客户端正在运行。请先关闭它，再点“重试”。"
+LangString ClientRunning ${LANG_ENGLISH} "The CRM Client is running. Please close it, then click Retry."
 LangString RemoveSettings ${LANG_SIMPCHINESE} "同时删除我的设置（服务器、信任的证书、列布局）"
 LangString RemoveSettings ${LANG_ENGLISH} "Also remove my settings (servers, trusted certificates, column layouts)"
 
@@ -175,6 +178,33 @@ FunctionEnd
 !insertmacro ReadOptionFunction ""
 !insertmacro ReadOptionFunction "un."
 
+; A running client keeps its files open: replacing or removing them then would leave a mix of
+; two versions. Someone watching is asked to close it; a silent run ends with exit code 3.
+!macro ClientClosedFunction prefix
+Function ${prefix}ClientClosed
+  ${IfNot} ${FileExists} "$INSTDIR\${EXE}"
+    Return
+  ${EndIf}
+  ${Do}
+    ClearErrors
+    FileOpen $0 "$INSTDIR\${EXE}" a  ; fails while Windows runs the program
+    ${IfNot} ${Errors}
+      FileClose $0
+      Return
+    ${EndIf}
+    ${If} ${Silent}
+      SetErrorLevel 3
+      Quit
+    ${EndIf}
+    MessageBox MB_RETRYCANCEL|MB_ICONEXCLAMATION "$(ClientRunning)" IDRETRY +3
+    SetErrorLevel 1
+    Quit
+  ${Loop}
+FunctionEnd
+!macroend
+!insertmacro ClientClosedFunction ""
+!insertmacro ClientClosedFunction "un."
+
 Function .onInit
   SetRegView 64
   ${GetParameters} $0
@@ -197,6 +227,7 @@ Function .onInit
       !insertmacro Refuse "$(BadFingerprint)"
     ${EndIf}
   ${EndIf}
+  Call ClientClosed
 FunctionEnd
 
 ; --- install ----------------------------------------------------------------------------------
@@ -283,4 +314,5 @@ Function un.onInit
   ${If} $3 == 1
     SectionSetFlags ${SecRemoveSettings} ${SF_SELECTED}
   ${EndIf}
+  Call un.ClientClosed
 FunctionEnd

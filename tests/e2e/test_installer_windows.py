@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,19 @@ def _install(wine: Wine, setup: Path, *options: str) -> subprocess.CompletedProc
     result = wine.run(str(setup), "/S", *options)
     wine.wait()
     return result
+
+
+def _wait_for_window(process: subprocess.Popen[bytes]) -> None:
+    """Until the client Wine started is up: Wine's loader has become the Windows process
+    (its command line names the program), plus a moment for the program to load."""
+    deadline = time.monotonic() + 60
+    cmdline = Path(f"/proc/{process.pid}/cmdline")
+    while time.monotonic() < deadline and process.poll() is None:
+        if b"crm-client.exe" in cmdline.read_bytes() and b"wine" not in cmdline.read_bytes():
+            time.sleep(3)
+            return
+        time.sleep(0.5)
+    raise AssertionError("the installed client did not start")
 
 
 def _installed(wine: Wine, *parts: str) -> Path:
@@ -230,10 +244,20 @@ def test_silent_install_upgrade_and_uninstall(
     shutil.copy(shot, artefacts / "windows-installed-client.png")
 
     # 3. Upgrade in place to this version (signed), without repeating the options: the
-    # pre-set and the user's settings stay, the old version's files go.
+    # pre-set and the user's settings stay, the old version's files go. Not while the client
+    # runs: that would leave a mix of both versions (exit code 3, nothing touched).
     wine.reg_set(SETTINGS + r"\session", "last_user", "zhangwei")
     stale = _installed(wine, "_internal", "left-by-0.0.9.dll")
     stale.write_bytes(b"old")
+    running = wine.start(str(_installed(wine, "crm-client.exe")))  # at its sign-in dialog
+    try:
+        _wait_for_window(running)
+        refused = wine.run(str(installers["setup"]), "/S")
+    finally:
+        running.kill()
+        running.wait(timeout=60)
+    assert refused.returncode == 3, refused.stdout + refused.stderr
+    assert stale.exists() and wine.reg_value(UNINSTALL, "DisplayVersion") == OLDER
     upgrade = _install(wine, installers["setup"])
     assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
     assert wine.reg_value(UNINSTALL, "DisplayVersion") == VERSION
