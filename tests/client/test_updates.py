@@ -6,8 +6,10 @@ a tiny signed (or unsigned) executable standing in for crm-client.exe."""
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -251,3 +253,21 @@ def test_a_client_not_installed_by_the_installer_does_not_update_itself(
     window.update_action.trigger()
     assert "not installed with the Windows installer" in _told(qtbot, window.updates)
     assert window.updates.dialog is None
+
+
+def test_downloads_of_earlier_updates_are_cleared_away_after_a_day(tmp_path: Path) -> None:
+    now = time.time()
+    old = tmp_path / f"{updates.DOWNLOAD_PREFIX}old"
+    recent = tmp_path / f"{updates.DOWNLOAD_PREFIX}recent"
+    foreign = tmp_path / "someone-elses-old-folder"
+    for folder in (old, recent, foreign):
+        folder.mkdir()
+        (folder / "crm-client-setup-0.2.0.exe").write_bytes(b"MZ")
+    day_and_a_bit = now - updates.KEEP_DOWNLOADS_S - 60
+    for folder in (old, foreign):
+        os.utime(folder, (day_and_a_bit, day_and_a_bit))
+
+    assert updates.remove_old_downloads(tmp_path, now) == 1
+
+    assert not old.exists()
+    assert recent.exists() and foreign.exists()

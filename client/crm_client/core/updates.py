@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,9 +77,28 @@ def is_newer(release: ClientRelease, current: str | None = None) -> bool:
     return version_key(release.version) > version_key(current or crm_client.__version__)
 
 
+DOWNLOAD_PREFIX = "crm-update-"
+KEEP_DOWNLOADS_S = 24 * 3600  # the installer runs from its download folder: leave it a day
+
+
 def download_dir() -> Path:
     """A new private folder for one download (the installer keeps its own name in it)."""
-    return Path(tempfile.mkdtemp(prefix="crm-update-"))
+    return Path(tempfile.mkdtemp(prefix=DOWNLOAD_PREFIX))
+
+
+def remove_old_downloads(temp: Path | None = None, now: float | None = None) -> int:
+    """Delete the download folders of earlier updates once a day old (their installers have
+    long finished); returns how many went. Nothing else in the temporary folder is touched."""
+    removed = 0
+    cutoff = (time.time() if now is None else now) - KEEP_DOWNLOADS_S
+    for folder in (temp or Path(tempfile.gettempdir())).glob(DOWNLOAD_PREFIX + "*"):
+        try:
+            if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder)
+                removed += 1
+        except OSError as error:  # in use, or not ours to delete: try again next time
+            log.info("cannot remove the old download %s: %s", folder, error)
+    return removed
 
 
 def fetch(api: ApiClient, release: ClientRelease, installation: Installation,

@@ -202,8 +202,10 @@ class UpdateChecker(QObject):
         self.message: QMessageBox | None = None
 
     def check_quietly(self) -> None:
-        """After sign-in: offer an update if there is one, say nothing otherwise."""
+        """After sign-in: offer an update if there is one, say nothing otherwise (and clear
+        away the downloads of earlier updates)."""
         if self.installation.updatable:
+            updates.remove_old_downloads()
             self._check(explicit=False)
 
     def check(self) -> None:
