@@ -3,6 +3,8 @@ settings ask for plain HTTP on the loopback."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,3 +34,11 @@ def serving(settings: Settings, app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def crm_server_cli(*args: str, env: dict[str, str] | None = None
+                   ) -> subprocess.CompletedProcess[str]:
+    """``crm-server ARGS`` as IT runs it, in a process of its own; output captured."""
+    return subprocess.run([sys.executable, "-m", "crm_server.cli", *args], text=True,
+                          capture_output=True, timeout=300, env=env, check=False,
+                          stdin=subprocess.DEVNULL)

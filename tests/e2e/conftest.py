@@ -20,17 +20,13 @@ import pytest
 import builders
 from crm_client.api.client import ApiClient
 from databases import fresh_database
+from serving import crm_server_cli
 
 
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "crm_server.cli", *args], text=True,
-                          capture_output=True, timeout=120, env=env, check=False)
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[str], ca: str) -> None:
@@ -54,9 +50,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     env = {**os.environ, "E2E_builders.ADMIN_PASSWORD": builders.ADMIN_PASSWORD}
     env.pop("CRM_DATABASE_URL", None)
     with fresh_database() as database_url:
-        made = _cli("init", str(data), "--bind", "127.0.0.1", "--port", str(port), "--host",
-                    "127.0.0.1", "--admin", "admin", "--admin-password-env",
-                    "E2E_builders.ADMIN_PASSWORD", "--database-url", database_url, env=env)
+        made = crm_server_cli("init", str(data), "--bind", "127.0.0.1", "--port", str(port),
+                              "--host", "127.0.0.1", "--admin", "admin", "--admin-password-env",
+                              "E2E_builders.ADMIN_PASSWORD", "--database-url", database_url,
+                              env=env)
         assert made.returncode == 0, made.stderr
         yield from _serve(data, port)
 

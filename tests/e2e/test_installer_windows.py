@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +28,7 @@ from bundles import ROOT, built, newest_input
 from crm_common import authenticode
 from crm_common.entities import entity
 from crm_common.tlsinfo import fingerprint
+from serving import crm_server_cli
 from signed_pe import make_signer, write_pfx
 from wine import Wine, windows_path
 
@@ -179,28 +179,18 @@ def test_unsigned_builds_say_so_and_signed_ones_carry_the_certificate(
 
 
 def test_the_server_publishes_a_real_installer_for_clients_to_update_from(
-        installers: dict[str, Path], tmp_path: Path, signing: dict[str, Path]) -> None:
-    data = tmp_path / "data"
-    made = _crm_server("init", str(data), "--admin-password-env", "E2E_ADMIN_PASSWORD")
-    assert made.returncode == 0, made.stdout + made.stderr
-    published = _crm_server("publish-client", str(installers["setup"]), "--data-dir", str(data))
+        installers: dict[str, Path], server: tuple[str, Path], tmp_path: Path) -> None:
+    _url, data = server
+    published = crm_server_cli("publish-client", str(installers["setup"]), "--data-dir",
+                               str(data))
     assert published.returncode == 0, published.stdout + published.stderr
     assert f"version {VERSION}, signed by" in published.stdout
     assert (data / "client" / installers["setup"].name).read_bytes() == \
         installers["setup"].read_bytes()
     renamed = tmp_path / f"crm-client-setup-{VERSION}-unsigned.exe"
     shutil.copy(installers["setup"], renamed)  # a signed file must not claim to be unsigned
-    refused = _crm_server("publish-client", str(renamed), "--data-dir", str(data))
+    refused = crm_server_cli("publish-client", str(renamed), "--data-dir", str(data))
     assert refused.returncode == 1 and "is signed" in refused.stderr
-
-
-def _crm_server(*args: str) -> subprocess.CompletedProcess[str]:
-    """The server's command line on an SQLite data directory of its own."""
-    environment = {k: v for k, v in os.environ.items() if k != "CRM_DATABASE_URL"}
-    environment["E2E_ADMIN_PASSWORD"] = builders.ADMIN_PASSWORD
-    return subprocess.run([sys.executable, "-m", "crm_server.cli", *args], capture_output=True,
-                          text=True, timeout=300, check=False, stdin=subprocess.DEVNULL,
-                          env=environment)
 
 
 def test_a_bad_option_fails_the_silent_install_and_installs_nothing(
