@@ -7,9 +7,11 @@ from crm_common.entities.spec import (
     EntitySpec,
     FieldSpec,
     Kind,
+    Nav,
     by_path,
     entity,
     register,
 )
 
-__all__ = ["REGISTRY", "Choice", "EntitySpec", "FieldSpec", "Kind", "by_path", "entity", "register"]
+__all__ = ["REGISTRY", "Choice", "EntitySpec", "FieldSpec", "Kind", "Nav", "by_path", "entity",
+           "register"]

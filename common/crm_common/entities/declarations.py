@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from crm_common.entities.spec import Choice, EntitySpec, FieldSpec, Kind, register
+from crm_common.entities.spec import Choice, EntitySpec, FieldSpec, Kind, Nav, register
 from crm_common.i18n import N_
 from crm_common.schemas.activity import ActivityCreate, ActivityRead, ActivityType, ActivityUpdate
 from crm_common.schemas.attachment import AttachmentRead, AttachmentUpdate
@@ -28,6 +28,9 @@ def choices(enum: type[StrEnum], labels: dict[StrEnum, str]) -> tuple[Choice, ..
     return tuple(Choice(member.value, labels[member]) for member in enum)
 
 
+SALES = N_("Sales")
+ORGANISATION = N_("Organisation")
+
 CREATED = FieldSpec("created_at", N_("Created"), Kind.DATETIME, editable=False, listed=False,
                     sortable=True, width=140)
 UPDATED = FieldSpec("updated_at", N_("Updated"), Kind.DATETIME, editable=False, listed=False,
@@ -46,7 +49,7 @@ DEPARTMENT = register(EntitySpec(
         FieldSpec("sort_order", N_("Sort order"), Kind.INT, listed=False),
         CREATED,
     ),
-    icon="department",
+    icon="department", nav=Nav(ORGANISATION, 20),
 ))
 
 USER = register(EntitySpec(
@@ -69,7 +72,7 @@ USER = register(EntitySpec(
                   editable=False, listed=False, width=60),
         CREATED,
     ),
-    icon="user",
+    icon="user", nav=Nav(ORGANISATION, 10),
 ))
 
 ROLE = register(EntitySpec(
@@ -134,7 +137,7 @@ CUSTOMER = register(EntitySpec(
     ),
     searchable=True,
     search_fields=("name", "short_name", "uscc", "phone", "contact.mobile", "contact.phone"),
-    icon="customer",
+    icon="customer", nav=Nav(SALES, 10),
 ))
 
 CONTACT = register(EntitySpec(
@@ -163,6 +166,7 @@ CONTACT = register(EntitySpec(
         CREATED,
     ),
     searchable=True, search_fields=("name", "mobile", "phone", "email"), icon="contact",
+    nav=Nav(SALES, 20),
 ))
 
 ACTIVITY = register(EntitySpec(
@@ -188,6 +192,7 @@ ACTIVITY = register(EntitySpec(
         CREATED,
     ),
     title_field="subject", default_sort="-occurred_at", icon="activity",
+    nav=Nav(SALES, 30),
 ))
 
 ATTACHMENT = register(EntitySpec(

@@ -22,7 +22,10 @@ class Kind(StrEnum):
     TEXT = "text"
     LONG_TEXT = "long_text"
     INT = "int"
-    MONEY = "money"
+    DECIMAL = "decimal"  # a plain decimal number, ``places`` declared (a weight, hours)
+    MONEY = "money"  # an amount in yuan: 2 places
+    PRICE = "price"  # a unit price: 4 places (1200.5678 stays 1200.5678)
+    PERCENT = "percent"  # a rate shown with %: 13 means 13 %, 2 places
     DATE = "date"
     DATETIME = "datetime"
     BOOL = "bool"
@@ -30,6 +33,20 @@ class Kind(StrEnum):
     REF = "ref"
     REFS = "refs"  # several references (a user's roles); ``display`` carries their titles
     TAGS = "tags"
+
+
+# Decimal places of the numeric kinds; a DECIMAL field declares its own ``places``.
+PLACES = {Kind.MONEY: 2, Kind.PRICE: 4, Kind.PERCENT: 2}
+NUMERIC_KINDS = frozenset({Kind.DECIMAL, Kind.MONEY, Kind.PRICE, Kind.PERCENT})
+
+
+@dataclass(frozen=True)
+class Nav:
+    """Where an entity's list sits in the client's navigation: a group (an English label,
+    translated) and its order there (groups keep the order of their first entity)."""
+
+    group: str
+    order: int
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,14 @@ class FieldSpec:
     filterable: bool = False
     editable: bool = True
     placeholder: str = ""
+    places: int | None = None  # DECIMAL only; the other numeric kinds have fixed places
+
+    @property
+    def scale(self) -> int | None:
+        """Decimal places of a numeric field (None for other kinds)."""
+        if self.kind is Kind.DECIMAL:
+            return self.places
+        return PLACES.get(self.kind)
 
     @property
     def column(self) -> str:
@@ -103,6 +128,7 @@ class EntitySpec:
     exportable: bool = False  # its lists can be exported (once the export exists)
     importable: bool = False  # records can be imported (once the Excel import exists)
     icon: str = ""
+    nav: Nav | None = None  # None: no page of its own in the navigation
     extra: dict[str, str] = field(default_factory=dict)
 
     def field(self, name: str) -> FieldSpec:
