@@ -95,6 +95,34 @@ class EntityGrant(BaseModel):
         return self.fields.get(field, FieldAccess.EDIT)
 
 
+def grant(read: DataScope = DataScope.NONE, create: DataScope = DataScope.NONE,
+          update: DataScope = DataScope.NONE, delete: DataScope = DataScope.NONE,
+          export: DataScope = DataScope.NONE, import_: DataScope = DataScope.NONE,
+          fields: dict[str, FieldAccess] | None = None) -> EntityGrant:
+    """An entity's grant in a role, each action with its scope (none when not given)."""
+    actions = {Action.CREATE: create, Action.READ: read, Action.UPDATE: update,
+               Action.DELETE: delete, Action.EXPORT: export, Action.IMPORT: import_}
+    return EntityGrant(actions={k: v for k, v in actions.items() if v is not DataScope.NONE},
+                       fields=fields or {})
+
+
+def crud(scope: DataScope, **fields: FieldAccess) -> EntityGrant:
+    """Create, read, change and delete within ``scope``; ``fields`` not simply editable."""
+    return grant(scope, scope, scope, scope, fields=fields)
+
+
+# The built-in roles whose grants each entity declares (``EntitySpec.roles``); the
+# administrator may do everything and the auditor reads everything, whatever is declared.
+STAFF_ROLES = ("sales_manager", "sales_rep", "finance", "service_dispatcher",
+               "service_engineer")
+
+
+def for_staff(entity_grant: EntityGrant) -> dict[str, EntityGrant]:
+    """The same grant for every built-in staff role (the people and departments everyone
+    looks up; nothing at all, for what only administrators touch)."""
+    return dict.fromkeys(STAFF_ROLES, entity_grant)
+
+
 class Permissions(BaseModel):
     """A role's grants, or the merged grants of a user's roles."""
 

@@ -404,6 +404,7 @@ _SIMPLE_EDITORS: dict[Kind, type[FieldEditor]] = {
     Kind.BOOL: BoolEditor,
     Kind.CHOICE: ChoiceEditor,
     Kind.TAGS: TagsEditor,
+    Kind.OBJECT: LongTextEditor,  # shown, never edited in the form (a role's grants)
 }
 
 

@@ -1,26 +1,33 @@
-"""Every business entity of the foundation, declared once."""
+"""Every business entity, declared once: its fields, its grants for the built-in roles, its
+place in the navigation. See docs/entities.md for how to add one."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from crm_common.entities.spec import Choice, EntitySpec, FieldSpec, Kind, Nav, register
+from crm_common.entities.spec import Choice, EntitySpec, FieldSpec, Format, Kind, Nav, register
 from crm_common.i18n import N_
-from crm_common.schemas.activity import ActivityCreate, ActivityRead, ActivityType, ActivityUpdate
-from crm_common.schemas.attachment import AttachmentRead, AttachmentUpdate
-from crm_common.schemas.contact import ContactCreate, ContactRead, ContactUpdate, DecisionRole
-from crm_common.schemas.customer import (
-    CustomerCreate,
-    CustomerLevel,
-    CustomerRead,
-    CustomerSource,
-    CustomerStatus,
-    CustomerUpdate,
+from crm_common.permissions import (
+    DataScope,
+    EntityGrant,
+    FieldAccess,
+    Permissions,
+    crud,
+    for_staff,
+    grant,
 )
-from crm_common.schemas.department import DepartmentCreate, DepartmentRead, DepartmentUpdate
-from crm_common.schemas.role import RoleCreate, RoleRead, RoleUpdate
+from crm_common.schemas.activity import ActivityRead, ActivityType
+from crm_common.schemas.attachment import AttachmentRead
+from crm_common.schemas.contact import ContactRead, DecisionRole
+from crm_common.schemas.customer import CustomerLevel, CustomerRead, CustomerSource, CustomerStatus
+from crm_common.schemas.department import DepartmentRead
+from crm_common.schemas.role import RoleRead
 from crm_common.schemas.security import AuditRead
-from crm_common.schemas.user import UserCreate, UserRead, UserUpdate
+from crm_common.schemas.user import NewUser, UserRead
+
+OWN, DEPT, TREE, ALL = DataScope.OWN, DataScope.DEPARTMENT, DataScope.SUBTREE, DataScope.ALL
+READ_ONLY, MASKED, HIDDEN = FieldAccess.READ, FieldAccess.MASKED, FieldAccess.HIDDEN
+NOTHING = EntityGrant()
 
 
 def choices(enum: type[StrEnum], labels: dict[StrEnum, str]) -> tuple[Choice, ...]:
@@ -32,89 +39,100 @@ SALES = N_("Sales")
 ORGANISATION = N_("Organisation")
 
 CREATED = FieldSpec("created_at", N_("Created"), Kind.DATETIME, editable=False, listed=False,
-                    sortable=True, width=140)
+                    sortable=True, width=140, null=False)
 UPDATED = FieldSpec("updated_at", N_("Updated"), Kind.DATETIME, editable=False, listed=False,
-                    sortable=True, width=140)
+                    sortable=True, width=140, null=False)
 OWNER = FieldSpec("owner_id", N_("Owner"), Kind.REF, ref="user", display="owner_name",
                   filterable=True, width=90)
+NOTES = FieldSpec("notes", N_("Notes"), Kind.LONG_TEXT, listed=False, max_length=2000)
 
 DEPARTMENT = register(EntitySpec(
     key="department", path="departments",
     label=N_("Department"), label_plural=N_("Departments"),
-    read=DepartmentRead, create=DepartmentCreate, update=DepartmentUpdate,
     fields=(
-        FieldSpec("name", N_("Name"), required=True, sortable=True, width=200),
+        FieldSpec("name", N_("Name"), required=True, sortable=True, width=200,
+                  max_length=100),
         FieldSpec("parent_id", N_("Parent department"), Kind.REF, ref="department",
                   display="parent_name", filterable=True, width=160),
-        FieldSpec("sort_order", N_("Sort order"), Kind.INT, listed=False),
+        FieldSpec("sort_order", N_("Sort order"), Kind.INT, listed=False, default=0),
+        FieldSpec("path", N_("Path"), editable=False, listed=False, stored=False),
         CREATED,
     ),
-    icon="department", nav=Nav(ORGANISATION, 20),
+    roles=for_staff(grant(ALL)),
+    read_schema=DepartmentRead, icon="department", nav=Nav(ORGANISATION, 20),
 ))
 
 USER = register(EntitySpec(
     key="user", path="users",
     label=N_("User"), label_plural=N_("Users"),
-    read=UserRead, create=UserCreate, update=UserUpdate,
     fields=(
-        FieldSpec("username", N_("Username"), required=True, sortable=True, width=120),
-        FieldSpec("name", N_("Name"), required=True, sortable=True, width=100),
+        FieldSpec("username", N_("Username"), required=True, sortable=True, width=120,
+                  format=Format.LOGIN, min_length=2, max_length=64, create_only=True),
+        FieldSpec("name", N_("Name"), required=True, sortable=True, width=100, max_length=64),
         FieldSpec("department_id", N_("Department"), Kind.REF, ref="department",
                   display="department_name", filterable=True, width=140),
         FieldSpec("role_ids", N_("Roles"), Kind.REFS, ref="role", display="role_names",
                   width=160),
-        FieldSpec("mobile", N_("Mobile"), width=110),
-        FieldSpec("email", N_("Email"), width=220),
-        FieldSpec("is_active", N_("Active"), Kind.BOOL, filterable=True, width=60),
+        FieldSpec("mobile", N_("Mobile"), width=110, format=Format.MOBILE, max_length=20),
+        FieldSpec("email", N_("Email"), width=220, format=Format.EMAIL, max_length=254),
+        FieldSpec("is_active", N_("Active"), Kind.BOOL, filterable=True, width=60,
+                  default=True),
         FieldSpec("last_login_at", N_("Last sign-in"), Kind.DATETIME, editable=False,
                   width=140),
         FieldSpec("must_change_password", N_("Must change password"), Kind.BOOL,
-                  editable=False, listed=False, width=60),
+                  editable=False, listed=False, width=60, null=False),
         CREATED,
     ),
-    icon="user", nav=Nav(ORGANISATION, 10),
+    roles=for_staff(grant(ALL)),
+    inputs=NewUser, read_schema=UserRead, icon="user", nav=Nav(ORGANISATION, 10),
 ))
 
 ROLE = register(EntitySpec(
     key="role", path="roles",
     label=N_("Role"), label_plural=N_("Roles"),
-    read=RoleRead, create=RoleCreate, update=RoleUpdate,
     fields=(
-        FieldSpec("name", N_("Name"), required=True, sortable=True, width=160),
-        FieldSpec("description", N_("Description"), Kind.LONG_TEXT, width=300),
+        FieldSpec("name", N_("Name"), required=True, sortable=True, width=160, max_length=64),
+        FieldSpec("description", N_("Description"), Kind.LONG_TEXT, width=300,
+                  max_length=500),
+        FieldSpec("key", N_("Built-in role"), editable=False, listed=False, max_length=32),
         FieldSpec("is_builtin", N_("Built-in"), Kind.BOOL, editable=False, filterable=True,
-                  width=60),
+                  width=60, null=False),
+        FieldSpec("permissions", N_("Permissions"), Kind.OBJECT, model=Permissions,
+                  listed=False, form=False, null=False),
         CREATED,
     ),
-    admin_only_write=True, icon="role",
+    roles=for_staff(NOTHING),
+    read_schema=RoleRead, admin_only_write=True, icon="role",
 ))
 
 CUSTOMER = register(EntitySpec(
     key="customer", path="customers",
     label=N_("Customer"), label_plural=N_("Customers"),
-    read=CustomerRead, create=CustomerCreate, update=CustomerUpdate,
     fields=(
         FieldSpec("name", N_("Name"), required=True, sortable=True, width=240,
-                  placeholder=N_("Full registered company name")),
-        FieldSpec("short_name", N_("Short name"), width=100),
+                  placeholder=N_("Full registered company name"), min_length=2,
+                  max_length=100),
+        FieldSpec("short_name", N_("Short name"), width=100, max_length=64),
         FieldSpec("uscc", N_("Unified social credit code"), listed=False, width=160,
-                  placeholder=N_("18 characters")),
+                  placeholder=N_("18 characters"), format=Format.USCC, max_length=18),
         FieldSpec("level", N_("Level"), Kind.CHOICE, sortable=True, filterable=True, width=70,
-                  choices=choices(CustomerLevel, {
+                  default=CustomerLevel.C.value, choices=choices(CustomerLevel, {
                       CustomerLevel.KEY: N_("Key account"), CustomerLevel.A: N_("A"),
                       CustomerLevel.B: N_("B"), CustomerLevel.C: N_("C")})),
         FieldSpec("status", N_("Status"), Kind.CHOICE, filterable=True, width=70,
-                  choices=choices(CustomerStatus, {
+                  default=CustomerStatus.POTENTIAL.value, choices=choices(CustomerStatus, {
                       CustomerStatus.POTENTIAL: N_("Potential"),
                       CustomerStatus.ACTIVE: N_("Active"),
                       CustomerStatus.DORMANT: N_("Dormant"),
                       CustomerStatus.LOST: N_("Lost")})),
-        FieldSpec("industry", N_("Industry"), filterable=True, width=100),
-        FieldSpec("province", N_("Province"), sortable=True, filterable=True, width=80),
-        FieldSpec("city", N_("City"), filterable=True, width=80),
-        FieldSpec("district", N_("District"), listed=False, width=80),
-        FieldSpec("address", N_("Address"), listed=False, width=240),
-        FieldSpec("phone", N_("Phone"), listed=False, width=120),
+        FieldSpec("industry", N_("Industry"), filterable=True, width=100, max_length=64),
+        FieldSpec("province", N_("Province"), sortable=True, filterable=True, width=80,
+                  max_length=32),
+        FieldSpec("city", N_("City"), filterable=True, width=80, max_length=32),
+        FieldSpec("district", N_("District"), listed=False, width=80, max_length=32),
+        FieldSpec("address", N_("Address"), listed=False, width=240, max_length=200),
+        FieldSpec("phone", N_("Phone"), listed=False, width=120, format=Format.PHONE,
+                  max_length=32),
         FieldSpec("source", N_("Source"), Kind.CHOICE, filterable=True, listed=False, width=80,
                   choices=choices(CustomerSource, {
                       CustomerSource.EXHIBITION: N_("Exhibition"),
@@ -127,32 +145,40 @@ CUSTOMER = register(EntitySpec(
         OWNER,
         FieldSpec("parent_id", N_("Parent company"), Kind.REF, ref="customer",
                   display="parent_name", listed=False, width=200),
-        FieldSpec("tags", N_("Tags"), Kind.TAGS, listed=False, width=160),
-        FieldSpec("notes", N_("Notes"), Kind.LONG_TEXT, listed=False),
+        FieldSpec("tags", N_("Tags"), Kind.TAGS, listed=False, width=160, null=False),
+        NOTES,
         FieldSpec("last_activity_at", N_("Last follow-up"), Kind.DATETIME, editable=False,
                   sortable=True, width=130),
         FieldSpec("next_follow_up_on", N_("Next follow-up"), Kind.DATE, editable=False,
                   listed=False, width=100),
         CREATED, UPDATED,
     ),
+    roles={
+        "sales_manager": grant(TREE, TREE, TREE, TREE, TREE, TREE),
+        "sales_rep": crud(OWN, owner_id=READ_ONLY),
+        "finance": grant(ALL, export=ALL),
+        "service_dispatcher": grant(ALL),
+        "service_engineer": grant(ALL, fields={"uscc": MASKED, "notes": HIDDEN,
+                                               "tags": HIDDEN}),
+    },
     searchable=True,
     search_fields=("name", "short_name", "uscc", "phone", "contact.mobile", "contact.phone"),
-    icon="customer", nav=Nav(SALES, 10),
+    read_schema=CustomerRead, icon="customer", nav=Nav(SALES, 10),
 ))
 
 CONTACT = register(EntitySpec(
     key="contact", path="contacts",
     label=N_("Contact"), label_plural=N_("Contacts"),
-    read=ContactRead, create=ContactCreate, update=ContactUpdate,
     fields=(
-        FieldSpec("name", N_("Name"), required=True, sortable=True, width=90),
+        FieldSpec("name", N_("Name"), required=True, sortable=True, width=90, max_length=64),
         FieldSpec("customer_id", N_("Customer"), Kind.REF, ref="customer",
                   display="customer_name", required=True, filterable=True, width=220),
-        FieldSpec("title", N_("Title"), width=100),
-        FieldSpec("mobile", N_("Mobile"), width=110),
-        FieldSpec("phone", N_("Phone"), listed=False, width=120),
-        FieldSpec("email", N_("Email"), width=220),
-        FieldSpec("wechat", N_("WeChat"), listed=False, width=100),
+        FieldSpec("title", N_("Title"), width=100, max_length=64),
+        FieldSpec("mobile", N_("Mobile"), width=110, format=Format.MOBILE, max_length=20),
+        FieldSpec("phone", N_("Phone"), listed=False, width=120, format=Format.PHONE,
+                  max_length=32),
+        FieldSpec("email", N_("Email"), width=220, format=Format.EMAIL, max_length=254),
+        FieldSpec("wechat", N_("WeChat"), listed=False, width=100, max_length=64),
         FieldSpec("decision_role", N_("Decision role"), Kind.CHOICE, filterable=True, width=90,
                   choices=choices(DecisionRole, {
                       DecisionRole.DECISION_MAKER: N_("Decision maker"),
@@ -161,22 +187,30 @@ CONTACT = register(EntitySpec(
                       DecisionRole.PROCUREMENT: N_("Procurement"),
                       DecisionRole.USER: N_("User"),
                       DecisionRole.OTHER: N_("Other")})),
-        FieldSpec("is_primary", N_("Primary contact"), Kind.BOOL, filterable=True, width=70),
-        FieldSpec("notes", N_("Notes"), Kind.LONG_TEXT, listed=False),
+        FieldSpec("is_primary", N_("Primary contact"), Kind.BOOL, filterable=True, width=70,
+                  default=False),
+        NOTES,
         CREATED,
     ),
-    searchable=True, search_fields=("name", "mobile", "phone", "email"), icon="contact",
-    nav=Nav(SALES, 20),
+    roles={
+        "sales_manager": grant(TREE, TREE, TREE, TREE, TREE, TREE),
+        "sales_rep": crud(OWN),
+        "finance": grant(ALL, export=ALL),
+        "service_dispatcher": grant(ALL, ALL, ALL),
+        "service_engineer": grant(ALL),
+    },
+    searchable=True, search_fields=("name", "mobile", "phone", "email"),
+    read_schema=ContactRead, icon="contact", nav=Nav(SALES, 20),
 ))
 
 ACTIVITY = register(EntitySpec(
     key="activity", path="activities",
     label=N_("Follow-up"), label_plural=N_("Follow-ups"),
-    read=ActivityRead, create=ActivityCreate, update=ActivityUpdate,
     fields=(
-        FieldSpec("occurred_at", N_("Time"), Kind.DATETIME, sortable=True, width=130),
+        FieldSpec("occurred_at", N_("Time"), Kind.DATETIME, sortable=True, width=130,
+                  null=False),  # "now" when not given
         FieldSpec("type", N_("Type"), Kind.CHOICE, filterable=True, width=80,
-                  choices=choices(ActivityType, {
+                  default=ActivityType.CALL.value, choices=choices(ActivityType, {
                       ActivityType.CALL: N_("Call"), ActivityType.VISIT: N_("Visit"),
                       ActivityType.MEETING: N_("Meeting"), ActivityType.EMAIL: N_("E-mail"),
                       ActivityType.TECHNICAL: N_("Technical exchange")})),
@@ -184,47 +218,63 @@ ACTIVITY = register(EntitySpec(
                   display="customer_name", required=True, filterable=True, width=200),
         FieldSpec("contact_id", N_("Contact"), Kind.REF, ref="contact", display="contact_name",
                   filterable=True, width=80),
-        FieldSpec("subject", N_("Subject"), required=True, width=240),
-        FieldSpec("notes", N_("Notes"), Kind.LONG_TEXT, listed=False),
+        FieldSpec("subject", N_("Subject"), required=True, width=240, max_length=200),
+        FieldSpec("notes", N_("Notes"), Kind.LONG_TEXT, listed=False, max_length=4000),
         FieldSpec("next_follow_up_on", N_("Next follow-up"), Kind.DATE, sortable=True,
                   width=100),
         OWNER,
         CREATED,
     ),
-    title_field="subject", default_sort="-occurred_at", icon="activity",
-    nav=Nav(SALES, 30),
+    roles={
+        "sales_manager": grant(TREE, TREE, TREE, TREE, TREE),
+        "sales_rep": crud(OWN),
+        "finance": grant(ALL),
+        "service_dispatcher": grant(ALL, ALL, OWN, OWN),
+        "service_engineer": grant(OWN, OWN, OWN, OWN),
+    },
+    read_schema=ActivityRead, title_field="subject", default_sort="-occurred_at",
+    icon="activity", nav=Nav(SALES, 30),
 ))
 
 ATTACHMENT = register(EntitySpec(
     key="attachment", path="attachments",
     label=N_("Attachment"), label_plural=N_("Attachments"),
-    read=AttachmentRead, create=None, update=AttachmentUpdate,
     fields=(
-        FieldSpec("filename", N_("File name"), required=True, sortable=True, width=240),
-        FieldSpec("entity", N_("Record type"), editable=False, filterable=True, listed=False),
+        FieldSpec("filename", N_("File name"), required=True, sortable=True, width=240,
+                  max_length=200),
+        FieldSpec("entity", N_("Record type"), editable=False, filterable=True, listed=False,
+                  max_length=32, null=False),
         FieldSpec("record_id", N_("Record"), Kind.INT, editable=False, filterable=True,
-                  listed=False),
-        FieldSpec("size", N_("Size"), Kind.INT, editable=False, width=80),
-        FieldSpec("content_type", N_("Type"), editable=False, listed=False),
+                  listed=False, null=False),
+        FieldSpec("size", N_("Size"), Kind.INT, editable=False, width=80, null=False),
+        FieldSpec("content_type", N_("Type"), editable=False, listed=False, max_length=100,
+                  null=False),
+        FieldSpec("sha256", N_("SHA-256"), editable=False, listed=False, max_length=64,
+                  null=False),
         FieldSpec("owner_id", N_("Uploaded by"), Kind.REF, ref="user", display="owner_name",
                   editable=False, width=90),
         FieldSpec("created_at", N_("Uploaded"), Kind.DATETIME, editable=False, sortable=True,
-                  width=140),
+                  width=140, null=False),
     ),
-    title_field="filename", default_sort="-created_at", icon="attachment",
+    roles={
+        "sales_manager": grant(ALL, ALL, TREE, TREE),
+        **{key: grant(ALL, ALL, OWN, OWN) for key in (
+            "sales_rep", "finance", "service_dispatcher", "service_engineer")},
+    },
+    creatable=False, read_schema=AttachmentRead, title_field="filename",
+    default_sort="-created_at", icon="attachment",
 ))
 
 AUDIT = register(EntitySpec(
     key="audit", path="audit",
     label=N_("Audit entry"), label_plural=N_("Audit log"),
-    read=AuditRead, create=None, update=None,
     fields=(
         FieldSpec("at", N_("Time"), Kind.DATETIME, editable=False, filterable=True,
-                  width=140),
+                  width=140, null=False),
         FieldSpec("user_id", N_("User"), Kind.REF, ref="user", display="user_name",
                   editable=False, filterable=True, width=90),
         FieldSpec("action", N_("Action"), Kind.CHOICE, editable=False, filterable=True,
-                  width=80, choices=(
+                  width=80, null=False, choices=(
                       Choice("create", N_("Create")), Choice("update", N_("Change")),
                       Choice("delete", N_("Delete")), Choice("restore", N_("Restore")),
                       Choice("login", N_("Sign-in")),
@@ -232,12 +282,15 @@ AUDIT = register(EntitySpec(
                       Choice("logout", N_("Sign-out")),
                       Choice("revoke", N_("Session revoked")),
                       Choice("permission", N_("Permissions changed")))),
-        FieldSpec("entity", N_("Record type"), editable=False, filterable=True, width=90),
+        FieldSpec("entity", N_("Record type"), editable=False, filterable=True, width=90,
+                  max_length=32),
         FieldSpec("record_id", N_("Record"), Kind.INT, display="record_title",
                   editable=False, filterable=True, width=70),
-        FieldSpec("changes", N_("Changes"), Kind.LONG_TEXT, editable=False, width=360),
-        FieldSpec("client_address", N_("Address"), editable=False, width=110),
+        FieldSpec("changes", N_("Changes"), Kind.OBJECT, editable=False, width=360,
+                  null=False),
+        FieldSpec("client_address", N_("Address"), editable=False, width=110, max_length=64),
     ),
-    title_field="action", default_sort="-id", soft_delete=False, read_only=True,
-    icon="audit",
+    roles=for_staff(NOTHING),
+    read_schema=AuditRead, title_field="action", default_sort="-id", soft_delete=False,
+    read_only=True, icon="audit",
 ))

@@ -8,12 +8,15 @@ field for people: label, kind, choices, whether it is listed, sortable, filterab
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
+from typing import Any
 
 from pydantic import BaseModel
 
-from crm_common.permissions import Action
+from crm_common.permissions import Action, EntityGrant
 
 
 class Kind(StrEnum):
@@ -33,6 +36,18 @@ class Kind(StrEnum):
     REF = "ref"
     REFS = "refs"  # several references (a user's roles); ``display`` carries their titles
     TAGS = "tags"
+    OBJECT = "object"  # a structured value with its own schema (``model``): a role's grants
+
+
+class Format(StrEnum):
+    """What a text field holds, when it is more than text: checked and normalised on the
+    way in (``crm_common.cleansing``), by the same rule wherever it is typed or imported."""
+
+    MOBILE = "mobile"
+    PHONE = "phone"
+    EMAIL = "email"
+    USCC = "uscc"
+    LOGIN = "login"  # a user name: letters, digits, _ . -
 
 
 # Decimal places of the numeric kinds; a DECIMAL field declares its own ``places``.
@@ -57,11 +72,20 @@ class Choice:
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One field as people see it.
+    """One field, declared once: what it holds, how people see it, how it is written.
+
+    The wire schemas (``entities.derive``), the generic form and list, the test builders
+    and the check of the ORM model and its migration (tests/server/test_declarations.py)
+    all read this; nothing repeats it.
 
     ``display`` names the read-only companion that carries a reference's title
     (``owner_id`` → ``owner_name``); lists show that, forms edit the id.
-    ``editable`` is False for fields the server sets (timestamps, computed values).
+    ``editable`` is False for fields the server sets (timestamps, computed values): they
+    are read, never written. ``form`` is False for editable fields a screen of their own
+    edits (a role's grants). ``create_only`` fields are given once (a login name).
+    ``max_length``: characters of text (the column's length), items of a list.
+    ``default`` is what a create without the field stores; ``nullable`` (the column)
+    follows from ``required`` and ``default`` unless ``null`` says otherwise.
     """
 
     name: str
@@ -78,6 +102,24 @@ class FieldSpec:
     editable: bool = True
     placeholder: str = ""
     places: int | None = None  # DECIMAL only; the other numeric kinds have fixed places
+    max_length: int | None = None
+    min_length: int | None = None
+    format: Format | None = None
+    minimum: int | None = None  # numbers: the smallest and largest value accepted
+    maximum: int | None = None
+    default: Any = None
+    null: bool | None = None
+    create_only: bool = False
+    form: bool = True
+    stored: bool = True  # False: worked out when read (a department's path), no column
+    model: type[BaseModel] | None = None  # OBJECT: the value's schema
+
+    @property
+    def nullable(self) -> bool:
+        """Whether the stored value may be empty (the column's nullability)."""
+        if self.null is not None:
+            return self.null
+        return not self.required and self.default is None
 
     @property
     def scale(self) -> int | None:
@@ -102,34 +144,63 @@ class FieldSpec:
 class EntitySpec:
     """One business entity. ``path`` is its REST collection under ``/api/v1``.
 
-    ``create``/``update`` are None where records are not made through the generic routes
-    (attachments arrive by upload). ``searchable`` means the server keeps a search text
-    for ``q`` (names, pinyin initials, codes, phone digits) made of ``search_fields``
-    (``contact.mobile``: a field of the records it gathers from another entity).
-    ``read_only`` entities are records of what happened (the audit log): listed and read,
-    never written through the API.
+    Its wire schemas follow from ``fields`` (``entities.derive``): ``create`` is None where
+    records are not made through the generic routes (``creatable=False``: attachments
+    arrive by upload), ``create`` and ``update`` where they are never written
+    (``read_only``: records of what happened, such as the audit log). ``inputs`` adds what
+    a create takes that is no field of the record (a new user's password). ``read_schema``
+    is a typed mirror of the derived read schema for code that reads records' attributes
+    (tests/common/test_declarations.py keeps the two identical), or a read schema of its
+    own where the record has no version envelope (the audit log).
+
+    ``searchable`` means the server keeps a search text for ``q`` (names, pinyin initials,
+    codes, phone digits) made of ``search_fields`` (``contact.mobile``: a field of the
+    records it gathers from another entity).
+
+    ``roles`` are the entity's grants for each built-in role, by the role's key, declared
+    with the entity so a new entity reaches the people who work with it (a role left out
+    gets nothing; tests/server/test_declarations.py requires every built-in role but the
+    administrator and the auditor to be named).
     """
 
     key: str
     path: str
     label: str
     label_plural: str
-    read: type[BaseModel]
-    create: type[BaseModel] | None
-    update: type[BaseModel] | None
     fields: tuple[FieldSpec, ...]
+    roles: Mapping[str, EntityGrant] = field(default_factory=dict)
     title_field: str = "name"
     default_sort: str = "name"
     searchable: bool = False
     search_fields: tuple[str, ...] = ()
     soft_delete: bool = True
     read_only: bool = False
+    creatable: bool = True
     admin_only_write: bool = False  # roles: whoever writes them could grant themselves more
     exportable: bool = False  # its lists can be exported (once the export exists)
     importable: bool = False  # records can be imported (once the Excel import exists)
     icon: str = ""
     nav: Nav | None = None  # None: no page of its own in the navigation
-    extra: dict[str, str] = field(default_factory=dict)
+    inputs: type[BaseModel] | None = None
+    read_schema: type[BaseModel] | None = None
+
+    @cached_property
+    def read(self) -> type[BaseModel]:
+        from crm_common.entities.derive import read_schema
+
+        return self.read_schema or read_schema(self)
+
+    @cached_property
+    def create(self) -> type[BaseModel] | None:
+        from crm_common.entities.derive import create_schema
+
+        return None if self.read_only or not self.creatable else create_schema(self)
+
+    @cached_property
+    def update(self) -> type[BaseModel] | None:
+        from crm_common.entities.derive import update_schema
+
+        return None if self.read_only else update_schema(self)
 
     def field(self, name: str) -> FieldSpec:
         found = self.owns(name)
@@ -173,7 +244,7 @@ class EntitySpec:
 
     @property
     def form_fields(self) -> tuple[FieldSpec, ...]:
-        return tuple(f for f in self.fields if f.editable)
+        return tuple(f for f in self.fields if f.editable and f.form)
 
 
 REGISTRY: dict[str, EntitySpec] = {}

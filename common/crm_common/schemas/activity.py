@@ -5,10 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import Field
-
-from crm_common.schemas.base import Input, OptText, RecordRead, Text, UpdateInput
-from crm_common.schemas.scalars import Day, DbId, ZonedDateTime
+from crm_common.schemas.base import RecordRead
 
 
 class ActivityType(StrEnum):
@@ -17,28 +14,6 @@ class ActivityType(StrEnum):
     MEETING = "meeting"
     EMAIL = "email"
     TECHNICAL = "technical"  # 技术交流
-
-
-class _ActivityFields(Input):
-    contact_id: DbId | None = None
-    next_follow_up_on: Day | None = None
-    owner_id: DbId | None = None
-
-
-class ActivityCreate(_ActivityFields):
-    customer_id: DbId
-    type: ActivityType = ActivityType.CALL
-    occurred_at: ZonedDateTime | None = None  # the server fills "now" when absent
-    subject: Text = Field(min_length=1, max_length=200)
-    notes: OptText = Field(default=None, max_length=4000)
-
-
-class ActivityUpdate(_ActivityFields, UpdateInput):
-    customer_id: DbId | None = None
-    type: ActivityType | None = None
-    occurred_at: ZonedDateTime | None = None
-    subject: Text | None = Field(default=None, min_length=1, max_length=200)
-    notes: OptText = Field(default=None, max_length=4000)
 
 
 class ActivityRead(RecordRead):

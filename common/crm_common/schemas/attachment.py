@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
-from crm_common.schemas.base import RecordRead, Text, UpdateInput
-
-
-class AttachmentUpdate(UpdateInput):
-    filename: Text | None = Field(default=None, min_length=1, max_length=200)
+from crm_common.schemas.base import RecordRead
 
 
 class AttachmentRead(RecordRead):

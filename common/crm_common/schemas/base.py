@@ -15,7 +15,7 @@ from crm_common.cleansing import (
     normalise_phone,
     normalise_uscc,
 )
-from crm_common.schemas.scalars import Version, check_text
+from crm_common.schemas.scalars import Checked, Version, check_text
 
 T = TypeVar("T")
 
@@ -50,6 +50,22 @@ Mobile = Annotated[OptText, AfterValidator(_normalised(normalise_mobile))]
 Phone = Annotated[OptText, AfterValidator(_normalised(normalise_phone))]
 Email = Annotated[OptText, AfterValidator(_normalised(normalise_email))]
 Uscc = Annotated[OptText, AfterValidator(_normalised(normalise_uscc))]
+
+
+TAG_LENGTH = 32
+
+
+def _tags(value: list[str]) -> list[str]:
+    """Tags cleaned, cut to ``TAG_LENGTH``, empty ones and repeats dropped, order kept."""
+    seen: dict[str, None] = {}
+    for tag in value:
+        cleaned = clean_text(tag)
+        if cleaned:
+            seen.setdefault(cleaned[:TAG_LENGTH], None)
+    return list(seen)
+
+
+Tags = Annotated[list[Checked], AfterValidator(_tags)]
 
 
 class Input(BaseModel):

@@ -4,19 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import Field
-
-from crm_common.schemas.base import (
-    Email,
-    Input,
-    Mobile,
-    OptText,
-    Phone,
-    RecordRead,
-    Text,
-    UpdateInput,
-)
-from crm_common.schemas.scalars import DbId
+from crm_common.schemas.base import RecordRead
 
 
 class DecisionRole(StrEnum):
@@ -26,27 +14,6 @@ class DecisionRole(StrEnum):
     PROCUREMENT = "procurement"
     USER = "user"
     OTHER = "other"
-
-
-class _ContactFields(Input):
-    title: OptText = Field(default=None, max_length=64)
-    mobile: Mobile = None
-    phone: Phone = None
-    email: Email = None
-    wechat: OptText = Field(default=None, max_length=64)
-    decision_role: DecisionRole | None = None
-    is_primary: bool | None = None
-    notes: OptText = Field(default=None, max_length=2000)
-
-
-class ContactCreate(_ContactFields):
-    customer_id: DbId
-    name: Text = Field(min_length=1, max_length=64)
-
-
-class ContactUpdate(_ContactFields, UpdateInput):
-    customer_id: DbId | None = None
-    name: Text | None = Field(default=None, min_length=1, max_length=64)
 
 
 class ContactRead(RecordRead):

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
-from crm_common.cleansing import clean_text
-from crm_common.schemas.base import Input, OptText, Phone, RecordRead, Text, UpdateInput, Uscc
-from crm_common.schemas.scalars import Checked, DbId
+from crm_common.schemas.base import Input, OptText, RecordRead, Text
+from crm_common.schemas.scalars import DbId
 
 
 class CustomerLevel(StrEnum):
@@ -36,48 +35,9 @@ class CustomerSource(StrEnum):
     OTHER = "other"
 
 
-def _tags(value: list[str] | None) -> list[str] | None:
-    if value is None:
-        return None
-    seen: dict[str, None] = {}
-    for tag in value:
-        cleaned = clean_text(tag)
-        if cleaned:
-            seen.setdefault(cleaned[:32], None)
-    return list(seen)
-
-
-class _CustomerFields(Input):
-    short_name: OptText = Field(default=None, max_length=64)
-    uscc: Uscc = None
-    industry: OptText = Field(default=None, max_length=64)
-    province: OptText = Field(default=None, max_length=32)
-    city: OptText = Field(default=None, max_length=32)
-    district: OptText = Field(default=None, max_length=32)
-    address: OptText = Field(default=None, max_length=200)
-    phone: Phone = None
-    source: CustomerSource | None = None
-    owner_id: DbId | None = None
-    parent_id: DbId | None = None
-    tags: list[Checked] | None = Field(default=None, max_length=20)
-    notes: OptText = Field(default=None, max_length=2000)
-
-    _tags = field_validator("tags")(_tags)
-
-
-class CustomerCreate(_CustomerFields):
-    name: Text = Field(min_length=2, max_length=100)
-    level: CustomerLevel = CustomerLevel.C
-    status: CustomerStatus = CustomerStatus.POTENTIAL
-
-
-class CustomerUpdate(_CustomerFields, UpdateInput):
-    name: Text | None = Field(default=None, min_length=2, max_length=100)
-    level: CustomerLevel | None = None
-    status: CustomerStatus | None = None
-
-
 class CustomerRead(RecordRead):
+    """The typed mirror of the read schema derived from the declaration."""
+
     name: str | None = None
     short_name: str | None = None
     uscc: str | None = None

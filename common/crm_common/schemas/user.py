@@ -6,30 +6,14 @@ from datetime import datetime
 
 from pydantic import Field
 
-from crm_common.schemas.base import Email, Input, Mobile, RecordRead, Text, UpdateInput
-from crm_common.schemas.scalars import Checked, DbId
-
-USERNAME_PATTERN = r"^[A-Za-z0-9_.\-]+$"
+from crm_common.schemas.base import Input, RecordRead
+from crm_common.schemas.scalars import Checked
 
 
-class UserCreate(Input):
-    username: Text = Field(min_length=2, max_length=64, pattern=USERNAME_PATTERN)
-    name: Text = Field(min_length=1, max_length=64)
+class NewUser(Input):
+    """What creating a user takes besides the user's fields: the first password."""
+
     password: Checked = Field(min_length=1, max_length=128)  # the password policy decides more
-    department_id: DbId | None = None
-    role_ids: list[DbId] = Field(default_factory=list, max_length=20)
-    email: Email = None
-    mobile: Mobile = None
-    is_active: bool = True
-
-
-class UserUpdate(UpdateInput):
-    name: Text | None = Field(default=None, min_length=1, max_length=64)
-    department_id: DbId | None = None
-    role_ids: list[DbId] | None = Field(default=None, max_length=20)
-    email: Email = None
-    mobile: Mobile = None
-    is_active: bool | None = None
 
 
 class UserRead(RecordRead):

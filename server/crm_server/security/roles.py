@@ -14,91 +14,45 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_common.entities import REGISTRY
-from crm_common.permissions import Action, DataScope, EntityGrant, FieldAccess, Permissions
+from crm_common.permissions import DataScope, EntityGrant, Permissions, grant
 from crm_server.models import Department, Role, User, UserRole
 from crm_server.security.principal import Principal
-
-C, R, U, D, E, I = (Action.CREATE, Action.READ, Action.UPDATE,  # noqa: E741
-                    Action.DELETE, Action.EXPORT, Action.IMPORT)
-NONE, OWN, DEPT, TREE, ALL = (DataScope.NONE, DataScope.OWN, DataScope.DEPARTMENT,
-                              DataScope.SUBTREE, DataScope.ALL)
-
-
-def grant(read: DataScope = NONE, create: DataScope = NONE, update: DataScope = NONE,
-          delete: DataScope = NONE, export: DataScope = NONE, import_: DataScope = NONE,
-          fields: dict[str, FieldAccess] | None = None) -> EntityGrant:
-    actions = {C: create, R: read, U: update, D: delete, E: export, I: import_}
-    return EntityGrant(actions={k: v for k, v in actions.items() if v is not NONE},
-                       fields=fields or {})
-
-
-def crud(scope: DataScope, **fields: FieldAccess) -> EntityGrant:
-    return grant(scope, scope, scope, scope, fields=fields)
-
-
-READ_ONLY = FieldAccess.READ
-MASKED = FieldAccess.MASKED
-HIDDEN = FieldAccess.HIDDEN
-PEOPLE = {"user": grant(ALL), "department": grant(ALL)}
 
 
 @dataclass(frozen=True)
 class BuiltinRole:
+    """A role every installation has. Its grants are declared with each entity
+    (``EntitySpec.roles``); ``default`` is its grant of an entity that names it not
+    (the auditor reads everything)."""
+
     key: str
     name: str
     description: str
-    grants: dict[str, EntityGrant]
     admin: bool = False
-    default: EntityGrant | None = None  # for entities not named in ``grants``
+    default: EntityGrant | None = None
     former: tuple[str, ...] = ()  # earlier descriptions, replaced on upgrade
 
 
 BUILTIN: tuple[BuiltinRole, ...] = (
-    BuiltinRole("administrator", "系统管理员", "全部权限，含管理控制台", {}, admin=True),
-    BuiltinRole("sales_manager", "销售经理", "管理本部门及下级部门的客户、联系人与跟进记录", {
-        **PEOPLE,
-        "customer": grant(TREE, TREE, TREE, TREE, TREE, TREE),
-        "contact": grant(TREE, TREE, TREE, TREE, TREE, TREE),
-        "activity": grant(TREE, TREE, TREE, TREE, TREE),
-        "attachment": grant(ALL, ALL, TREE, TREE),
-    }, former=("管理本部门及下级部门的客户与商机",)),
-    BuiltinRole("sales_rep", "销售代表", "只看自己的客户；不能把客户转给他人", {
-        **PEOPLE,
-        "customer": crud(OWN, owner_id=READ_ONLY),
-        "contact": crud(OWN),
-        "activity": crud(OWN),
-        "attachment": grant(ALL, ALL, OWN, OWN),
-    }),
-    BuiltinRole("finance", "财务", "查看全部客户、联系人与跟进记录，不能修改客户", {
-        **PEOPLE,
-        "customer": grant(ALL, export=ALL),
-        "contact": grant(ALL, export=ALL),
-        "activity": grant(ALL),
-        "attachment": grant(ALL, ALL, OWN, OWN),
-    }, former=("查看全部客户与金额，不能修改客户",)),
-    BuiltinRole("service_dispatcher", "服务调度", "查看全部客户，维护联系人，记录服务跟进", {
-        **PEOPLE,
-        "customer": grant(ALL),
-        "contact": grant(ALL, ALL, ALL),
-        "activity": grant(ALL, ALL, OWN, OWN),
-        "attachment": grant(ALL, ALL, OWN, OWN),
-    }, former=("查看全部客户，维护联系人，派工",)),
-    BuiltinRole("service_engineer", "服务工程师", "查看客户地址与联系人，记录自己的服务", {
-        **PEOPLE,
-        "customer": grant(ALL, fields={"uscc": MASKED, "notes": HIDDEN, "tags": HIDDEN}),
-        "contact": grant(ALL),
-        "activity": grant(OWN, OWN, OWN, OWN),
-        "attachment": grant(ALL, ALL, OWN, OWN),
-    }),
-    BuiltinRole("auditor", "审计员", "只读查看全部数据与操作日志，不能修改", {},
-                default=grant(ALL)),
+    BuiltinRole("administrator", "系统管理员", "全部权限，含管理控制台", admin=True),
+    BuiltinRole("sales_manager", "销售经理", "管理本部门及下级部门的客户、联系人与跟进记录",
+                former=("管理本部门及下级部门的客户与商机",)),
+    BuiltinRole("sales_rep", "销售代表", "只看自己的客户；不能把客户转给他人"),
+    BuiltinRole("finance", "财务", "查看全部客户、联系人与跟进记录，不能修改客户",
+                former=("查看全部客户与金额，不能修改客户",)),
+    BuiltinRole("service_dispatcher", "服务调度", "查看全部客户，维护联系人，记录服务跟进",
+                former=("查看全部客户，维护联系人，派工",)),
+    BuiltinRole("service_engineer", "服务工程师", "查看客户地址与联系人，记录自己的服务"),
+    BuiltinRole("auditor", "审计员", "只读查看全部数据与操作日志，不能修改",
+                default=grant(DataScope.ALL)),
 )
 
 
 def default_permissions(role: BuiltinRole) -> Permissions:
-    entities = {key: role.grants.get(key) or role.default for key in REGISTRY}
+    entities = {key: spec.roles.get(role.key, role.default)
+                for key, spec in REGISTRY.items()}
     return Permissions(admin=role.admin,
-                       entities={k: v for k, v in entities.items() if v is not None})
+                       entities={k: v for k, v in entities.items() if v and v.actions})
 
 
 def ensure_builtin(session: Session) -> None:
