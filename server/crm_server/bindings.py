@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from crm_common.entities import REGISTRY
+from crm_server.db.base import Base
 from crm_server.domains.admin import AuditService, RoleService
 from crm_server.domains.customers import ActivityService, ContactService, CustomerService
 from crm_server.domains.people import DepartmentService, UserService
@@ -29,8 +32,24 @@ from crm_server.security.ownership import (
 )
 
 
+def _model_of(key: str) -> Any:
+    """The model of a plain entity: the mapped class whose table is named as the entity."""
+    for mapper in Base.registry.mappers:
+        if getattr(mapper.class_, "__tablename__", None) == key:
+            return mapper.class_
+    raise RuntimeError(f"entity {key!r} has no model (a table named {key!r})")
+
+
+def plain_ownership(model: Any) -> Ownership:
+    """Whose a plain entity's record is: its owner's, when it has one; else nobody's (a
+    catalogue, reached with the ``all`` scope)."""
+    return ByOwner() if "owner_id" in model.__table__.c else Unowned()
+
+
 def bind_all() -> None:
-    """Bind each entity once; a registered entity without a binding is a start-up error."""
+    """Bind each entity once. Those with behaviour are named here with their service and
+    ownership; a plain entity is bound to the model whose table bears its key, with the
+    generic service. A registered entity without a model is a start-up error."""
     if BINDINGS:
         return
     pairs: list[tuple[str, type, Ownership, CrudService]] = [
@@ -45,6 +64,6 @@ def bind_all() -> None:
     ]
     for key, model, ownership, service in pairs:
         bind(REGISTRY[key], model, ownership, service)
-    missing = set(REGISTRY) - set(BINDINGS)
-    if missing:
-        raise RuntimeError(f"entities without a server binding: {sorted(missing)}")
+    for key in REGISTRY.keys() - BINDINGS.keys():
+        model = _model_of(key)
+        bind(REGISTRY[key], model, plain_ownership(model))

@@ -36,6 +36,9 @@ def payload_for(key: str, api: Any, admin: Headers) -> tuple[dict[str, Any], dic
                 {"description": "改过的说明"})
     if key == "customer":
         return builders.customer(), {"level": "A", "city": "无锡市"}
+    if key == "product":
+        return {"code": f"EQ-{tag}", "name": f"数控机床{tag}", "list_price": "1200.5678"}, {
+            "cost": "800.1234"}
     customer = _make(api, admin, "customers", builders.customer())
     if key == "contact":
         return builders.contact(customer["id"]), {"title": "总工程师"}

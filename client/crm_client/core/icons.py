@@ -23,6 +23,8 @@ _PATHS = {
     '<path d="M7.5 8h4M7.5 12h4M7.5 16h4"/>',
     "contact": '<circle cx="12" cy="8" r="4"/><path d="M4 21c0-4.2 3.6-7 8-7s8 2.8 8 7"/>',
     "activity": '<path d="M4 4.5h16v11.5H10l-4.5 4v-4H4z"/><path d="M8 8.5h8M8 12h5"/>',
+    "product": '<path d="M12 2.8 20.5 7.5v9L12 21.2 3.5 16.5v-9z"/>'
+    '<path d="M3.5 7.5 12 12l8.5-4.5"/><path d="M12 12v9.2M7.8 5.1l8.4 4.7"/>',
     "user": '<circle cx="9" cy="8" r="3.5"/><path d="M2.5 20c0-3.6 2.9-6 6.5-6s6.5 2.4 6.5 6"/>'
     '<path d="M15.5 4.8a3.3 3.3 0 0 1 0 6.4"/><path d="M18 14.3c2.1.6 3.5 2.6 3.5 5.7"/>',
     "department": '<rect x="9" y="3" width="6" height="5" rx="1"/>'

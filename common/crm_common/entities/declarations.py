@@ -294,3 +294,40 @@ AUDIT = register(EntitySpec(
     read_schema=AuditRead, title_field="action", default_sort="-id", soft_delete=False,
     read_only=True, icon="audit",
 ))
+
+PRODUCT = register(EntitySpec(
+    key="product", path="products",
+    label=N_("Product"), label_plural=N_("Products"),
+    fields=(
+        FieldSpec("code", N_("Code"), required=True, sortable=True, width=110, max_length=32,
+                  unique=True, placeholder=N_("Product code, e.g. EQ-3000")),
+        FieldSpec("name", N_("Name"), required=True, sortable=True, width=220, max_length=100),
+        FieldSpec("type", N_("Type"), Kind.CHOICE, sortable=True, filterable=True, width=80,
+                  default="equipment", choices=(
+                      Choice("equipment", N_("Equipment")),
+                      Choice("spare_part", N_("Spare part")),
+                      Choice("service", N_("Service")))),
+        FieldSpec("specification", N_("Model / specification"), width=160, max_length=100),
+        FieldSpec("unit", N_("Unit"), width=50, max_length=16,
+                  placeholder=N_("e.g. unit, set, piece, visit")),
+        FieldSpec("list_price", N_("List price"), Kind.PRICE, width=110, minimum=0),
+        FieldSpec("cost", N_("Cost"), Kind.PRICE, width=110, minimum=0),
+        FieldSpec("tax_rate", N_("Tax rate"), Kind.PERCENT, width=70, minimum=0, maximum=100,
+                  default=13),
+        FieldSpec("warranty_months", N_("Warranty (months)"), Kind.INT, listed=False,
+                  minimum=0, maximum=600),
+        FieldSpec("is_active", N_("Active"), Kind.BOOL, filterable=True, width=60,
+                  default=True),
+        NOTES,
+        CREATED, UPDATED,
+    ),
+    roles={
+        "sales_manager": grant(ALL, ALL, ALL, ALL, ALL),
+        "sales_rep": grant(ALL, fields={"cost": HIDDEN}),
+        "finance": grant(ALL, update=ALL, export=ALL),
+        "service_dispatcher": grant(ALL, fields={"cost": HIDDEN}),
+        "service_engineer": grant(ALL, fields={"cost": HIDDEN}),
+    },
+    searchable=True, search_fields=("name", "code", "specification"),
+    default_sort="code", icon="product", nav=Nav(SALES, 40),
+))

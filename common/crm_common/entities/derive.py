@@ -143,8 +143,10 @@ def _creating(field: FieldSpec) -> tuple[Any, Any]:
         return input_type(field, optional=False), Field(default_factory=field.model)
     if field.kind in (Kind.REFS, Kind.TAGS):
         return input_type(field, optional=False), Field(default_factory=list, **limits)
-    return (input_type(field, optional=field.default is None),
-            Field(default=field.default, **limits))
+    default = field.default
+    if field.kind in NUMERIC_KINDS and default is not None:
+        default = Decimal(str(default))  # 13 → Decimal("13"), never through a float
+    return input_type(field, optional=default is None), Field(default=default, **limits)
 
 
 def create_schema(spec: EntitySpec) -> type[BaseModel]:

@@ -110,6 +110,7 @@ class FieldSpec:
     default: Any = None
     null: bool | None = None
     create_only: bool = False
+    unique: bool = False  # no two live records share a value (a product code)
     form: bool = True
     stored: bool = True  # False: worked out when read (a department's path), no column
     model: type[BaseModel] | None = None  # OBJECT: the value's schema

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, Integer, MetaData
+from sqlalchemy import BigInteger, Integer, MetaData, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from crm_server.db.types import UTCDateTime, utcnow
@@ -51,3 +51,13 @@ class Record:
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+class Searchable:
+    """A record the search box finds: ``search_text`` is derived on every write from the
+    entity's ``search_fields`` (``kit.search``); its indexes on PostgreSQL follow from the
+    registry (``db.migrate.ensure_search_indexes``)."""
+
+    __audit_exclude__: ClassVar[frozenset[str]] = frozenset({"search_text"})
+
+    search_text: Mapped[str] = mapped_column(Text, default="")

@@ -48,8 +48,10 @@ def pinyin_ordered(length: int) -> String:
             .with_variant(String(length, collation=PINYIN_COLLATION), "sqlite"))
 
 
+# The numeric kinds of the registry (``Kind.MONEY``, ``PRICE``, ``PERCENT``).
 Money = Numeric(18, 2)
 UnitPrice = Numeric(18, 4)
+Percent = Numeric(18, 2)
 
 
 def utcnow() -> datetime:

@@ -41,8 +41,7 @@ def customer_search_text(customer: Any, contacts: Sequence[Any]) -> str:
 
 
 def contact_search_text(contact: Any) -> str:
-    return search.search_text(CONTACT, {name: getattr(contact, name)
-                                        for name in CONTACT.search_fields})
+    return search.record_search_text(CONTACT, contact)
 
 
 def _phones(session: Session, customer_id: int | None) -> Sequence[Any]:
@@ -121,9 +120,6 @@ def find_duplicates(session: Session, user: Principal, name: str, uscc: str | No
 
 class ContactService(CrudService):
     """Contacts feed their customer's search text; one primary contact per customer."""
-
-    def derive(self, session: Session, record: Any) -> None:
-        record.search_text = contact_search_text(record)
 
     def after_write(self, session: Session, user: Principal, record: Any,
                     values: Mapping[str, Any]) -> None:

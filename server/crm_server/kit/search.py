@@ -111,6 +111,11 @@ def search_text(spec: EntitySpec, sources: Sources) -> str:
     return SEPARATOR.join(segments)
 
 
+def record_search_text(spec: EntitySpec, record: Any) -> str:
+    """The search text of a record whose search fields are all its own (a contact)."""
+    return search_text(spec, {name: getattr(record, name) for name in spec.search_fields})
+
+
 def search_term(q: str) -> str:
     """The normalised form of what was typed: half-width, lower case; a phone-like query
     ("138-0013 8000", "+86 138…") becomes its digits."""

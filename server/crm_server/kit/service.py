@@ -15,11 +15,19 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm_common.entities import EntitySpec, Kind
-from crm_common.errors import BadRequest, Forbidden, NotFound, StaleVersion, ValidationFailed
+from crm_common.errors import (
+    BadRequest,
+    Duplicate,
+    Forbidden,
+    NotFound,
+    StaleVersion,
+    ValidationFailed,
+)
 from crm_common.i18n import N_
 from crm_common.permissions import Action
 from crm_common.schemas.auth import HistoryEntry
@@ -67,7 +75,10 @@ class CrudService:
         """Fill values the creator did not give (e.g. the owner)."""
 
     def derive(self, session: Session, record: Any) -> None:
-        """Recompute derived columns from the record's values before it is written."""
+        """Recompute derived columns from the record's values before it is written: by
+        default a searchable record's search text, from its own search fields."""
+        if self.spec.searchable:
+            record.search_text = search.record_search_text(self.spec, record)
 
     def check_create(self, session: Session, user: Principal, values: dict[str, Any],
                      confirm: bool) -> None:
@@ -177,6 +188,26 @@ class CrudService:
         if errors:
             raise ValidationFailed(N_("Please correct the marked fields"), errors)
 
+    def _check_unique(self, session: Session, values: Mapping[str, Any],
+                      record_id: int | None = None) -> None:
+        """Refuse a value of a ``unique`` field another live record holds. It looks past
+        the user's scope, as the database's unique index does, and tells no more than it
+        would: that the value is taken, not by what."""
+        taken: dict[str, str] = {}
+        for spec_field in self.spec.fields:
+            value = values.get(spec_field.name)
+            if not spec_field.unique or value is None:
+                continue
+            stmt = select(self.model.id).where(getattr(self.model, spec_field.name) == value)
+            if self.spec.soft_delete:
+                stmt = stmt.where(self.model.deleted_at.is_(None))
+            if record_id is not None:
+                stmt = stmt.where(self.model.id != record_id)
+            if session.scalar(stmt.limit(1)) is not None:
+                taken[spec_field.name] = N_("Another record already uses this value")
+        if taken:
+            raise Duplicate(N_("Another record already uses this value"), taken)
+
     def _flush(self, session: Session, user: Principal, record: Record,
                values: Mapping[str, Any], action: Action) -> None:
         self.derive(session, record)
@@ -184,6 +215,10 @@ class CrudService:
             session.flush()
         except StaleDataError as exc:
             raise StaleVersion(N_("Someone else changed this record meanwhile")) from exc
+        except IntegrityError as exc:  # a unique value taken meanwhile, past _check_unique
+            if not any(f.unique for f in self.spec.fields):
+                raise
+            raise Duplicate(N_("Another record already uses this value")) from exc
         if not self._within(session, user, record, action):  # e.g. given to another owner
             raise Forbidden(N_("The record would be outside what your role may change"),
                             {name: N_("Outside what your role may change")
@@ -197,6 +232,7 @@ class CrudService:
         values = payload.model_dump()
         self.defaults(session, user, values)
         self._check_refs(session, user, values)
+        self._check_unique(session, values)
         self.check_create(session, user, values, confirm)
         record = self.model(**self._columns(values))
         session.add(record)
@@ -216,6 +252,7 @@ class CrudService:
         self._check_version(session, user, record, version)
         changes = access.accept(changes, user, self.spec, Action.UPDATE)
         self._check_refs(session, user, changes)
+        self._check_unique(session, changes, record.id)
         for name, value in self._columns(changes).items():
             setattr(record, name, value)
         self._flush(session, user, record, changes, Action.UPDATE)
@@ -238,6 +275,8 @@ class CrudService:
 
     def restore(self, session: Session, user: Principal, record_id: int) -> BaseModel:
         record = self.fetch(session, user, record_id, deleted=True, action=Action.DELETE)
+        self._check_unique(session, {f.name: getattr(record, f.name) for f in self.spec.fields
+                                     if f.unique}, record.id)
         record.deleted_at = None
         self._flush(session, user, record, {}, Action.DELETE)
         return self.present(session, user, record)

@@ -3,6 +3,8 @@ attribute ``connection``) or from the URL it set; SQLite uses batch mode for ALT
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
 from sqlalchemy import Connection
 
@@ -10,8 +12,18 @@ import crm_server.models  # noqa: F401 - registers every table on Base.metadata
 from crm_server.db.base import Base
 from crm_server.db.engine import make_engine
 from crm_server.db.migrate import include_object
+from crm_server.db.types import UTCDateTime
 
 config = context.config
+
+
+def render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    """How autogenerate writes the project's own column types: as the plain SQLAlchemy
+    types they create in the database, so a generated migration needs no hand edit and
+    never imports model code (which later releases change)."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def _run(connection: Connection) -> None:
@@ -21,6 +33,7 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         include_object=include_object,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,4 +1,9 @@
-"""ORM models, one module per table. Importing this package registers them all on ``Base``."""
+"""ORM models, one module per table. Importing this package registers them all on ``Base``:
+the ones named here and every other module of the package (a plain entity's model needs no
+line here)."""
+
+import importlib
+import pkgutil
 
 from crm_server.models.activity import Activity
 from crm_server.models.attachment import Attachment
@@ -14,3 +19,6 @@ __all__ = [
     "AccessVersion", "Activity", "Attachment", "AuditEntry", "Contact", "Customer", "Department",
     "LoginAttempt", "Role", "SecurityPolicy", "User", "UserRole", "UserSession",
 ]
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
