@@ -1,6 +1,7 @@
 """User administration on top of the generic user list: reset a password, disable or enable
-an account, see and end a user's sign-in sessions. Administrators only; everyone else sees
-the plain (read-only) user list.
+an account, see and end a user's sign-in sessions; the form's Reset password button.
+Administrators only; everyone else sees the plain (read-only) user list. Registered as the
+user entity's page and form extension (``views.screens``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ from crm_client.core.i18n import _
 from crm_client.core.icons import icon
 from crm_client.models.formatting import format_datetime
 from crm_client.views.entity_list import EntityListView
+from crm_client.views.form_extension import FormExtension
 from crm_client.views.password_dialog import MUTED, RULES_WIDTH, PasswordDialog, password_edit
+from crm_client.views.screens import register_form, register_list
 from crm_client.widgets.banner import Banner, BannerLevel
 from crm_client.widgets.field_error import FieldErrorLabel
 from crm_common.entities import entity
@@ -307,3 +310,26 @@ class UserListView(EntityListView):
             .with_progress(_("Saving…"))
             .run()
         )
+
+
+class PasswordResetExtension(FormExtension):
+    """Administrators reset a user's password from the user's form."""
+
+    def buttons(self) -> list[QPushButton]:
+        form = self.form
+        if form.record_id is None or not form.ctx.administers:
+            return []
+        button = QPushButton(_("Reset password…"), form)
+        button.setToolTip(_("Set a new password; the user must change it at the next sign-in"))
+        button.clicked.connect(self._reset)
+        return [button]
+
+    def _reset(self) -> None:
+        form = self.form
+        assert form.record_id is not None
+        name = str(getattr(form.record, "name", "") or "")
+        ResetPasswordDialog(form.ctx, form.record_id, name, form).open()
+
+
+register_list(USER.key, lambda ctx, _spec: UserListView(ctx))
+register_form(USER.key, PasswordResetExtension)

@@ -49,7 +49,7 @@ DEPARTMENT = register(EntitySpec(
         FieldSpec("sort_order", N_("Sort order"), Kind.INT, listed=False),
         CREATED,
     ),
-    icon="department", nav=Nav(ORGANISATION, 20),
+    icon="department", nav=Nav(ORGANISATION, 120),
 ))
 
 USER = register(EntitySpec(
@@ -72,7 +72,7 @@ USER = register(EntitySpec(
                   editable=False, listed=False, width=60),
         CREATED,
     ),
-    icon="user", nav=Nav(ORGANISATION, 10),
+    icon="user", nav=Nav(ORGANISATION, 110),
 ))
 
 ROLE = register(EntitySpec(
@@ -240,4 +240,5 @@ AUDIT = register(EntitySpec(
     ),
     title_field="action", default_sort="-id", soft_delete=False, read_only=True,
     icon="audit",
+    nav=Nav(ORGANISATION, 190),  # for auditors; administrators read it in the console
 ))
