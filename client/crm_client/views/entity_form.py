@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -44,7 +43,6 @@ from crm_client.widgets.field_editors import (
     FieldEditor,
     MaskedEditor,
     RefEditor,
-    TextEditor,
     editor_for,
 )
 from crm_client.widgets.field_error import ERROR_COLOUR, FieldErrorLabel
@@ -72,8 +70,6 @@ QLineEdit:disabled, QPlainTextEdit:disabled, QComboBox:disabled, QSpinBox:disabl
 QDateEdit:disabled, QDateTimeEdit:disabled, QListWidget:disabled {
     color: #374151; background: #f3f4f6; }
 """
-# A new user needs a first password; it is not a field of the record.
-INITIAL_PASSWORD = FieldSpec("password", N_("Initial password"), required=True)
 
 
 class EntityFormDialog(EditDialogMixin, QDialog):
@@ -110,14 +106,13 @@ class EntityFormDialog(EditDialogMixin, QDialog):
         self._access = {name: ctx.field_access(spec.key, name) for name in shown}
         self._fields = [spec.field(name) for name in shown
                         if self._access[name] is not FieldAccess.HIDDEN]
-        if self._asks_initial_password(fields):
-            self._fields.insert(1, INITIAL_PASSWORD)
-            self._access[INITIAL_PASSWORD.name] = FieldAccess.EDIT
+        self.extensions = form_extensions(self, spec.key)
+        if fields is None:
+            self._add_extra_fields()
         self.editors: dict[str, FieldEditor] = {}
         self.errors: dict[str, FieldErrorLabel] = {}
         self.banner = Banner(self)
         self.banner.sig_action.connect(self._run_retry)
-        self.extensions = form_extensions(self, spec.key)
         self.save_button = QPushButton(_("Save"), self)
         self.cancel_button = QPushButton(_("Cancel"), self)
         self.read_only_note = QLabel(
@@ -174,11 +169,13 @@ class EntityFormDialog(EditDialogMixin, QDialog):
         schema = self._spec.create if self._record_id is None else self._spec.update
         return schema is not None and name in schema.model_fields
 
-    def _asks_initial_password(self, fields: Sequence[str] | None) -> bool:
-        create = self._spec.create
-        return (self._record_id is None and fields is None and create is not None
-                and INITIAL_PASSWORD.name in create.model_fields
-                and not any(f.name == INITIAL_PASSWORD.name for f in self._spec.fields))
+    def _add_extra_fields(self) -> None:
+        """Fields the extensions add (not declared: a new user's first password), after
+        the first declared one; always for this person to fill in."""
+        for extension in self.extensions:
+            for extra in extension.extra_fields():
+                self._fields.insert(1, extra)
+                self._access[extra.name] = FieldAccess.EDIT
 
     def _title_text(self) -> str:
         title = _("Edit {entity}") if self._writable else _("View {entity}")
@@ -264,11 +261,7 @@ class EntityFormDialog(EditDialogMixin, QDialog):
     def _make_editor(self, field: FieldSpec) -> FieldEditor:
         if self._access.get(field.name) is FieldAccess.MASKED:
             return MaskedEditor(field, self.fields_area)
-        editor = editor_for(self._ctx, field, self.fields_area)
-        if field is INITIAL_PASSWORD and isinstance(editor, TextEditor):
-            cast(QLineEdit, editor.widget).setEchoMode(QLineEdit.EchoMode.Password)
-            editor.widget.setToolTip(_("The user must change it at the first sign-in"))
-        return editor
+        return editor_for(self._ctx, field, self.fields_area)
 
     def _add_extra_buttons(self, row: QHBoxLayout) -> None:
         for extension in self.extensions:

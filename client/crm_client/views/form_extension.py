@@ -14,15 +14,22 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QPushButton, QWidget
 
     from crm_client.views.entity_form import EntityFormDialog
+    from crm_common.entities import FieldSpec
     from crm_common.errors import ApiError
 
 
 class FormExtension:
-    """Hooks into one form: ``banner`` and ``buttons`` while it is built, ``fields_ready``
-    once its editors exist, ``handle_save_failure`` before the form's own handling."""
+    """Hooks into one form: ``extra_fields``, ``banner`` and ``buttons`` while it is built,
+    ``fields_ready`` once its editors exist, ``handle_save_failure`` before the form's own
+    handling."""
 
     def __init__(self, form: EntityFormDialog) -> None:
         self.form = form
+
+    def extra_fields(self) -> list[FieldSpec]:
+        """Fields to fill in that are not declared on the entity (its create schema takes
+        them: a new user's first password). Not asked in forms limited to some fields."""
+        return []
 
     def banner(self) -> QWidget | None:
         """A widget shown above the fields (a hint), None for none."""

@@ -531,9 +531,11 @@ class MainWindow(QMainWindow):
         self._show_first_page()
 
     def _show_first_page(self) -> None:
+        """The page shown last time, else the first entity page, else the workbench."""
         keys = navigation_keys(self.ctx)
         last = self.ctx.settings.last_page
-        self.show_page(last if last in keys else "customer" if "customer" in keys else keys[0])
+        first = next((key for key in keys if key not in (WORKBENCH, ADMIN)), WORKBENCH)
+        self.show_page(last if last in keys else first)
 
     def _save_layout(self) -> None:
         self.ctx.settings.window_geometry = bytes(self.saveGeometry().data())

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QPushButton,
     QTableWidget,
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from crm_client.api.errors import ServerUnreachable
 from crm_client.core.failures import describe_failure
-from crm_client.core.i18n import _
+from crm_client.core.i18n import N_, _
 from crm_client.core.icons import icon
 from crm_client.models.formatting import format_datetime
 from crm_client.views.entity_list import EntityListView
@@ -37,7 +38,7 @@ from crm_client.views.password_dialog import MUTED, RULES_WIDTH, PasswordDialog,
 from crm_client.views.screens import register_form, register_list
 from crm_client.widgets.banner import Banner, BannerLevel
 from crm_client.widgets.field_error import FieldErrorLabel
-from crm_common.entities import entity
+from crm_common.entities import FieldSpec, entity
 from crm_common.errors import ApiError
 from crm_common.schemas.security import SessionRead
 from crm_common.schemas.user import UserRead
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from crm_client.core.context import AppContext
 
 USER = entity("user")
+INITIAL_PASSWORD = FieldSpec("password", N_("Initial password"), required=True)
 
 
 class ResetPasswordDialog(PasswordDialog):
@@ -312,8 +314,18 @@ class UserListView(EntityListView):
         )
 
 
-class PasswordResetExtension(FormExtension):
-    """Administrators reset a user's password from the user's form."""
+class UserFormExtension(FormExtension):
+    """A new user's first password (not a field of the record: the create schema takes it);
+    administrators reset a user's password from the user's form."""
+
+    def extra_fields(self) -> list[FieldSpec]:
+        return [INITIAL_PASSWORD] if self.form.record_id is None else []
+
+    def fields_ready(self) -> None:
+        editor = self.form.editors.get(INITIAL_PASSWORD.name)
+        if editor is not None and isinstance(editor.widget, QLineEdit):
+            editor.widget.setEchoMode(QLineEdit.EchoMode.Password)
+            editor.widget.setToolTip(_("The user must change it at the first sign-in"))
 
     def buttons(self) -> list[QPushButton]:
         form = self.form
@@ -332,4 +344,4 @@ class PasswordResetExtension(FormExtension):
 
 
 register_list(USER.key, lambda ctx, _spec: UserListView(ctx))
-register_form(USER.key, PasswordResetExtension)
+register_form(USER.key, UserFormExtension)
