@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from PySide6.QtCore import QDateTime, QObject, Qt, Signal
+from PySide6.QtCore import QDate, QDateTime, QObject, Qt, QTime, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -225,13 +225,15 @@ class DateTimeEditor(FieldEditor):
         return local.astimezone().isoformat()
 
     def set_value(self, value: Any, display: str | None = None) -> None:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        moment: datetime | None = (datetime.fromisoformat(value) if isinstance(value, str)
+                                   else value)
         if moment is None:
             self._edit.setDateTime(QDateTime.currentDateTime())
         else:
             if moment.tzinfo is not None:
                 moment = moment.astimezone().replace(tzinfo=None)
-            self._edit.setDateTime(QDateTime(moment))
+            self._edit.setDateTime(QDateTime(QDate(moment.year, moment.month, moment.day),
+                                             QTime(moment.hour, moment.minute, moment.second)))
         self._now = moment is None
 
 

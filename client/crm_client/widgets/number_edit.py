@@ -38,7 +38,7 @@ class DecimalValidator(QValidator):
         self._fraction = re.compile(rf"\d{{0,{places}}}")
         self._places = places
 
-    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:  # type: ignore[override]  # PySide6 lets Python validators return the corrected text and cursor; its stub says State only
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
         cleaned = clean_number(text)
         pos -= len(text[:pos]) - len(clean_number(text[:pos]))
         if not self._is_number(cleaned):
