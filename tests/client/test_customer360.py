@@ -16,7 +16,7 @@ from builders import activity as activity_data
 from builders import contact as contact_data
 from builders import customer as customer_data
 from crm_client.core.context import AppContext
-from crm_client.domains import customer360, record_view
+from crm_client.domains import customer360
 from crm_client.domains.customer360 import (
     CUSTOMER_TABS,
     Customer360View,
@@ -25,6 +25,7 @@ from crm_client.domains.customer360 import (
 )
 from crm_client.views.entity_form import EntityFormDialog
 from crm_client.views.entity_list import EntityListView
+from crm_client.views.screens import record_screen
 from crm_common.entities import entity
 from crm_common.permissions import FieldAccess
 
@@ -101,10 +102,10 @@ def test_a_later_tab_registers_with_one_line(
 def test_the_registry_opens_customers_in_the_360_view(
     qtbot: Any, ctx: AppContext, customer: Any
 ) -> None:
-    opened = record_view(ctx, "customer", customer.id)
+    opened = record_screen(ctx, "customer", customer.id)
     assert isinstance(opened, Customer360View)
     qtbot.addWidget(opened)
-    assert record_view(ctx, "contact", 1) is None
+    assert record_screen(ctx, "contact", 1) is None
 
 
 def test_a_follow_up_added_in_two_clicks_appears_first_on_the_timeline(

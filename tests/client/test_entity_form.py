@@ -17,6 +17,7 @@ from builders import customer as customer_data
 from builders import valid_uscc
 from crm_client.api.client import ApiClient
 from crm_client.core.context import AppContext
+from crm_client.domains.customer_duplicates import DuplicateCheckExtension
 from crm_client.views.entity_form import EntityFormDialog
 from crm_client.widgets.conflict_dialog import ConflictDialog
 from crm_common.entities import entity
@@ -161,7 +162,9 @@ def test_a_similar_customer_is_flagged_while_typing_and_on_save(
     form = open_form()
     type_into(form, "name", existing.name)
     form.editors["name"].widget.editingFinished.emit()  # type: ignore[attr-defined]
-    hint = form.duplicate_hint
+    check = form.extension(DuplicateCheckExtension)
+    assert check is not None
+    hint = check.hint
     assert hint is not None
     qtbot.waitUntil(hint.isVisible)
     assert existing.name in hint.label.text()
@@ -170,9 +173,9 @@ def test_a_similar_customer_is_flagged_while_typing_and_on_save(
     assert opened.args == ["customer", existing.id]
 
     form.save()
-    qtbot.waitUntil(lambda: form.duplicate_box is not None and form.duplicate_box.isVisible())
-    assert form.duplicate_box is not None
-    create = next(b for b in form.duplicate_box.buttons() if b.text() == "Create anyway")
+    qtbot.waitUntil(lambda: check.box is not None and check.box.isVisible())
+    assert check.box is not None
+    create = next(b for b in check.box.buttons() if b.text() == "Create anyway")
     with qtbot.waitSignal(form.sig_saved) as saved:
         create.click()
     assert saved.args[0].id != existing.id
@@ -232,9 +235,11 @@ def test_enter_on_the_duplicate_warning_does_not_create(
     type_into(form, "name", existing.name)
     saved: list[Any] = []
     form.sig_saved.connect(saved.append)
+    check = form.extension(DuplicateCheckExtension)
+    assert check is not None
     form.save()
-    qtbot.waitUntil(lambda: form.duplicate_box is not None and form.duplicate_box.isVisible())
-    box = form.duplicate_box
+    qtbot.waitUntil(lambda: check.box is not None and check.box.isVisible())
+    box = check.box
     assert box is not None and box.defaultButton().text() == "Cancel"
 
     with qtbot.waitSignal(box.finished):

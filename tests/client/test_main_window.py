@@ -4,6 +4,7 @@ bar, offline banner, re-sign-in, settings, and the app's unattended modes."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +20,21 @@ from crm_client.domains.customer360 import Customer360View
 from crm_client.views.department_tree import DepartmentTreeView
 from crm_client.views.entity_list import EntityListView
 from crm_client.views.global_search import ROLE_HIT
-from crm_client.views.main_window import MainWindow, navigation_keys
+from crm_client.views.main_window import ROLE_KEY, MainWindow
+from crm_client.views.navigation import navigation_keys
 from crm_client.views.settings_dialog import SettingsDialog
+from crm_client.views.user_admin import UserListView
 from crm_client.views.workbench import WorkbenchView
-from crm_common.entities import entity
+from crm_common.entities import REGISTRY, Nav, entity
 from crm_common.errors import Unauthenticated
 
 PASSWORD = "demo1234"  # every demo user's password (crm_server.demo)
 
 
 def nav_texts(window: MainWindow) -> list[str]:
-    return [window.navigation.item(row).text() for row in range(window.navigation.count())]
+    """The navigation as shown: pages and, in brackets, the group headers."""
+    items = [window.navigation.item(row) for row in range(window.navigation.count())]
+    return [item.text() if item.data(ROLE_KEY) else f"[{item.text()}]" for item in items]
 
 
 def wait_loaded(qtbot: Any, view: EntityListView) -> None:
@@ -39,8 +44,8 @@ def wait_loaded(qtbot: Any, view: EntityListView) -> None:
 def test_sales_sees_the_pages_its_role_may_read(window_for: Any, sales_api: ApiClient) -> None:
     window = window_for(sales_api)
 
-    assert nav_texts(window) == ["Workbench", "Customers", "Contacts", "Follow-ups", "Users",
-                                 "Departments"]
+    assert nav_texts(window) == ["Workbench", "[Sales]", "Customers", "Contacts", "Follow-ups",
+                                 "Products", "[Organisation]", "Users", "Departments"]
     assert "Administration" not in nav_texts(window)
     assert "127.0.0.1:" in window.server_label.text()
     assert window.user_label.text() == "李销售 · 销售代表"  # role names as the server has them
@@ -61,13 +66,44 @@ def test_every_navigation_entry_opens_its_page(
     window = window_for(admin_api)
 
     special = {"workbench": WorkbenchView, "department": DepartmentTreeView, "admin": QWidget}
-    for row, key in enumerate(navigation_keys(window.ctx)):
-        window.navigation.setCurrentRow(row)
+    for key in navigation_keys(window.ctx):
+        window.navigation.setCurrentItem(window.nav_items[key])
         page = window.current_page()
         expected = special.get(key, EntityListView)
         assert isinstance(page, expected), key
-        assert window.tabs.tabText(0) == window.navigation.item(row).text()
+        assert window.tabs.tabText(0) == window.nav_items[key].text()
         assert window.ctx.settings.last_page == key
+
+
+def test_an_entity_given_a_place_in_the_navigation_gets_a_generic_page_without_client_code(
+    qtbot: Any, window_for: Any, admin_api: ApiClient, monkeypatch: Any
+) -> None:
+    """Roles have no page and no client screen: declared with a ``nav``, they get a header of
+    their group, where its order puts it, and the generic list."""
+    monkeypatch.setitem(REGISTRY, "role", replace(entity("role"), nav=Nav("Catalogue", 50)))
+    window = window_for(admin_api)
+
+    texts = nav_texts(window)
+    assert texts[texts.index("[Catalogue]") + 1] == "Roles"
+    assert texts.index("[Sales]") < texts.index("[Catalogue]") < texts.index("[Organisation]")
+    window.navigation.setCurrentItem(window.nav_items["role"])
+    page = window.current_page()
+    assert type(page) is EntityListView
+    qtbot.waitUntil(lambda: page.model.rowCount() > 0, timeout=15_000)
+    assert window.tabs.tabText(0) == "Roles"
+
+
+def test_group_headers_are_passed_over_by_the_keyboard(
+    qtbot: Any, window_for: Any, sales_api: ApiClient
+) -> None:
+    window = window_for(sales_api)
+    window.show_page("product")
+    window.navigation.setFocus()
+
+    qtbot.keyClick(window.navigation, Qt.Key.Key_Down)
+
+    assert window.navigation.currentItem() is window.nav_items["user"]
+    assert isinstance(window.current_page(), UserListView)
 
 
 def test_workbench_lists_my_recent_follow_ups(

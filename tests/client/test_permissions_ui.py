@@ -24,7 +24,8 @@ from crm_client.domains.attachments import AttachmentsWidget
 from crm_client.views.department_tree import DepartmentTreeView
 from crm_client.views.entity_form import EntityFormDialog
 from crm_client.views.entity_list import EntityListView
-from crm_client.views.main_window import MainWindow, navigation_keys
+from crm_client.views.main_window import MainWindow
+from crm_client.views.navigation import navigation_keys
 from crm_client.views.password_dialog import ChangePasswordDialog
 from crm_client.views.user_admin import ResetPasswordDialog, SessionsDialog, UserListView
 from crm_client.widgets.field_editors import MaskedEditor, RefsEditor
@@ -119,7 +120,7 @@ def test_a_new_customer_of_a_sales_rep_shows_them_as_owner_and_sends_no_owner(
     form = open_form(ctx, CUSTOMER)
     form.editors["name"].widget.setText(f"权限测试{unique()}有限公司")  # type: ignore[attr-defined]
 
-    payload = form._create_payload()
+    payload = form.create_payload()
 
     assert form.editors["owner_id"].display_text() == ctx.me.user.name
     assert "owner_id" not in payload and "name" in payload

@@ -33,6 +33,7 @@ from crm_client.core.i18n import _
 from crm_client.models.entity_model import EntityTableModel
 from crm_client.models.formatting import format_datetime
 from crm_client.models.page_loader import PageLoader
+from crm_client.views.screens import register_list
 from crm_client.widgets.actions import tool_action
 from crm_client.widgets.date_edit import DateEdit
 from crm_client.widgets.flow_widget import FlowWidget
@@ -299,3 +300,7 @@ def _local_midnight(day: date | None, days_later: int = 0) -> datetime | None:
     if day is None:
         return None
     return datetime.combine(day + timedelta(days=days_later), time.min).astimezone()
+
+
+# Administrators find the audit log in the console; auditors get it as a page of its own.
+register_list(AUDIT.key, lambda ctx, _spec: AuditPage(ctx), shown=lambda ctx: not ctx.is_admin)

@@ -170,7 +170,7 @@ class RoleEditorDialog(EditDialogMixin, QDialog):
         self._role = role
         self._role_id = role.id
         self._fill_fields(role.name or "", role.description or "", role.permissions)
-        self.builtin_note.setVisible(role.is_builtin)
+        self.builtin_note.setVisible(bool(role.is_builtin))
         self.setWindowTitle(_("Edit role") + f" — {role.name or ''}")
         self._baseline = self.state()
         for error in self.errors.values():

@@ -51,13 +51,17 @@ MATRIX_ROW_HEIGHT = 30
 MUTED = "#6b7280"
 # Text and background of a cell by value: the wider a scope, the stronger its blue, so the
 # matrix reads at a glance; restricted fields stand out in red, orange and blue.
-_SCOPE_COLOURS = {DataScope.OWN: ("#0b3a6e", "#e6f4ff"),
-                  DataScope.DEPARTMENT: ("#0b3a6e", "#bae0ff"),
-                  DataScope.SUBTREE: ("#0b3a6e", "#91caff"),
-                  DataScope.ALL: ("#ffffff", "#4096ff")}
-_ACCESS_COLOURS = {FieldAccess.HIDDEN: ("#a8071a", "#fff1f0"),
-                   FieldAccess.MASKED: ("#ad4e00", "#fff7e6"),
-                   FieldAccess.READ: ("#0b3a6e", "#f0f7ff")}
+_SCOPE_COLOURS: dict[str, tuple[str, str]] = {
+    DataScope.OWN: ("#0b3a6e", "#e6f4ff"),
+    DataScope.DEPARTMENT: ("#0b3a6e", "#bae0ff"),
+    DataScope.SUBTREE: ("#0b3a6e", "#91caff"),
+    DataScope.ALL: ("#ffffff", "#4096ff"),
+}
+_ACCESS_COLOURS: dict[str, tuple[str, str]] = {
+    FieldAccess.HIDDEN: ("#a8071a", "#fff1f0"),
+    FieldAccess.MASKED: ("#ad4e00", "#fff7e6"),
+    FieldAccess.READ: ("#0b3a6e", "#f0f7ff"),
+}
 _SELECTED_ENTITY = "#e6f4ff"
 
 
@@ -116,7 +120,7 @@ class PermissionMatrixWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._specs: list[EntitySpec] = list(REGISTRY.values())
-        self.actions = tuple(action for action in Action
+        self.matrix_actions = tuple(action for action in Action
                              if any(action in spec.actions for spec in self._specs))
         self._grants: dict[str, EntityGrant] = full_grants(Permissions())
         self._scope_combos: dict[tuple[str, Action], _CellCombo] = {}
@@ -135,25 +139,26 @@ class PermissionMatrixWidget(QWidget):
     # -- building ----------------------------------------------------------------------------
 
     def _make_matrix(self) -> QTableWidget:
-        table = QTableWidget(len(self._specs), len(self.actions) + 1, self)
+        table = QTableWidget(len(self._specs), len(self.matrix_actions) + 1, self)
         table.setHorizontalHeaderLabels(
-            [_("Data"), *(_(ACTION_LABELS[action]) for action in self.actions)])
+            [_("Data"), *(_(ACTION_LABELS[action]) for action in self.matrix_actions)])
         read_only_table(table, MATRIX_ROW_HEIGHT)  # rows of combo boxes: a little taller
         header = table.horizontalHeader()
         header.resizeSection(0, ENTITY_COLUMN_WIDTH)
-        for column in range(1, len(self.actions) + 1):
+        for column in range(1, len(self.matrix_actions) + 1):
             header.resizeSection(column, SCOPE_COLUMN_WIDTH)
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)  # no blank
         for row, spec in enumerate(self._specs):
             item = QTableWidgetItem(_(spec.label_plural))
             item.setToolTip(_("Right-click to set every action of this row at once"))
             table.setItem(row, 0, item)
-            for column, action in enumerate(self.actions, start=1):
+            for column, action in enumerate(self.matrix_actions, start=1):
                 table.setCellWidget(row, column, self._scope_combo(spec.key, action, row))
         table.currentCellChanged.connect(lambda row, *_rest: self._on_row(row))
         table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         table.customContextMenuRequested.connect(self._row_menu)
-        table.setMinimumWidth(ENTITY_COLUMN_WIDTH + SCOPE_COLUMN_WIDTH * len(self.actions) + 4)
+        columns = len(self.matrix_actions)
+        table.setMinimumWidth(ENTITY_COLUMN_WIDTH + SCOPE_COLUMN_WIDTH * columns + 4)
         return table
 
     def _scope_combo(self, key: str, action: Action, row: int) -> _CellCombo:
@@ -288,7 +293,7 @@ class PermissionMatrixWidget(QWidget):
         menu.popup(self.matrix.viewport().mapToGlobal(position))
 
     def _set_row(self, key: str, scope: DataScope) -> None:
-        for action in self.actions:
+        for action in self.matrix_actions:
             if self._scope_combos[(key, action)].isEnabled():
                 self.set_scope(key, action, scope)
 
@@ -299,7 +304,9 @@ class PermissionMatrixWidget(QWidget):
         spec = REGISTRY[key]
         for row, each in enumerate(self._specs):
             shade = QBrush(QColor(_SELECTED_ENTITY)) if each.key == key else QBrush()
-            self.matrix.item(row, 0).setBackground(shade)
+            item = self.matrix.item(row, 0)
+            if item is not None:
+                item.setBackground(shade)
         self.fields_title.setText(_("Fields of {entities}").format(
             entities=_(spec.label_plural)))
         self._show_hint(key)

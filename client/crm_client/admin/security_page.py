@@ -9,7 +9,7 @@ offers to load theirs, and the server's field errors appear under their fields.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from annotated_types import Ge, Le
 from PySide6.QtCore import Qt, Signal
@@ -96,9 +96,9 @@ def limits(name: str) -> tuple[int, int]:
     low, high = 0, 1_000_000
     for rule in SecurityPolicy.model_fields[name].metadata:
         if isinstance(rule, Ge):
-            low = int(rule.ge)  # type: ignore[arg-type]
+            low = cast(int, rule.ge)  # the policy's limits are whole numbers
         elif isinstance(rule, Le):
-            high = int(rule.le)  # type: ignore[arg-type]
+            high = cast(int, rule.le)
     return low, high
 
 

@@ -173,7 +173,7 @@ def retry_pause(error: Exception, attempt: int) -> float | None:
         server_says = float((error.data or {}).get("retry_after_seconds", 0))
     else:
         return None
-    backoff = min(_FIRST_PAUSE * 2**attempt, _LONGEST_PAUSE) * random.uniform(1.0, 1.25)
+    backoff = min(_FIRST_PAUSE * 2.0**attempt, _LONGEST_PAUSE) * random.uniform(1.0, 1.25)
     return max(server_says, backoff)
 
 

@@ -25,6 +25,7 @@ from crm_client.domains.follow_up_forms import new_follow_up_form
 from crm_client.views.entity_form import EntityFormDialog
 from crm_client.views.entity_list import EntityListView
 from crm_client.views.history import HistoryWidget
+from crm_client.views.screens import register_record
 from crm_common.entities import entity
 from crm_common.permissions import Action, FieldAccess
 from crm_common.schemas.customer import CustomerRead
@@ -185,3 +186,6 @@ class Customer360View(QWidget):
         """The compact follow-up dialog: type, time, subject, contact, notes, next date."""
         name = self.customer.name if self.customer else ""
         return new_follow_up_form(self._ctx, self.customer_id, name or "", self)
+
+
+register_record("customer", Customer360View)

@@ -145,7 +145,7 @@ class CustomerHeaderWidget(QFrame):
             self.facts[name].setToolTip(
                 _("Masked: your role may not see the full value") if masked else "")
         if len(customer.notes or "") > NOTES_SHOWN:
-            self.facts["notes"].setToolTip(customer.notes)
+            self.facts["notes"].setToolTip(customer.notes or "")
         self._show_next_follow_up(customer.next_follow_up_on)
 
     def _show_next_follow_up(self, due: date | None) -> None:

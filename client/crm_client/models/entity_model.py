@@ -29,13 +29,14 @@ from crm_client.api.client import PageResult
 from crm_client.core.i18n import _
 from crm_client.models.formatting import format_value, masked_text
 from crm_common.entities import FieldSpec, Kind
+from crm_common.entities.spec import NUMERIC_KINDS
 
 Index = QModelIndex | QPersistentModelIndex
 Formatter = Callable[[Any], str]
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1  # the whole record of a row
 MAX_ROWS_HELD = 5_000  # ~20 MB of customer records
-_RIGHT_ALIGNED = frozenset({Kind.INT, Kind.MONEY})
+_RIGHT_ALIGNED = frozenset({Kind.INT, *NUMERIC_KINDS})
 _CENTRED = frozenset({Kind.BOOL})
 _NEWEST_FIRST = frozenset({Kind.DATE, Kind.DATETIME})
 

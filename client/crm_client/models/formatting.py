@@ -1,22 +1,34 @@
 """How a field value reads in a list, a header or the change history, per ``Kind``.
 
 One place decides that a date is ``yyyy-MM-dd``, a time is local ``yyyy-MM-dd HH:mm``, money
-is ``¥1,234.00`` and a choice shows its translated label, so every screen agrees.
+is ``¥1,234.00``, a unit price ``¥1,200.5678``, a rate ``13%`` and a choice shows its translated
+label, so every screen agrees.
+
+Numbers stay ``Decimal`` from the wire to the text: no float ever holds an amount. A unit
+price keeps its four places but drops trailing zeros down to two (``¥12.50``, not
+``¥12.5000``: most prices are whole cents, and a price that needs four places shows them);
+a rate drops them down to none (``13%``, ``6.5%``); money always shows its two places and a
+plain decimal its declared places.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from crm_client.core.i18n import _
 from crm_common.entities import FieldSpec, Kind
+from crm_common.entities.spec import NUMERIC_KINDS
 
 CHECK_MARK = "✓"
 TAG_SEPARATOR = "、"
 _SIZE_UNITS = ("B", "KB", "MB", "GB")
+CURRENCY = "¥"
+PERCENT_SIGN = "%"
+# The fewest places a numeric kind shows once trailing zeros are trimmed (others: all).
+_LEAST_PLACES = {Kind.PRICE: 2, Kind.PERCENT: 0}
 
 
 def format_datetime(value: datetime | str | None) -> str:
@@ -37,14 +49,36 @@ def format_date(value: date | str | None) -> str:
     return value.strftime("%Y-%m-%d")
 
 
-def format_money(value: Decimal | float | str | None) -> str:
-    if value is None or value == "":
-        return ""
+def to_decimal(value: Decimal | int | str) -> Decimal | None:
+    """``value`` as a Decimal, None when it is not a number. Read from its text, so
+    thousands separators are allowed; never through a float."""
     try:
-        amount = Decimal(str(value))
+        number = Decimal(str(value).replace(",", "").strip())
     except InvalidOperation:
-        return str(value)
-    return f"¥{amount:,.2f}"
+        return None
+    return number if number.is_finite() else None
+
+
+def format_decimal(value: Decimal, places: int, least: int | None = None,
+                   grouped: bool = True) -> str:
+    """``value`` rounded half-up to ``places`` (trailing zeros trimmed down to ``least``
+    when given), with thousands separators when ``grouped``: ``1,200.5678``."""
+    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    if rounded.is_zero():
+        rounded = rounded.copy_abs()  # no "-0.00"
+    text = f"{rounded:{',' if grouped else ''}.{places}f}"
+    if least is not None and least < places:
+        whole, _dot, fraction = text.partition(".")
+        fraction = fraction.rstrip("0").ljust(least, "0")
+        text = f"{whole}.{fraction}" if fraction else whole
+    return text
+
+
+def format_number(field: FieldSpec, value: Decimal, grouped: bool = True) -> str:
+    """A numeric field's value with its places, without currency or percent sign."""
+    if field.scale is None:  # a DECIMAL declared without places: as many as it has
+        return f"{value:{',' if grouped else ''}f}"
+    return format_decimal(value, field.scale, _LEAST_PLACES.get(field.kind), grouped)
 
 
 def format_size(size: int | None) -> str:
@@ -102,6 +136,17 @@ def _tags(_field: FieldSpec, value: Any) -> str:
     return format_tags(value) if isinstance(value, list | tuple) else str(value)
 
 
+def _numeric(field: FieldSpec, value: Any) -> str:
+    number = to_decimal(value)
+    if number is None:
+        return str(value)
+    text = format_number(field, number)
+    sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
+    if field.kind in (Kind.MONEY, Kind.PRICE):
+        return f"{sign}{CURRENCY}{text}"
+    return f"{sign}{text}{PERCENT_SIGN}" if field.kind is Kind.PERCENT else sign + text
+
+
 def _parse_datetime(value: datetime | str | None) -> datetime | None:
     if value is None or value == "":
         return None
@@ -120,5 +165,5 @@ _FORMATTERS: dict[Kind, Callable[[FieldSpec, Any], str]] = {
     Kind.REFS: _tags,  # the titles of the chosen records
     Kind.DATE: lambda _field, value: format_date(value),
     Kind.DATETIME: lambda _field, value: format_datetime(value),
-    Kind.MONEY: lambda _field, value: format_money(value),
+    **dict.fromkeys(NUMERIC_KINDS, _numeric),
 }

@@ -35,6 +35,7 @@ from crm_client.core.failures import describe_failure
 from crm_client.core.i18n import _
 from crm_client.core.icons import icon
 from crm_client.views.entity_form import EntityFormDialog
+from crm_client.views.screens import register_list
 from crm_client.widgets.actions import tool_action
 from crm_common.entities import entity
 from crm_common.errors import ApiError
@@ -403,3 +404,6 @@ class DepartmentTreeView(QWidget):
             return
         form = EntityFormDialog(self._ctx, DEPARTMENT, department_id, self)
         form.show()
+
+
+register_list(DEPARTMENT.key, lambda ctx, _spec: DepartmentTreeView(ctx))

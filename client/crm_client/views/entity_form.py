@@ -6,6 +6,9 @@ user changed together with the record's ``version``, and never loses what was ty
 errors appear under their fields, a stale version opens the conflict dialog, an unreachable
 server leaves the dialog open with a Retry banner.
 
+Entities whose form does more (a user's password reset, a new customer's duplicate check)
+register a ``FormExtension`` (``views.screens.register_form``); this module names no entity.
+
 The form follows the person's role: fields it hides are left out, masked ones show their
 masked text greyed out, read-only ones are greyed out with a tooltip, and only fields the
 role may edit are ever sent. A record the role may read but not change opens read-only.
@@ -14,7 +17,7 @@ role may edit are ever sent. A record the role may read but not change opens rea
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
@@ -25,8 +28,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -34,27 +35,28 @@ from PySide6.QtWidgets import (
 
 from crm_client.core.i18n import _
 from crm_client.models.formatting import describe_value, masked_text
+from crm_client.views.screens import form_extensions
 from crm_client.widgets.banner import Banner, BannerLevel
 from crm_client.widgets.conflict_dialog import ConflictChoice, ConflictDialog, ConflictRow
-from crm_client.widgets.duplicate_hint import DuplicateHintBanner, describe_matches
 from crm_client.widgets.edit_form import EditDialogMixin
 from crm_client.widgets.field_editors import (
     FieldEditor,
     MaskedEditor,
     RefEditor,
-    TextEditor,
     editor_for,
 )
 from crm_client.widgets.field_error import ERROR_COLOUR, FieldErrorLabel
 from crm_common.entities import EntitySpec, FieldSpec, Kind, entity
-from crm_common.errors import ApiError, Duplicate, DuplicateWarning, StaleVersion, ValidationFailed
+from crm_common.errors import ApiError, Duplicate, StaleVersion, ValidationFailed
 from crm_common.i18n import N_
 from crm_common.permissions import Action, FieldAccess
 from crm_common.schemas.base import RecordRead
-from crm_common.schemas.customer import DuplicateMatch
 
 if TYPE_CHECKING:
     from crm_client.core.context import AppContext
+    from crm_client.views.form_extension import FormExtension
+
+Extension = TypeVar("Extension", bound="FormExtension")
 
 TWO_COLUMNS_FROM = 9  # forms with more fields than this use two columns
 WIDE_FIELD_WIDTH = 240  # fields at least this wide in lists span both form columns
@@ -68,15 +70,13 @@ QLineEdit:disabled, QPlainTextEdit:disabled, QComboBox:disabled, QSpinBox:disabl
 QDateEdit:disabled, QDateTimeEdit:disabled, QListWidget:disabled {
     color: #374151; background: #f3f4f6; }
 """
-# A new user needs a first password; it is not a field of the record.
-INITIAL_PASSWORD = FieldSpec("password", N_("Initial password"), required=True)
 
 
 class EntityFormDialog(EditDialogMixin, QDialog):
     """``sig_saved(record)`` after a successful save; ``sig_open_record(entity, id)`` when
-    the user opens a record shown as a possible duplicate. ``fields`` limits the form to
-    some fields (the compact follow-up dialog); ``initial`` prefills values, also of fields
-    not shown (they are sent on create)."""
+    the user opens another record from the form (a possible duplicate). ``fields`` limits
+    the form to some fields (the compact follow-up dialog); ``initial`` prefills values,
+    also of fields not shown (they are sent on create)."""
 
     sig_saved = Signal(object)
     sig_open_record = Signal(str, int)
@@ -106,14 +106,13 @@ class EntityFormDialog(EditDialogMixin, QDialog):
         self._access = {name: ctx.field_access(spec.key, name) for name in shown}
         self._fields = [spec.field(name) for name in shown
                         if self._access[name] is not FieldAccess.HIDDEN]
-        if self._asks_initial_password(fields):
-            self._fields.insert(1, INITIAL_PASSWORD)
-            self._access[INITIAL_PASSWORD.name] = FieldAccess.EDIT
+        self.extensions = form_extensions(self, spec.key)
+        if fields is None:
+            self._add_extra_fields()
         self.editors: dict[str, FieldEditor] = {}
         self.errors: dict[str, FieldErrorLabel] = {}
         self.banner = Banner(self)
         self.banner.sig_action.connect(self._run_retry)
-        self.duplicate_hint = self._make_duplicate_hint()
         self.save_button = QPushButton(_("Save"), self)
         self.cancel_button = QPushButton(_("Cancel"), self)
         self.read_only_note = QLabel(
@@ -123,9 +122,10 @@ class EntityFormDialog(EditDialogMixin, QDialog):
         self.read_only_note.hide()
         self.extra_buttons: list[QPushButton] = []
         self.conflict_dialog: ConflictDialog | None = None
-        self.duplicate_box: QMessageBox | None = None
         self._build()
         self._link_lookups()
+        for extension in self.extensions:
+            extension.fields_ready()
         QShortcut(QKeySequence.StandardKey.Save, self, self.save)
         self._apply_write_rights()
         if record_id is None:
@@ -135,6 +135,24 @@ class EntityFormDialog(EditDialogMixin, QDialog):
         else:
             self.setWindowTitle(self._title_text())
             self._load()
+
+    @property
+    def ctx(self) -> AppContext:
+        return self._ctx
+
+    @property
+    def record_id(self) -> int | None:
+        """The record edited, None for a new one."""
+        return self._record_id
+
+    @property
+    def record(self) -> BaseModel | None:
+        """The record as last loaded or saved."""
+        return self._record
+
+    def extension(self, kind: type[Extension]) -> Extension | None:
+        """This form's extension of type ``kind``, if it has one."""
+        return next((e for e in self.extensions if isinstance(e, kind)), None)
 
     def is_writable(self) -> bool:
         """False when the person may only look at this record."""
@@ -151,11 +169,13 @@ class EntityFormDialog(EditDialogMixin, QDialog):
         schema = self._spec.create if self._record_id is None else self._spec.update
         return schema is not None and name in schema.model_fields
 
-    def _asks_initial_password(self, fields: Sequence[str] | None) -> bool:
-        create = self._spec.create
-        return (self._record_id is None and fields is None and create is not None
-                and INITIAL_PASSWORD.name in create.model_fields
-                and not any(f.name == INITIAL_PASSWORD.name for f in self._spec.fields))
+    def _add_extra_fields(self) -> None:
+        """Fields the extensions add (not declared: a new user's first password), after
+        the first declared one; always for this person to fill in."""
+        for extension in self.extensions:
+            for extra in extension.extra_fields():
+                self._fields.insert(1, extra)
+                self._access[extra.name] = FieldAccess.EDIT
 
     def _title_text(self) -> str:
         title = _("Edit {entity}") if self._writable else _("View {entity}")
@@ -202,8 +222,9 @@ class EntityFormDialog(EditDialogMixin, QDialog):
         layout.setSpacing(12)
         layout.addWidget(self.banner)
         layout.addWidget(self.read_only_note)
-        if self.duplicate_hint is not None:
-            layout.addWidget(self.duplicate_hint)
+        for extension in self.extensions:
+            if (banner := extension.banner()) is not None:
+                layout.addWidget(banner)
         layout.addWidget(self.fields_area)
         layout.addStretch(1)
         layout.addLayout(buttons)
@@ -240,30 +261,14 @@ class EntityFormDialog(EditDialogMixin, QDialog):
     def _make_editor(self, field: FieldSpec) -> FieldEditor:
         if self._access.get(field.name) is FieldAccess.MASKED:
             return MaskedEditor(field, self.fields_area)
-        editor = editor_for(self._ctx, field, self.fields_area)
-        if field is INITIAL_PASSWORD and isinstance(editor, TextEditor):
-            cast(QLineEdit, editor.widget).setEchoMode(QLineEdit.EchoMode.Password)
-            editor.widget.setToolTip(_("The user must change it at the first sign-in"))
-        return editor
+        return editor_for(self._ctx, field, self.fields_area)
 
     def _add_extra_buttons(self, row: QHBoxLayout) -> None:
-        """Administrators reset a user's password from the user's form."""
-        if self._spec.key != "user" or self._record_id is None or not self._ctx.administers:
-            return
-        button = QPushButton(_("Reset password…"), self)
-        button.setAutoDefault(False)
-        button.setToolTip(_("Set a new password; the user must change it at the next sign-in"))
-        button.clicked.connect(self._reset_password)
-        row.addWidget(button)
-        self.extra_buttons.append(button)
-
-    def _reset_password(self) -> None:
-        from crm_client.views.user_admin import ResetPasswordDialog
-
-        assert self._record_id is not None
-        name = str(getattr(self._record, "name", "") or "")
-        dialog = ResetPasswordDialog(self._ctx, self._record_id, name, self)
-        dialog.open()
+        for extension in self.extensions:
+            for button in extension.buttons():
+                button.setAutoDefault(False)
+                row.addWidget(button)
+                self.extra_buttons.append(button)
 
     def _label(self, field: FieldSpec, editor: FieldEditor) -> QLabel:
         text = _(field.label)
@@ -279,13 +284,6 @@ class EntityFormDialog(EditDialogMixin, QDialog):
             label.setFixedHeight(editor.widget.sizeHint().height())
         return label
 
-    def _make_duplicate_hint(self) -> DuplicateHintBanner | None:
-        if self._spec.key != "customer" or self._record_id is not None:
-            return None
-        hint = DuplicateHintBanner(self._ctx, self)
-        hint.sig_open_record.connect(self.sig_open_record)
-        return hint
-
     def _link_lookups(self) -> None:
         """Narrow a lookup to the records that belong to another reference of the form: the
         contact of a follow-up is looked up among the chosen customer's contacts."""
@@ -300,12 +298,6 @@ class EntityFormDialog(EditDialogMixin, QDialog):
                     source.sig_changed.connect(
                         lambda t=target, s=source: t.combo.set_params({s.field.name: s.value()})
                     )
-        if self.duplicate_hint is not None:
-            for name in ("name", "uscc"):
-                if name not in self.editors or not self.is_editable(name):
-                    continue
-                widget = self.editors[name].widget
-                widget.editingFinished.connect(self._check_duplicates)  # type: ignore[attr-defined]
 
     # -- filling -----------------------------------------------------------------------------
 
@@ -380,7 +372,7 @@ class EntityFormDialog(EditDialogMixin, QDialog):
         if not self._check_required():
             return
         if self._record is None:
-            self._send_create(self._create_payload())
+            self.send_create(self.create_payload())
             return
         changes = self.changes()
         if not changes:
@@ -400,7 +392,7 @@ class EntityFormDialog(EditDialogMixin, QDialog):
     def is_dirty(self) -> bool:
         return bool(self.changes())
 
-    def _create_payload(self) -> dict[str, Any]:
+    def create_payload(self) -> dict[str, Any]:
         accepted = self._spec.create.model_fields if self._spec.create else {}
         hidden = {k: v for k, v in self._initial.items()
                   if k in accepted and k not in self.editors
@@ -418,11 +410,13 @@ class EntityFormDialog(EditDialogMixin, QDialog):
             self.editors[missing[0]].focus()
         return not missing
 
-    def _send_create(self, payload: dict[str, Any], confirm: bool = False) -> None:
+    def send_create(self, payload: dict[str, Any], confirm: bool = False) -> None:
+        """Create the record from ``payload``; ``confirm`` once the person has seen the
+        server's warning (a possible duplicate) and wants it anyway."""
         spec = self._spec
         self._send(
             lambda api: api.create(spec, payload, confirm=confirm),
-            lambda: self._send_create(payload, confirm),
+            lambda: self.send_create(payload, confirm),
         )
 
     def _send_update(self, changes: dict[str, Any], version: int) -> None:
@@ -452,12 +446,15 @@ class EntityFormDialog(EditDialogMixin, QDialog):
         self.accept()
 
     def _on_save_failed(self, error: BaseException) -> bool:
-        """Duplicates here; an unreachable server, a stale version and field errors (also
-        those of fields this role may not change) as in every edit form."""
+        """Field errors and refused duplicates here, then the extensions' own cases; an
+        unreachable server, a stale version and field errors (also those of fields this role
+        may not change) as in every edit form."""
         self._set_busy(False)  # first: a field can only take focus once enabled again
+        if isinstance(error, ApiError) and any(
+                extension.handle_save_failure(error) for extension in self.extensions):
+            return True
         handlers: dict[type[ApiError], Callable[[Any], None]] = {
             ValidationFailed: self._show_field_errors,  # also without fields: the banner explains
-            DuplicateWarning: self._confirm_duplicate,
             Duplicate: self._show_blocked_duplicate,
         }
         for kind, handle in handlers.items():
@@ -512,34 +509,8 @@ class EntityFormDialog(EditDialogMixin, QDialog):
             self._record = current
             self._send_update(mine, current.version)  # type: ignore[attr-defined]
 
-    def _confirm_duplicate(self, error: DuplicateWarning) -> None:
-        matches = [DuplicateMatch.model_validate(m) for m in (error.data or {}).get("matches", [])]
-        payload = self._create_payload()
-        box = QMessageBox(QMessageBox.Icon.Question, _("Possible duplicate"),
-                          (describe_matches(matches) if matches else error.detail)
-                          + "\n\n" + _("Create this customer anyway?"), parent=self)
-        create = box.addButton(_("Create anyway"), QMessageBox.ButtonRole.AcceptRole)
-        cancel = box.addButton(_("Cancel"), QMessageBox.ButtonRole.RejectRole)
-        box.setDefaultButton(cancel)  # a duplicate takes a deliberate click, not a stray Enter
-        box.setEscapeButton(cancel)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-
-        def answered(_result: int) -> None:
-            if box.clickedButton() is create:
-                self._send_create(payload, confirm=True)
-
-        box.finished.connect(answered)
-        self.duplicate_box = box
-        box.open()
-
     def _show_blocked_duplicate(self, error: Duplicate) -> None:
         self.banner.show_message(error.detail, None, BannerLevel.ERROR)
-
-    def _check_duplicates(self) -> None:
-        if self.duplicate_hint is not None and "name" in self.editors:
-            uscc = self.editors.get("uscc")
-            self.duplicate_hint.check(self.editors["name"].value(),
-                                      uscc.value() if uscc is not None else None)
 
 
 def _record_text(field: FieldSpec, record: BaseModel | None) -> str:

@@ -32,10 +32,10 @@ from PySide6.QtWidgets import (
 from crm_client.api.client import PageResult
 from crm_client.core.i18n import _
 from crm_client.core.icons import icon
-from crm_client.domains import has_record_view
 from crm_client.models.entity_model import EntityTableModel
 from crm_client.models.page_loader import PageLoader
 from crm_client.views.entity_form import EntityFormDialog
+from crm_client.views.screens import has_record_screen
 from crm_client.widgets.actions import tool_action
 from crm_client.widgets.banner import Banner, BannerLevel
 from crm_client.widgets.column_settings import ColumnSettingsButton
@@ -139,7 +139,7 @@ class EntityListView(QWidget):
         return "-id" if sort.startswith("-") else "id"
 
     def _make_actions(self) -> None:
-        own_view = has_record_view(self._spec.key)
+        own_view = has_record_screen(self._spec.key)
         editable = self.can(Action.UPDATE) and self._spec.update is not None
         keys = QKeySequence.StandardKey
         enter = [QKeySequence(Qt.Key.Key_Return), QKeySequence(Qt.Key.Key_Enter)]
@@ -238,7 +238,7 @@ class EntityListView(QWidget):
             return
         record_id: int = record.id  # type: ignore[attr-defined]
         self.sig_open_record.emit(self._spec.key, record_id)
-        if not has_record_view(self._spec.key):
+        if not has_record_screen(self._spec.key):
             self._open_form(record_id)
 
     def current_params(self) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """The main window: navigation at the left, pages and opened records in tabs, global search.
 
-Navigation pages (workbench and one generic list per entity) are built on first visit and
-kept. Records with their own view (the customer 360°) open as closable tabs next to the
-page tab; other records open in the generic form. The status bar shows the server, the
+Navigation pages (the workbench, one list per entity in the registry's navigation groups,
+the administration console; ``views.navigation``) are built on first visit and kept. An
+entity's page is its generic list unless it registered its own (``views.screens``).
+Records with their own view (the customer 360°) open as closable tabs next to the page tab;
+other records open in the generic form. The status bar shows the server, the
 signed-in user (with a menu to change the password or sign out) and a busy indicator; a
 banner with Retry appears while the server is unreachable. Window geometry and the last page
 are remembered. A Windows client installed by the installer looks for a newer one on the
@@ -39,61 +41,38 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm_client.admin.audit_page import AuditPage
 from crm_client.admin.console import console_pages
 from crm_client.core.context import AppContext
 from crm_client.core.i18n import _
 from crm_client.core.icons import ACCENT, icon
-from crm_client.domains import has_record_view, record_view
 from crm_client.models.formatting import format_tags
 from crm_client.views.about_dialog import AboutDialog
-from crm_client.views.department_tree import DepartmentTreeView
 from crm_client.views.entity_form import EntityFormDialog
 from crm_client.views.entity_list import EntityListView
 from crm_client.views.global_search import GlobalSearchBox
+from crm_client.views.navigation import (
+    ADMIN,
+    WORKBENCH,
+    nav_groups,
+    navigation_keys,
+    page_icon,
+    page_label,
+)
 from crm_client.views.password_dialog import ChangePasswordDialog
+from crm_client.views.screens import has_record_screen, list_screen, record_screen
 from crm_client.views.settings_dialog import SettingsDialog
 from crm_client.views.sign_in import SignInDialog
 from crm_client.views.update_dialog import UpdateChecker
-from crm_client.views.user_admin import UserListView
 from crm_client.views.window_fit import place_window
 from crm_client.views.workbench import WorkbenchView
 from crm_client.widgets.banner import Banner, BannerLevel
 from crm_client.widgets.connection_status import ConnectionStatusLabel
 from crm_common.entities import REGISTRY, entity
 from crm_common.errors import Unavailable
-from crm_common.permissions import Action
 from crm_common.schemas.auth import Me, SearchHit
 from crm_common.tlsinfo import fingerprint
 
-WORKBENCH = "workbench"
-ADMIN = "admin"
 ROLE_KEY = Qt.ItemDataRole.UserRole
-ENTITY_PAGES = ("customer", "contact", "activity", "user", "department")
-
-
-def navigation_keys(ctx: AppContext) -> list[str]:
-    """The pages this user may open, in menu order: an entity's page for whoever may read
-    it, the audit log for auditors (administrators find it in the console), the console
-    for administrators."""
-    keys = [WORKBENCH, *(key for key in ENTITY_PAGES if ctx.can(key, Action.READ))]
-    if ctx.can("audit", Action.READ) and not ctx.is_admin:
-        keys.append("audit")
-    if ctx.is_admin:
-        keys.append(ADMIN)
-    return keys
-
-
-def page_label(key: str) -> str:
-    if key == WORKBENCH:
-        return _("Workbench")
-    if key == ADMIN:
-        return _("Administration")
-    return _(entity(key).label_plural)
-
-
-def page_icon(key: str) -> str:
-    return key if key in (WORKBENCH, ADMIN) else entity(key).icon
 
 
 def roles_text(me: Me) -> str:
@@ -147,10 +126,7 @@ class MainWindow(QMainWindow):
         self.navigation.setObjectName("navigation")
         self.navigation.setIconSize(QSize(18, 18))
         self.navigation.setFixedWidth(172)
-        for key in navigation_keys(self.ctx):
-            item = QListWidgetItem(icon(page_icon(key), selected=ACCENT), page_label(key))
-            item.setData(ROLE_KEY, key)
-            self.navigation.addItem(item)
+        self._fill_navigation()
         self.navigation.currentItemChanged.connect(self._navigated)
         self.stack = QStackedWidget()
         self.tabs = QTabWidget()
@@ -173,6 +149,24 @@ class MainWindow(QMainWindow):
         central = QWidget()
         central.setLayout(body)
         self.setCentralWidget(central)
+
+    def _fill_navigation(self) -> None:
+        """The pages under their group headers (headers are not selectable)."""
+        self.nav_items: dict[str, QListWidgetItem] = {}
+        self._add_nav_item(WORKBENCH)
+        for group in nav_groups(self.ctx):
+            header = QListWidgetItem(_(group.label), self.navigation)
+            header.setFlags(Qt.ItemFlag.NoItemFlags)
+            for key in group.keys:
+                self._add_nav_item(key)
+        if ADMIN in navigation_keys(self.ctx):
+            self._add_nav_item(ADMIN)
+
+    def _add_nav_item(self, key: str) -> None:
+        item = QListWidgetItem(icon(page_icon(key), selected=ACCENT), page_label(key),
+                               self.navigation)
+        item.setData(ROLE_KEY, key)
+        self.nav_items[key] = item
 
     def _build_toolbar(self) -> None:
         toolbar = QToolBar(_("Toolbar"))
@@ -310,9 +304,9 @@ class MainWindow(QMainWindow):
 
     def show_page(self, key: str) -> QWidget:
         """Show a navigation page (``workbench`` or an entity key), building it on first use."""
-        row = navigation_keys(self.ctx).index(key)
-        if self.navigation.currentRow() != row:
-            self.navigation.setCurrentRow(row)  # comes back here through _navigated
+        item = self.nav_items[key]
+        if self.navigation.currentItem() is not item:
+            self.navigation.setCurrentItem(item)  # comes back here through _navigated
         page = self.pages.get(key) or self._make_page(key)
         self.stack.setCurrentWidget(page)
         self.tabs.setTabText(0, page_label(key))
@@ -328,7 +322,7 @@ class MainWindow(QMainWindow):
         if self.ctx.me.must_change_password:  # every page would be refused until then
             self._require_password_change()
             return
-        if current is not None:
+        if current is not None and current.data(ROLE_KEY):
             self.show_page(str(current.data(ROLE_KEY)))
 
     def _make_page(self, key: str) -> QWidget:
@@ -340,24 +334,31 @@ class MainWindow(QMainWindow):
             page = workbench
         elif key == ADMIN:
             page = build_console(self.ctx)
-        elif key == "audit":  # auditors who are not administrators: the console's page
-            page = AuditPage(self.ctx)
-        elif key == "department":
-            page = DepartmentTreeView(self.ctx)
         else:
-            view = UserListView(self.ctx) if key == "user" else EntityListView(
-                self.ctx, entity(key))
-            view.sig_open_record.connect(self._opened_from_view)
-            page = view
+            page = self._make_entity_page(key)
         self.pages[key] = page
         self.stack.addWidget(page)
         return page
+
+    def _make_entity_page(self, key: str) -> QWidget:
+        """The page an entity registered (``views.screens``), else its generic list."""
+        screen = list_screen(key)
+        spec = entity(key)
+        page = screen.factory(self.ctx, spec) if screen else EntityListView(self.ctx, spec)
+        self._follow_opened_records(page)
+        return page
+
+    def _follow_opened_records(self, view: QWidget) -> None:
+        """Records opened in ``view`` that have their own view open here, as tabs."""
+        opened = getattr(view, "sig_open_record", None)
+        if opened is not None:
+            opened.connect(self._opened_from_view)
 
     # --- records -----------------------------------------------------------------------------
 
     def open_record(self, entity_key: str, record_id: int, title: str | None = None) -> None:
         """Open a record: in its own view (a tab) when it has one, otherwise in the form."""
-        if has_record_view(entity_key):
+        if has_record_screen(entity_key):
             self.open_record_tab(entity_key, record_id, title)
             return
         form = EntityFormDialog(self.ctx, REGISTRY[entity_key], record_id, self)
@@ -366,7 +367,7 @@ class MainWindow(QMainWindow):
 
     def _opened_from_view(self, entity_key: str, record_id: int) -> None:
         """Lists and record views open plain forms themselves; tabs are ours to open."""
-        if has_record_view(entity_key):
+        if has_record_screen(entity_key):
             self.open_record_tab(entity_key, record_id)
 
     def open_record_tab(self, entity_key: str, record_id: int, title: str | None = None) -> QWidget:
@@ -374,10 +375,9 @@ class MainWindow(QMainWindow):
         key = (entity_key, record_id)
         view = self.record_tabs.get(key)
         if view is None:
-            view = record_view(self.ctx, entity_key, record_id)
+            view = record_screen(self.ctx, entity_key, record_id)
             assert view is not None
-            if hasattr(view, "sig_open_record"):
-                view.sig_open_record.connect(self._opened_from_view)
+            self._follow_opened_records(view)
             label = title or f"{_(REGISTRY[entity_key].label)} #{record_id}"
             index = self.tabs.addTab(view, icon(REGISTRY[entity_key].icon), label)
             self.tabs.setTabToolTip(index, label)
@@ -531,9 +531,11 @@ class MainWindow(QMainWindow):
         self._show_first_page()
 
     def _show_first_page(self) -> None:
+        """The page shown last time, else the first entity page, else the workbench."""
         keys = navigation_keys(self.ctx)
         last = self.ctx.settings.last_page
-        self.show_page(last if last in keys else "customer" if "customer" in keys else keys[0])
+        first = next((key for key in keys if key not in (WORKBENCH, ADMIN)), WORKBENCH)
+        self.show_page(last if last in keys else first)
 
     def _save_layout(self) -> None:
         self.ctx.settings.window_geometry = bytes(self.saveGeometry().data())
@@ -575,6 +577,8 @@ QListWidget#navigation::item { height: 38px; padding-left: 10px; margin: 1px 8px
     border-radius: 4px; color: #1f2937; }
 QListWidget#navigation::item:hover { background: #f3f4f6; }
 QListWidget#navigation::item:selected { background: #e6f4ff; color: #1677ff; }
+QListWidget#navigation::item:disabled { height: 26px; padding-left: 6px; margin-top: 8px;
+    color: #9ca3af; font-size: 9pt; background: transparent; }
 QTabWidget#recordTabs > QTabBar::tab { background: #eef0f3; color: #4b5563;
     border: 1px solid #e5e7eb; border-bottom: none; border-top-left-radius: 4px;
     border-top-right-radius: 4px; padding: 6px 12px; margin-right: 2px; }

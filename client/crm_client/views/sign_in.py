@@ -360,7 +360,8 @@ class SignInDialog(QDialog):
         """As tall as the content needs at the current width. (``adjustSize`` would wrap
         the message for the narrower size hint, leaving a blank line under it.)"""
         layout = self.layout()
-        height = (layout.totalHeightForWidth(self.width()) if layout.hasHeightForWidth()
+        height = (layout.totalHeightForWidth(self.width())
+                  if layout is not None and layout.hasHeightForWidth()
                   else self.sizeHint().height())
         self.resize(self.width(), max(height, self.minimumSizeHint().height()))
 

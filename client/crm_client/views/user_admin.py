@@ -1,6 +1,7 @@
 """User administration on top of the generic user list: reset a password, disable or enable
-an account, see and end a user's sign-in sessions. Administrators only; everyone else sees
-the plain (read-only) user list.
+an account, see and end a user's sign-in sessions; the form's Reset password button.
+Administrators only; everyone else sees the plain (read-only) user list. Registered as the
+user entity's page and form extension (``views.screens``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QPushButton,
     QTableWidget,
@@ -27,14 +29,16 @@ from PySide6.QtWidgets import (
 
 from crm_client.api.errors import ServerUnreachable
 from crm_client.core.failures import describe_failure
-from crm_client.core.i18n import _
+from crm_client.core.i18n import N_, _
 from crm_client.core.icons import icon
 from crm_client.models.formatting import format_datetime
 from crm_client.views.entity_list import EntityListView
+from crm_client.views.form_extension import FormExtension
 from crm_client.views.password_dialog import MUTED, RULES_WIDTH, PasswordDialog, password_edit
+from crm_client.views.screens import register_form, register_list
 from crm_client.widgets.banner import Banner, BannerLevel
 from crm_client.widgets.field_error import FieldErrorLabel
-from crm_common.entities import entity
+from crm_common.entities import FieldSpec, entity
 from crm_common.errors import ApiError
 from crm_common.schemas.security import SessionRead
 from crm_common.schemas.user import UserRead
@@ -43,6 +47,7 @@ if TYPE_CHECKING:
     from crm_client.core.context import AppContext
 
 USER = entity("user")
+INITIAL_PASSWORD = FieldSpec("password", N_("Initial password"), required=True)
 
 
 class ResetPasswordDialog(PasswordDialog):
@@ -307,3 +312,36 @@ class UserListView(EntityListView):
             .with_progress(_("Saving…"))
             .run()
         )
+
+
+class UserFormExtension(FormExtension):
+    """A new user's first password (not a field of the record: the create schema takes it);
+    administrators reset a user's password from the user's form."""
+
+    def extra_fields(self) -> list[FieldSpec]:
+        return [INITIAL_PASSWORD] if self.form.record_id is None else []
+
+    def fields_ready(self) -> None:
+        editor = self.form.editors.get(INITIAL_PASSWORD.name)
+        if editor is not None and isinstance(editor.widget, QLineEdit):
+            editor.widget.setEchoMode(QLineEdit.EchoMode.Password)
+            editor.widget.setToolTip(_("The user must change it at the first sign-in"))
+
+    def buttons(self) -> list[QPushButton]:
+        form = self.form
+        if form.record_id is None or not form.ctx.administers:
+            return []
+        button = QPushButton(_("Reset password…"), form)
+        button.setToolTip(_("Set a new password; the user must change it at the next sign-in"))
+        button.clicked.connect(self._reset)
+        return [button]
+
+    def _reset(self) -> None:
+        form = self.form
+        assert form.record_id is not None
+        name = str(getattr(form.record, "name", "") or "")
+        ResetPasswordDialog(form.ctx, form.record_id, name, form).open()
+
+
+register_list(USER.key, lambda ctx, _spec: UserListView(ctx))
+register_form(USER.key, UserFormExtension)

@@ -113,8 +113,9 @@ class WorkbenchCardWidget(QFrame):
         """Room for exactly ``ROWS`` rows: the card never scrolls and never gapes."""
         return self.tree.header().sizeHint().height() + ROW_HEIGHT * ROWS + 4
 
-    def set_rows(self, rows: list[tuple[list[str], int, bool]], empty_text: str) -> None:
-        """``rows``: (cells, customer id, overdue) each; an overdue date shows in red."""
+    def set_rows(self, rows: list[tuple[list[str], int | None, bool]], empty_text: str) -> None:
+        """``rows``: (cells, customer id, overdue) each; an overdue date shows in red. A row
+        without a customer the role may see opens nothing."""
         self.tree.clear()
         self.row_items = []
         for cells, customer_id, overdue in rows:
@@ -269,7 +270,9 @@ class WorkbenchView(QWidget):
         return reschedule_form(self.ctx, follow_up.id, self)
 
     def _open_item(self, item: QTreeWidgetItem) -> None:
-        self.sig_open_record.emit("customer", int(item.data(0, ROLE_ID)))
+        customer_id = item.data(0, ROLE_ID)
+        if customer_id is not None:
+            self.sig_open_record.emit("customer", int(customer_id))
 
     def _changed(self, entity_key: str, _ids: list[Any]) -> None:
         if entity_key in ("activity", "customer"):

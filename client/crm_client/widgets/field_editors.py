@@ -8,12 +8,10 @@ fires on every edit. Which Qt widget edits which kind is decided here and nowher
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from PySide6.QtCore import QDateTime, QObject, QRegularExpression, Qt, Signal
-from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtCore import QDate, QDateTime, QObject, Qt, QTime, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -28,12 +26,14 @@ from PySide6.QtWidgets import (
 
 from crm_client.core.i18n import _
 from crm_client.core.icons import icon
-from crm_client.models.formatting import TAG_SEPARATOR, describe_value
+from crm_client.models.formatting import TAG_SEPARATOR, describe_value, format_decimal, to_decimal
 from crm_client.widgets.date_edit import DateEdit
 from crm_client.widgets.lookup_combo import LookupCombo
+from crm_client.widgets.number_edit import NumberEdit
 from crm_client.widgets.tags_edit import TagsEdit
 from crm_client.widgets.value_combo import ValueComboBox
 from crm_common.entities import FieldSpec, Kind, entity
+from crm_common.entities.spec import NUMERIC_KINDS
 from crm_common.permissions import Action
 
 if TYPE_CHECKING:
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
 LONG_TEXT_LINES = 4
 INT_MAXIMUM = 999_999_999
-_MONEY_PATTERN = QRegularExpression(r"^-?\d{0,16}([.]\d{0,2})?$")
 REFS_VISIBLE_ROWS = (3, 8)  # the list grows with its choices between these
 REFS_LIMIT = 500  # the API's page maximum: choices such as roles are few
 
@@ -95,20 +94,25 @@ class TextEditor(FieldEditor):
         self._edit.setCursorPosition(0)
 
 
-class MoneyEditor(TextEditor):
+class NumberEditor(FieldEditor):
+    """Money, unit prices, rates and plain decimals (``widgets.number_edit``). ``value()``
+    is the number as JSON text with the field's places (``"1200.5678"``, ``"13.00"``)."""
+
     def __init__(self, field: FieldSpec, parent: QWidget) -> None:
-        super().__init__(field, parent)
-        self._edit.setValidator(QRegularExpressionValidator(_MONEY_PATTERN, self._edit))
+        edit = NumberEdit(field, parent)
+        super().__init__(field, edit)
+        self._edit = edit
+        edit.textEdited.connect(self.sig_changed)
 
     def value(self) -> str | None:
-        text = self._edit.text().strip()
-        try:
-            return str(Decimal(text).quantize(Decimal("0.01"))) if text else None
-        except InvalidOperation:
-            return text
+        number = self._edit.decimal()
+        if number is None:
+            return None
+        scale = self.field.scale
+        return str(number) if scale is None else format_decimal(number, scale, grouped=False)
 
     def set_value(self, value: Any, display: str | None = None) -> None:
-        self._edit.setText("" if value is None else f"{Decimal(str(value)):.2f}")
+        self._edit.set_decimal(None if value is None else to_decimal(value))
 
 
 class LongTextEditor(FieldEditor):
@@ -221,13 +225,15 @@ class DateTimeEditor(FieldEditor):
         return local.astimezone().isoformat()
 
     def set_value(self, value: Any, display: str | None = None) -> None:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        moment: datetime | None = (datetime.fromisoformat(value) if isinstance(value, str)
+                                   else value)
         if moment is None:
             self._edit.setDateTime(QDateTime.currentDateTime())
         else:
             if moment.tzinfo is not None:
                 moment = moment.astimezone().replace(tzinfo=None)
-            self._edit.setDateTime(QDateTime(moment))
+            self._edit.setDateTime(QDateTime(QDate(moment.year, moment.month, moment.day),
+                                             QTime(moment.hour, moment.minute, moment.second)))
         self._now = moment is None
 
 
@@ -398,7 +404,7 @@ _SIMPLE_EDITORS: dict[Kind, type[FieldEditor]] = {
     Kind.TEXT: TextEditor,
     Kind.LONG_TEXT: LongTextEditor,
     Kind.INT: IntEditor,
-    Kind.MONEY: MoneyEditor,
+    **dict.fromkeys(NUMERIC_KINDS, NumberEditor),
     Kind.DATE: DateEditor,
     Kind.DATETIME: DateTimeEditor,
     Kind.BOOL: BoolEditor,

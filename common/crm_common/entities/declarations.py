@@ -59,7 +59,7 @@ DEPARTMENT = register(EntitySpec(
         CREATED,
     ),
     roles=for_staff(grant(ALL)),
-    read_schema=DepartmentRead, icon="department", nav=Nav(ORGANISATION, 20),
+    read_schema=DepartmentRead, icon="department", nav=Nav(ORGANISATION, 120),
 ))
 
 USER = register(EntitySpec(
@@ -84,7 +84,7 @@ USER = register(EntitySpec(
         CREATED,
     ),
     roles=for_staff(grant(ALL)),
-    inputs=NewUser, read_schema=UserRead, icon="user", nav=Nav(ORGANISATION, 10),
+    inputs=NewUser, read_schema=UserRead, icon="user", nav=Nav(ORGANISATION, 110),
 ))
 
 ROLE = register(EntitySpec(
@@ -293,6 +293,7 @@ AUDIT = register(EntitySpec(
     roles=for_staff(NOTHING),
     read_schema=AuditRead, title_field="action", default_sort="-id", soft_delete=False,
     read_only=True, icon="audit",
+    nav=Nav(ORGANISATION, 190),  # for auditors; administrators read it in the console
 ))
 
 PRODUCT = register(EntitySpec(
