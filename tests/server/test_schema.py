@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 
 from crm_common.entities import REGISTRY, EntitySpec, Kind
 from crm_server.db.base import Base
-from crm_server.db.migrate import include_object
+from crm_server.db.migrate import SEARCH_INDEXES, include_object
 from crm_server.kit.binding import binding
 
 
@@ -78,3 +78,18 @@ def test_openapi_lists_every_entity(api: Any) -> None:
     for spec in REGISTRY.values():
         assert f"/api/v1/{spec.path}" in paths
         assert f"/api/v1/{spec.path}/{{record_id}}" in paths
+
+
+def test_every_searchable_table_has_its_search_indexes(app: Any) -> None:
+    """On PostgreSQL the trigram and pair indexes of each searchable entity's table come
+    from the registry after every upgrade (``ensure_search_indexes``), a new entity's too;
+    SQLite searches with LIKE and has none."""
+    inspector = inspect(app.state.engine)
+    postgres = app.state.engine.dialect.name == "postgresql"
+    for spec in REGISTRY.values():
+        if not spec.searchable:
+            continue
+        table = binding(spec.key).model.__tablename__
+        names = {index["name"] for index in inspector.get_indexes(table)}
+        expected = {f"ix_{table}_{suffix}" for suffix in SEARCH_INDEXES}
+        assert (expected <= names) is postgres, (table, names)
