@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -68,6 +69,7 @@ def seed(settings: Settings) -> None:
 
 
 def _seed(session: Session) -> None:
+    _products(session)
     departments = _departments(session)
     users = _users(session, departments)
     ctx = Context(
@@ -94,6 +96,17 @@ def _seed(session: Session) -> None:
     session.flush()
     for customer_id in {a.customer_id for a in activities}:
         refresh_follow_up(session, customer_id)
+
+
+def _products(session: Session) -> None:
+    product = binding("product")
+    for code, name, kind, spec, unit, price, cost, rate, warranty in data.PRODUCTS:
+        record = product.model(code=code, name=name, type=kind, specification=spec, unit=unit,
+                               list_price=Decimal(price), cost=Decimal(cost),
+                               tax_rate=Decimal(rate), warranty_months=warranty)
+        product.service.derive(session, record)
+        session.add(record)
+    session.flush()
 
 
 def _add_customers(session: Session, customers: list[Customer]) -> None:

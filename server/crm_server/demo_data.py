@@ -233,3 +233,45 @@ ACTIVITY_PER_STATUS = {"active": 4, "potential": 3, "dormant": 1, "lost": 1}
 WORK_HOURS_UTC = (1, 2, 3, 5, 6, 7, 8)  # 09:00–16:00 Beijing time
 MINUTES = (0, 10, 15, 20, 30, 40, 45)
 COUNTS = "两三四五六八"  # how many machines a note speaks of
+
+
+# The catalogue: (code, name, type, model / specification, unit, list price, cost, tax rate,
+# warranty months). Equipment and spare parts at 13 % VAT, services at 6 %.
+PRODUCTS: tuple[tuple[str, str, str, str, str, str, str, str, int | None], ...] = (
+    ("EQ-VMC850", "立式加工中心", "equipment", "VMC-850 三轴 BT40", "台",
+     "368000.00", "251600.00", "13", 12),
+    ("EQ-VMC1160", "立式加工中心", "equipment", "VMC-1160 三轴 BT40", "台",
+     "468000.00", "322300.00", "13", 12),
+    ("EQ-HMC630", "卧式加工中心", "equipment", "HMC-630 四轴 双交换台", "台",
+     "1280000.00", "905000.00", "13", 18),
+    ("EQ-CK6150", "数控车床", "equipment", "CK6150 × 1000", "台",
+     "158000.00", "109800.00", "13", 12),
+    ("EQ-FL3015", "光纤激光切割机", "equipment", "FL-3015 6kW", "台",
+     "525000.00", "371200.00", "13", 12),
+    ("EQ-BR100", "数控折弯机", "equipment", "WE67K-100T/3200", "台",
+     "186000.00", "128500.00", "13", 12),
+    ("EQ-RB20", "六轴工业机器人", "equipment", "RB-20 负载 20kg 臂展 1.7m", "套",
+     "219000.00", "148900.00", "13", 24),
+    ("EQ-CMM", "三坐标测量机", "equipment", "CMM-7106 桥式", "台",
+     "596000.00", "418000.00", "13", 12),
+    ("SP-SPD-BT40", "主轴组件", "spare_part", "BT40 12000rpm", "件",
+     "38500.0000", "24100.0000", "13", 6),
+    ("SP-BS4010", "滚珠丝杠", "spare_part", "Φ40 导程 10 C3 级", "根",
+     "6850.0000", "4120.0000", "13", 6),
+    ("SP-LG35", "直线导轨", "spare_part", "35 型 1200mm", "根",
+     "2980.0000", "1790.0000", "13", 6),
+    ("SP-LENS-D30", "激光保护镜片", "spare_part", "D30 × 5", "片",
+     "48.5000", "21.3500", "13", None),
+    ("SP-NOZ-1.5", "切割喷嘴", "spare_part", "双层 1.5mm", "个",
+     "12.8000", "4.6500", "13", None),
+    ("SP-SERVO-2KW", "伺服电机", "spare_part", "2kW 17 位编码器", "台",
+     "4680.0000", "2950.0000", "13", 12),
+    ("SV-INSTALL", "安装调试", "service", "设备就位、调平、试切", "次",
+     "8000.00", "3500.00", "6", None),
+    ("SV-TRAIN", "操作培训", "service", "3 天，现场或我司培训中心", "次",
+     "6000.00", "2000.00", "6", None),
+    ("SV-PM-YEAR", "年度保养服务", "service", "每年 2 次上门保养", "年",
+     "18000.00", "7200.00", "6", None),
+    ("SV-REPAIR", "上门维修", "service", "按次，不含备件", "次",
+     "1500.00", "600.00", "6", None),
+)

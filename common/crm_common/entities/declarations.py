@@ -307,7 +307,7 @@ PRODUCT = register(EntitySpec(
                   default="equipment", choices=(
                       Choice("equipment", N_("Equipment")),
                       Choice("spare_part", N_("Spare part")),
-                      Choice("service", N_("Service")))),
+                      Choice("service", N_("Service item")))),
         FieldSpec("specification", N_("Model / specification"), width=160, max_length=100),
         FieldSpec("unit", N_("Unit"), width=50, max_length=16,
                   placeholder=N_("e.g. unit, set, piece, visit")),
