@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm_server.db.base import Base, Id, Record
+from crm_server.db.base import Base, Id, Record, Searchable
 from crm_server.db.types import pinyin_ordered
 
 
-class Contact(Record, Base):
+class Contact(Searchable, Record, Base):
     __tablename__ = "contact"
     __table_args__ = (Index("ix_contact_name_id", "name", "id"),)
-    __audit_exclude__: ClassVar[frozenset[str]] = frozenset({"search_text"})
 
     customer_id: Mapped[int] = mapped_column(Id, ForeignKey("customer.id"), index=True)
     name: Mapped[str] = mapped_column(pinyin_ordered(64))
@@ -26,4 +23,3 @@ class Contact(Record, Base):
     decision_role: Mapped[str | None] = mapped_column(String(16))
     is_primary: Mapped[bool] = mapped_column(default=False)
     notes: Mapped[str | None] = mapped_column(Text)
-    search_text: Mapped[str] = mapped_column(Text, default="")

@@ -8,13 +8,13 @@ from typing import ClassVar
 from sqlalchemy import Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm_server.db.base import Base, Id, Record
+from crm_server.db.base import Base, Id, Record, Searchable
 from crm_server.db.types import PortableJSON, pinyin_ordered
 
 _LIVE = text("deleted_at IS NULL")
 
 
-class Customer(Record, Base):
+class Customer(Searchable, Record, Base):
     """``search_text`` and ``name_key`` are derived on every write: the first holds what the
     search box matches (names, pinyin initials, USCC, phone digits of the customer and its
     contacts), the second the normalised name used to spot duplicates."""
@@ -56,5 +56,4 @@ class Customer(Record, Base):
     notes: Mapped[str | None] = mapped_column(Text)
     last_activity_at: Mapped[datetime | None] = mapped_column(default=None)
     next_follow_up_on: Mapped[date | None] = mapped_column(Date, default=None)
-    search_text: Mapped[str] = mapped_column(Text, default="")
     name_key: Mapped[str] = mapped_column(String(100), default="", index=True)
