@@ -85,6 +85,10 @@ ROLE = register(EntitySpec(
         FieldSpec("is_builtin", N_("Built-in"), Kind.BOOL, editable=False, filterable=True,
                   width=60),
         CREATED,
+        # Read by the role editor, not the generic form or lists.
+        FieldSpec("key", N_("Built-in role key"), editable=False, listed=False),
+        FieldSpec("permissions", N_("Permissions"), Kind.LONG_TEXT, editable=False,
+                  listed=False),
     ),
     admin_only_write=True, icon="role",
 ))

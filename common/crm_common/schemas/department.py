@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from crm_common.schemas.base import Input, OptText, RecordRead, Text, UpdateInput
+from crm_common.schemas.base import Input, RecordRead, Text, UpdateInput
 from crm_common.schemas.scalars import DbId, Int32
 
 
@@ -25,4 +25,3 @@ class DepartmentRead(RecordRead):
     parent_id: int | None = None
     parent_name: str | None = None
     sort_order: int = 0
-    path: OptText = None
