@@ -44,20 +44,27 @@ def _person(api: Any, admin: Headers, sign_in: Callable[[str], Headers],
     return int(made["id"]), department, sign_in(username)
 
 
-@pytest.fixture(scope="module")
-def strangers(api: Any, admin: Headers, sign_in: Callable[[str], Headers],
-              ) -> dict[str, dict[str, Any]]:
-    """One record of every creatable entity, each the stranger's (its references point to
-    the stranger, the stranger's department and the stranger's other records)."""
-    roles = {r["key"]: r["id"] for r in api.get(
-        f"{API}/roles", headers=admin, params={"limit": 100}).json()["items"] if r["key"]}
-    user_id, department, _ = _person(api, admin, sign_in, roles["sales_rep"])
-    refs = _side(user_id, department)
+def _records(api: Any, admin: Headers, refs: dict[str, int]) -> dict[str, dict[str, Any]]:
+    """One record of every creatable entity on the side ``refs`` names (its references point
+    to that side's user, department and records, which ``refs`` gains as they are made)."""
     made = {}
     for spec in CREATABLE:
         made[spec.key] = builders.make(spec, api, admin, refs)
         refs.setdefault(spec.key, int(made[spec.key]["id"]))
     return made
+
+
+def _role_ids(api: Any, admin: Headers) -> dict[str, int]:
+    rows = api.get(f"{API}/roles", headers=admin, params={"limit": 100}).json()["items"]
+    return {row["key"]: row["id"] for row in rows if row["key"]}
+
+
+@pytest.fixture(scope="module")
+def strangers(api: Any, admin: Headers, sign_in: Callable[[str], Headers],
+              ) -> dict[str, dict[str, Any]]:
+    """One record of every creatable entity, each the stranger's."""
+    user_id, department, _ = _person(api, admin, sign_in, _role_ids(api, admin)["sales_rep"])
+    return _records(api, admin, _side(user_id, department))
 
 
 @dataclass
@@ -82,14 +89,13 @@ def _editable(permissions: Permissions, spec: EntitySpec, body: dict[str, Any]
 def member(request: pytest.FixtureRequest, api: Any, admin: Headers,
            sign_in: Callable[[str], Headers]) -> Member:
     """The role's member, who has tried to create a record of every creatable entity
-    (references to their own records: a customer of theirs made for them)."""
-    roles = {r["key"]: r["id"] for r in api.get(
-        f"{API}/roles", headers=admin, params={"limit": 100}).json()["items"] if r["key"]}
-    user_id, department, headers = _person(api, admin, sign_in, roles[request.param])
+    (its references pointing to records of theirs)."""
+    user_id, department, headers = _person(api, admin, sign_in,
+                                           _role_ids(api, admin)[request.param])
     me = api.get(f"{API}/me", headers=headers).json()
     found = Member(request.param, headers, Permissions.model_validate(me["permissions"]))
-    own_customer = builders.make(REGISTRY["customer"], api, admin, owner_id=user_id)
-    refs = _side(user_id, department, customer=int(own_customer["id"]))
+    refs = _side(user_id, department)
+    _records(api, admin, refs)
     for spec in CREATABLE:
         body = builders.payload(spec, api, admin, refs)
         if found.permissions.refusal(spec, Action.CREATE) is None:
