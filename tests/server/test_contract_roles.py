@@ -85,7 +85,9 @@ def _editable(permissions: Permissions, spec: EntitySpec, body: dict[str, Any]
             or permissions.access(spec.key, spec.owns(name).name) is FieldAccess.EDIT}
 
 
-@pytest.fixture(scope="module", params=[role.key for role in BUILTIN])
+@pytest.fixture(scope="module", params=[  # a role's tests in one worker: one member each
+    pytest.param(role.key, marks=pytest.mark.xdist_group(f"roles-{role.key}"))
+    for role in BUILTIN])
 def member(request: pytest.FixtureRequest, api: Any, admin: Headers,
            sign_in: Callable[[str], Headers]) -> Member:
     """The role's member, who has tried to create a record of every creatable entity
