@@ -152,6 +152,12 @@ def test_a_record_out_of_scope_is_absent_and_one_out_of_reach_forbidden(
         response = call()
         expected = _expected(member.permissions, spec, action)
         assert response.status_code == expected, (member.role, action, response.text)
+    listed = api.get(f"{API}/{spec.path}", headers=member.headers,
+                     params={"sort": "-id", "limit": 500})
+    if listed.status_code == 200:
+        ids = {row["id"] for row in listed.json()["items"]}
+        reached = member.permissions.scope(spec.key, Action.READ) is DataScope.ALL
+        assert (strangers[spec.key]["id"] in ids) is reached, member.role
 
 
 def test_fields_are_read_as_the_role_may(api: Any, admin: Headers, member: Member,
