@@ -163,41 +163,43 @@ def _reads_source(user: Principal, spec: EntitySpec, name: str) -> bool:
 
 def present_many(rows: list[dict[str, Any]], user: Principal,
                  spec: EntitySpec) -> list[BaseModel]:
-    """Records' values (``rows``) as ``user`` may see them, as ``spec.read`` models. Fails
-    closed: only the envelope and the declared fields (with their titles) the user may read
-    leave; whatever else a service put in a row (a column, a computed value) the
-    declaration does not know is dropped, administrators' rows included. A masked field
-    leaves as its masked form in ``masked``, made of the stored value (a masked date or
-    amount shows nothing of itself). References' titles were already limited to what the
-    viewer may read (``refs``). The user's field rights are looked up once for all rows."""
-    shown, masked = _readable(user, spec)
-    return [spec.read.model_validate(_shown(values, shown, masked)) for values in rows]
+    """Records' values (``rows``, consumed) as ``user`` may see them, as ``spec.read``
+    models. Fails closed: only the envelope and the declared fields (with their titles) the
+    user may read leave; whatever else a service put in a row (a column, a computed value)
+    that the declaration does not know is withheld, administrators' rows included (keys the
+    read schema lacks are ignored by it). A masked field leaves as its masked form in
+    ``masked``, made of the stored value (a masked date or amount shows nothing of itself).
+    References' titles were already limited to what the viewer may read (``refs``). The
+    user's field rights are looked up once for all rows."""
+    withheld, masked = _withheld_keys(user, spec)
+    return [spec.read.model_validate(_withheld(values, withheld, masked)) for values in rows]
 
 
-def _readable(user: Principal, spec: EntitySpec) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The keys of ``spec``'s values (envelope, fields and their titles) ``user`` may read,
-    and the masked ones."""
-    shown: list[str] = list(ENVELOPE)
+def _withheld_keys(user: Principal, spec: EntitySpec
+                   ) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The keys of ``spec.read`` no row's value may fill for ``user`` — those the
+    declaration does not know, ``masked`` (made here) and the fields and titles hidden or
+    masked from the user — and the masked ones among them."""
+    readable: set[str] = set(ENVELOPE)
     masked: list[str] = []
     for field in spec.fields:
-        if field.name in ENVELOPE:
-            continue
         access = field_access(user, spec, field)
         keys = [field.name, *([field.display] if field.display else [])]
-        if access is FieldAccess.MASKED:
+        if access is FieldAccess.MASKED and field.name not in ENVELOPE:
             masked += keys
-        elif access is not FieldAccess.HIDDEN:
-            shown += keys
-    return tuple(shown), tuple(masked)
+        elif access is not FieldAccess.HIDDEN or field.name in ENVELOPE:
+            readable.update(keys)
+    return frozenset(spec.read.model_fields) - readable, tuple(masked)
 
 
-def _shown(values: dict[str, Any], shown: tuple[str, ...],
-           masked: tuple[str, ...]) -> dict[str, Any]:
-    out = {key: values[key] for key in shown if key in values}
+def _withheld(values: dict[str, Any], withheld: frozenset[str],
+              masked: tuple[str, ...]) -> dict[str, Any]:
     forms = {key: form for key in masked if (form := mask(values.get(key))) is not None}
+    for key in withheld:
+        values.pop(key, None)
     if forms:
-        out["masked"] = forms
-    return out
+        values["masked"] = forms
+    return values
 
 
 def accept(changes: dict[str, Any], user: Principal, spec: EntitySpec,
