@@ -162,11 +162,12 @@ def value_for(spec: EntitySpec, field: FieldSpec, schema: type[BaseModel] | None
 
 
 def payload(spec: EntitySpec, api: Any, headers: dict[str, str],
-            refs: Mapping[str, int] | None = None) -> dict[str, Any]:
+            refs: Mapping[str, int] | None = None, minimal: bool = False) -> dict[str, Any]:
     """A valid create payload for ``spec`` from its declaration: a unique value for every
-    declared field the create schema takes, ``EXTRAS`` for the rest. A reference points to
-    ``refs[target]`` when given; else a required one to a record made first, an optional
-    one nowhere (the server's default: the creator owns it)."""
+    declared field the create schema takes (``minimal``: for the required ones only),
+    ``EXTRAS`` for the rest. A reference points to ``refs[target]`` when given; else a
+    required one to a record made first, an optional one nowhere (the server's default:
+    the creator owns it)."""
     assert spec.create is not None, f"{spec.key} is not created through the API"
     refs = refs or {}
     values: dict[str, Any] = {}
@@ -176,6 +177,8 @@ def payload(spec: EntitySpec, api: Any, headers: dict[str, str],
             values[name] = EXTRAS[spec.key, name]()
         elif field is None:
             assert not info.is_required(), f"{spec.key}.{name}: add it to builders.EXTRAS"
+        elif minimal and not field.required:
+            continue
         elif field.kind in (Kind.REF, Kind.REFS) and field.ref:
             target = refs.get(field.ref)
             if target is None and field.required and field.ref != spec.key:

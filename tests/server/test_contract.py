@@ -59,6 +59,15 @@ def test_create_get_update_delete_restore(api: Any, admin: Headers, spec: Entity
     assert set(actions[3:-1]) <= {"permission"}  # roles given with the record (a user's)
 
 
+def test_the_declared_required_fields_are_enough(api: Any, admin: Headers,
+                                                 spec: EntitySpec) -> None:
+    """A payload of only the fields the declaration marks required is valid: the
+    declaration and the create schema agree on what must be given."""
+    body = builders.payload(spec, api, admin, minimal=True)
+    made = api.post(f"{API}/{spec.path}", json=body, headers=admin, params={"confirm": True})
+    assert made.status_code == 201, made.text
+
+
 def test_unknown_record_is_404_with_error_body(api: Any, admin: Headers,
                                                 spec: EntitySpec) -> None:
     response = api.get(f"{API}/{spec.path}/987654321", headers=admin)
