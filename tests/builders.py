@@ -122,6 +122,7 @@ def _texts() -> Iterator[str]:
 
 
 def _candidates(field: FieldSpec) -> Iterator[Any]:
+    """Values of the field's kind, to be tried in turn against its schema's checks."""
     if field.kind in (Kind.TEXT, Kind.LONG_TEXT):
         limit = getattr(field, "max_length", None)
         yield from (text[:limit] if limit else text for text in _texts())
@@ -132,7 +133,7 @@ def _candidates(field: FieldSpec) -> Iterator[Any]:
     elif field.kind is Kind.BOOL:
         yield True
     elif field.kind is Kind.INT:
-        yield unique() % 1000
+        yield from (unique() % 1000, 12, 1, 0)
     elif field.kind is Kind.PERCENT:
         yield from ("13", "9", "6", "0")
     elif field.kind in NUMERIC_KINDS:
