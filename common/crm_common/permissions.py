@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -80,6 +80,19 @@ def wider_access(a: FieldAccess, b: FieldAccess) -> FieldAccess:
     return a if ACCESS_ORDER.index(a) >= ACCESS_ORDER.index(b) else b
 
 
+class Guarded(Protocol):
+    """What ``Permissions.refusal`` reads of an entity's declaration (an ``EntitySpec``)."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def read_only(self) -> bool: ...
+
+    @property
+    def admin_only_write(self) -> bool: ...
+
+
 class EntityGrant(BaseModel):
     """One entity in a role: the scope of each action, and the fields not simply editable."""
 
@@ -139,6 +152,18 @@ class Permissions(BaseModel):
 
     def can(self, entity: str, action: Action) -> bool:
         return self.scope(entity, action) is not DataScope.NONE
+
+    def refusal(self, spec: Guarded, action: Action) -> str | None:
+        """Why ``action`` on ``spec``'s records is refused at all (a message to translate),
+        or None when these grants allow it on some records. The one rule for the server,
+        which enforces it, and the client, which hides what it would refuse."""
+        if action in WRITES and spec.read_only:
+            return N_("These records cannot be changed")
+        if action in WRITES and spec.admin_only_write and not self.admin:
+            return N_("Only administrators may do this")
+        if not self.can(spec.key, action):
+            return N_("Your role does not allow this")
+        return None
 
     def access(self, entity: str, field: str) -> FieldAccess:
         """How ``field`` of ``entity`` is shown; nothing of an unreadable entity is."""

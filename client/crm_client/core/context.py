@@ -1,10 +1,10 @@
 """What every screen receives: the signed-in API client, settings, the signed-in user, the
 change bus and the task runner. One object instead of five constructor arguments.
 
-It also answers "may this person do that?" the way the server will (``crm_server.security.
-access.may``), so screens hide what their role cannot do instead of offering buttons that
-only fail: a previewed role changes nothing, read-only entities (the audit log) are never
-written, roles are written by administrators only, everything else as the roles grant.
+It also answers "may this person do that?" by the server's own rule (``Permissions.
+refusal`` in common, which ``crm_server.security.access.may`` enforces), so screens hide
+what their role cannot do instead of offering buttons that only fail; and a previewed role
+changes nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from crm_client.core.changes import ChangeBus
 from crm_client.core.settings import ClientSettings
 from crm_client.core.tasks import TaskRunner
 from crm_common.entities import REGISTRY
-from crm_common.permissions import WRITES, Action, DataScope, FieldAccess, Permissions
+from crm_common.permissions import Action, DataScope, FieldAccess, Permissions
 from crm_common.schemas.auth import Me
 
 
@@ -58,10 +58,9 @@ class AppContext:
         if action is not Action.READ and self.is_preview:
             return False
         spec = REGISTRY.get(entity)
-        if action in WRITES and spec is not None and (
-                spec.read_only or (spec.admin_only_write and not self.is_admin)):
-            return False
-        return self.permissions.can(entity, action)
+        if spec is None:  # a newer server's entity: its grants are all this client knows
+            return self.permissions.can(entity, action)
+        return self.permissions.refusal(spec, action) is None
 
     def can_record(self, entity: str, action: Action, record: Any) -> bool:
         """Whether ``action`` reaches this record: with the "own" scope only records the user

@@ -102,7 +102,7 @@ class DepartmentTreeModel(QStandardItemModel):
         item.setEditable(False)
         item.setDragEnabled(self.movable)
         item.setDropEnabled(self.movable)
-        item.setToolTip(record.path or record.name or "")
+        item.setToolTip(record.name or "")
         return item
 
     def department_id(self, index: QModelIndex) -> int | None:

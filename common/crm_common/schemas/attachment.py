@@ -11,6 +11,5 @@ class AttachmentRead(RecordRead):
     filename: str | None = None
     content_type: str | None = None
     size: int | None = None
-    sha256: str | None = None
     owner_id: int | None = None
     owner_name: str | None = None

@@ -90,31 +90,24 @@ class CustomerService(CrudService):
 def find_duplicates(session: Session, user: Principal, name: str, uscc: str | None,
                     exclude_id: int | None = None) -> list[DuplicateMatch]:
     """Existing customers of any owner (that is the point of the clash check, 撞单) with the
-    same USCC or the same normalised name, told as ``access.may_identify`` allows: a match
-    the user may not identify shows only why it matched and whose it is.
+    same USCC or the same normalised name, told as ``access.clashes`` allows: a match the
+    user may not identify shows only why it matched and whose it is.
 
     ``exclude_id`` (the record being edited) drops only a match the user may identify, so
     it cannot tell which record an unidentified match is."""
-    conditions = [Customer.name_key == company_key(name)] if name.strip() else []
+    conditions: dict[str, ColumnElement[bool]] = {}
     if uscc:
-        conditions.append(Customer.uscc == uscc)
+        conditions["uscc"] = Customer.uscc == uscc
+    if name.strip():
+        conditions["name"] = Customer.name_key == company_key(name)
     if not conditions:
         return []
-    found = list(session.scalars(select(Customer).where(
-        or_(*conditions), Customer.deleted_at.is_(None)).order_by(Customer.id).limit(11)))
-    service = binding("customer").service
-    reachable = set(session.scalars(service.base_query(user).where(
-        Customer.id.in_([c.id for c in found])).with_only_columns(Customer.id)))
-    owners = refs.titles(session, "user", {c.owner_id for c in found if c.owner_id}, user) \
-        if access.may_see_field(user, CUSTOMER, "owner_id") else {}
-    matches = []
-    for customer in found:
-        reason = "uscc" if uscc and customer.uscc == uscc else "name"
-        known = access.may_identify(user, CUSTOMER, customer.id in reachable, [reason])
-        matches.append(DuplicateMatch(id=customer.id if known else None,
-                                      name=customer.name if known else None,
-                                      owner_name=owners.get(customer.owner_id or 0),
-                                      reason=reason))
+    found = access.clashes(session, user, CUSTOMER, conditions, limit=11)
+    owners = refs.titles(session, "user", {c.owner_id for c in found if c.owner_id}, user)
+    matches = [DuplicateMatch(id=getattr(c.record, "id", None),
+                              name=getattr(c.record, "name", None),
+                              owner_name=owners.get(c.owner_id or 0), reason=c.matched)
+               for c in found]
     return [m for m in matches if m.id is None or m.id != exclude_id][:10]
 
 

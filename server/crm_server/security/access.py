@@ -2,10 +2,10 @@
 
 Every query of records starts from ``scope``; every record leaves through ``present_many``;
 every write enters through ``accept``; sorting, filtering, totals and history ask
-``may_see_field``, a search ``search_segments``, a list without an order ``list_order``, a
-clash check ``may_identify``. Lists, detail, search, history, attachments, the audit view —
-and later export, import, reports, PDFs and webhooks — call these and nothing else, so one
-rule here holds on every path.
+``may_see_field``, a search ``search_segments``, a list without an order ``list_order``.
+The one read past the data scope, a clash check's, is ``clashes``. Lists, detail, search,
+history, attachments, the audit view — and later export, import, reports, PDFs and
+webhooks — call these and nothing else, so one rule here holds on every path.
 
 The rules come from the user's roles (``crm_common.permissions``): each action on an entity
 has a data scope (own / own department / department and below / all), applied to the
@@ -15,18 +15,19 @@ read-only or editable.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, false
+from sqlalchemy import ColumnElement, Select, case, false, null, or_, select
+from sqlalchemy.orm import Session
 
 from crm_common.entities import EntitySpec, FieldSpec
 from crm_common.errors import Forbidden
 from crm_common.i18n import N_
 from crm_common.permissions import (
     SCOPE_ORDER,
-    WRITES,
     Action,
     DataScope,
     FieldAccess,
@@ -57,13 +58,11 @@ def scope(stmt: Select[Any], user: Principal, spec: EntitySpec,
 
 
 def may(user: Principal, spec: EntitySpec, action: Action) -> None:
-    """Refuse an action the user's roles do not grant at all."""
-    if spec.read_only and action in WRITES:
-        raise Forbidden(N_("These records cannot be changed"))
-    if spec.admin_only_write and action in WRITES and not user.is_admin:
-        raise Forbidden(N_("Only administrators may do this"))
-    if not user.permissions.can(spec.key, action):
-        raise Forbidden(N_("Your role does not allow this"))
+    """Refuse an action the user's roles do not grant at all (the rule is common's
+    ``Permissions.refusal``: the client hides what it refuses)."""
+    reason = user.permissions.refusal(spec, action)
+    if reason is not None:
+        raise Forbidden(reason)
 
 
 def field_access(user: Principal, spec: EntitySpec, field: FieldSpec) -> FieldAccess:
@@ -79,14 +78,43 @@ def may_see_field(user: Principal, spec: EntitySpec, name: str) -> bool:
     return user.permissions.sees(spec.key, field.name)
 
 
-def may_identify(user: Principal, spec: EntitySpec, reachable: bool,
-                 matched: Iterable[str]) -> bool:
-    """Whether a record found by the values of the ``matched`` fields (a clash check's match)
-    may be named to ``user``: only one within their read scope whose title and matched
-    fields they may read in full. Otherwise the user learns no more than that such a
-    record exists (and whose it is, if they may read its owner)."""
-    return reachable and all(may_see_field(user, spec, name)
-                             for name in (spec.title_field, *matched))
+@dataclass(frozen=True)
+class Clash:
+    """A record a clash check found: ``record`` as the user may see it when they may
+    identify it (else None), ``owner_id`` when they may read whose it is, and ``matched``,
+    the field of the first condition it met."""
+
+    record: BaseModel | None
+    owner_id: int | None
+    matched: str
+
+
+def clashes(session: Session, user: Principal, spec: EntitySpec,
+            conditions: Mapping[str, ColumnElement[bool]], limit: int) -> list[Clash]:
+    """Live records of ``spec`` of any owner meeting one of ``conditions`` (by field name,
+    the first taking precedence): the one deliberate read past the data scope, since a
+    clash check (撞单) exists to tell that a customer is already someone's.
+
+    Of a record out of reach it learns only that it exists, which condition it met and its
+    owner. A record is named only when it is within the user's read scope (the entity's
+    scoped query) and the user may read its title and the matched field in full; it then
+    leaves through ``present_many`` like any other."""
+    target = binding(spec.key)
+    model = target.model
+    owner = model.owner_id if spec.owns("owner_id") else null()
+    matched = case(*((condition, name) for name, condition in conditions.items()))
+    found = session.execute(select(model.id, owner, matched).where(
+        or_(*conditions.values()), model.deleted_at.is_(None))
+        .order_by(model.id).limit(limit)).all()
+    named = [record_id for record_id, _, field in found if all(
+        may_see_field(user, spec, name) for name in (spec.title_field, field))]
+    reached = list(session.scalars(target.service.base_query(user).where(
+        model.id.in_(named))))
+    records = dict(zip([r.id for r in reached],
+                       target.service.present_many(session, user, reached), strict=True))
+    owners = may_see_field(user, spec, "owner_id")
+    return [Clash(records.get(record_id), owner_id if owners else None, field)
+            for record_id, owner_id, field in found]
 
 
 def require_visible(user: Principal, spec: EntitySpec, names: Iterable[str],
@@ -135,39 +163,39 @@ def _reads_source(user: Principal, spec: EntitySpec, name: str) -> bool:
 
 def present_many(rows: list[dict[str, Any]], user: Principal,
                  spec: EntitySpec) -> list[BaseModel]:
-    """Records' values (``rows``, consumed) as ``user`` may see them, as ``spec.read`` models:
-    hidden fields are left out (the wire shows their empty default), masked ones too with
-    their masked form in ``masked``, made of the stored value (a masked date or amount shows
-    nothing of itself). References' titles were already limited to what the viewer may read
-    (``refs``). The user's field rights are looked up once for all the rows."""
-    read = spec.read
-    if user.is_admin:
-        return [read.model_validate(values) for values in rows]
-    hidden, masked = _unreadable(user, spec)
-    return [read.model_validate(_withheld(values, hidden, masked)) for values in rows]
+    """Records' values (``rows``, consumed) as ``user`` may see them, as ``spec.read``
+    models. Fails closed: only the envelope and the declared fields (with their titles) the
+    user may read leave; whatever else a service put in a row (a column, a computed value)
+    that the declaration does not know is withheld, administrators' rows included (keys the
+    read schema lacks are ignored by it). A masked field leaves as its masked form in
+    ``masked``, made of the stored value (a masked date or amount shows nothing of itself).
+    References' titles were already limited to what the viewer may read (``refs``). The
+    user's field rights are looked up once for all rows."""
+    withheld, masked = _withheld_keys(user, spec)
+    return [spec.read.model_validate(_withheld(values, withheld, masked)) for values in rows]
 
 
-def _unreadable(user: Principal, spec: EntitySpec) -> tuple[frozenset[str], tuple[str, ...]]:
-    """The keys of ``spec``'s values (fields and their titles) ``user`` may not read, and
-    the masked ones among them."""
-    hidden: list[str] = []
+def _withheld_keys(user: Principal, spec: EntitySpec
+                   ) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The keys of ``spec.read`` no row's value may fill for ``user`` — those the
+    declaration does not know, ``masked`` (made here) and the fields and titles hidden or
+    masked from the user — and the masked ones among them."""
+    readable: set[str] = set(ENVELOPE)
     masked: list[str] = []
     for field in spec.fields:
-        if field.name in ENVELOPE:
-            continue
         access = field_access(user, spec, field)
         keys = [field.name, *([field.display] if field.display else [])]
-        if access in (FieldAccess.HIDDEN, FieldAccess.MASKED):
-            hidden += keys
-        if access is FieldAccess.MASKED:
+        if access is FieldAccess.MASKED and field.name not in ENVELOPE:
             masked += keys
-    return frozenset(hidden), tuple(masked)
+        elif access is not FieldAccess.HIDDEN or field.name in ENVELOPE:
+            readable.update(keys)
+    return frozenset(spec.read.model_fields) - readable, tuple(masked)
 
 
-def _withheld(values: dict[str, Any], hidden: frozenset[str],
+def _withheld(values: dict[str, Any], withheld: frozenset[str],
               masked: tuple[str, ...]) -> dict[str, Any]:
     forms = {key: form for key in masked if (form := mask(values.get(key))) is not None}
-    for key in hidden:
+    for key in withheld:
         values.pop(key, None)
     if forms:
         values["masked"] = forms
@@ -189,16 +217,20 @@ def accept(changes: dict[str, Any], user: Principal, spec: EntitySpec,
     return changes
 
 
-def present_changes(user: Principal, spec: EntitySpec,
+def present_changes(user: Principal, spec: EntitySpec | None,
                     changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Audit changes as ``user`` may see them: hidden fields left out, masked ones masked."""
+    """Audit changes of a record of ``spec`` (None: a table no entity declares, such as the
+    security policy) as ``user`` may see them: hidden fields left out, masked ones masked,
+    and — failing closed — nothing of a field or table the declaration does not know.
+    Administrators, who hold every right and run the system's own tables, see all."""
+    if user.is_admin:
+        return changes
+    if spec is None:
+        return []
     shown = []
     for change in changes:
         field = spec.owns(change["field"])
-        if field is None or user.is_admin:
-            shown.append(change)
-            continue
-        access = field_access(user, spec, field)
+        access = FieldAccess.HIDDEN if field is None else field_access(user, spec, field)
         if access is FieldAccess.HIDDEN:
             continue
         if access is FieldAccess.MASKED:
