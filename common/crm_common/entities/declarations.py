@@ -18,6 +18,7 @@ from crm_common.schemas.customer import (
     CustomerUpdate,
 )
 from crm_common.schemas.department import DepartmentCreate, DepartmentRead, DepartmentUpdate
+from crm_common.schemas.job import JobRead, JobState
 from crm_common.schemas.role import RoleCreate, RoleRead, RoleUpdate
 from crm_common.schemas.security import AuditRead
 from crm_common.schemas.user import UserCreate, UserRead, UserUpdate
@@ -240,4 +241,38 @@ AUDIT = register(EntitySpec(
     ),
     title_field="action", default_sort="-id", soft_delete=False, read_only=True,
     icon="audit",
+))
+
+JOB = register(EntitySpec(
+    key="job", path="jobs",
+    label=N_("Job"), label_plural=N_("Jobs"),
+    read=JobRead, create=None, update=None,
+    fields=(
+        FieldSpec("kind", N_("Job"), display="kind_label", editable=False, filterable=True,
+                  width=200),
+        FieldSpec("state", N_("State"), Kind.CHOICE, editable=False, filterable=True,
+                  width=80, choices=choices(JobState, {
+                      JobState.QUEUED: N_("Queued"), JobState.RUNNING: N_("Running"),
+                      JobState.SUCCEEDED: N_("Succeeded"), JobState.FAILED: N_("Failed"),
+                      JobState.CANCELLED: N_("Cancelled")})),
+        FieldSpec("started_by_id", N_("Started by"), Kind.REF, ref="user",
+                  display="started_by_name", editable=False, filterable=True, width=90),
+        FieldSpec("params", N_("Parameters"), Kind.LONG_TEXT, editable=False, listed=False),
+        FieldSpec("done", N_("Done"), Kind.INT, editable=False, width=70),
+        FieldSpec("total", N_("Total"), Kind.INT, editable=False, width=70),
+        FieldSpec("rate", N_("Per second"), Kind.DECIMAL, places=1, editable=False,
+                  listed=False),
+        FieldSpec("created_at", N_("Queued"), Kind.DATETIME, editable=False, width=140),
+        FieldSpec("started_at", N_("Started"), Kind.DATETIME, editable=False, width=140),
+        FieldSpec("finished_at", N_("Finished"), Kind.DATETIME, editable=False, width=140),
+        FieldSpec("heartbeat_at", N_("Last sign of life"), Kind.DATETIME, editable=False,
+                  listed=False),
+        FieldSpec("cancel_requested", N_("Cancel requested"), Kind.BOOL, editable=False,
+                  listed=False),
+        FieldSpec("result", N_("Result"), Kind.LONG_TEXT, editable=False, listed=False),
+        FieldSpec("error", N_("Error"), Kind.LONG_TEXT, editable=False, width=300),
+    ),
+    # Made only by starting a job (POST /jobs) and changed only by running or cancelling
+    # it; no navigation page: the client shows jobs in its own panel.
+    title_field="kind", default_sort="-id", soft_delete=False, read_only=True, icon="job",
 ))

@@ -46,7 +46,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.types import Text
@@ -109,6 +120,16 @@ def search_text(spec: EntitySpec, sources: Sources) -> str:
         segments.append(_segment([value] if value is None or isinstance(value, str)
                                  else value))
     return SEPARATOR.join(segments)
+
+
+def write_search_texts(session: Session, model: Any, texts: Mapping[int, str]) -> None:
+    """Store ``texts`` (by id) as the records' search text, in one statement."""
+    if not texts:
+        return
+    table = model.__table__
+    session.execute(update(table).where(table.c.id == bindparam("record_id"))
+                    .values(search_text=bindparam("text")),
+                    [{"record_id": key, "text": text} for key, text in texts.items()])
 
 
 def search_term(q: str) -> str:

@@ -95,8 +95,14 @@ BUILTIN: tuple[BuiltinRole, ...] = (
 )
 
 
+# What every built-in role gets unless it says otherwise: each person reads the jobs they
+# started (the client's jobs panel).
+EVERYONE = {"job": grant(OWN)}
+
+
 def default_permissions(role: BuiltinRole) -> Permissions:
-    entities = {key: role.grants.get(key) or role.default for key in REGISTRY}
+    entities = {key: role.grants.get(key) or role.default or EVERYONE.get(key)
+                for key in REGISTRY}
     return Permissions(admin=role.admin,
                        entities={k: v for k, v in entities.items() if v is not None})
 
