@@ -20,7 +20,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import builders
-from crm_common.schemas.job import JobState
 from crm_server.db import migrate
 from crm_server.db.engine import make_engine, make_session_factory
 from crm_server.db.types import utcnow

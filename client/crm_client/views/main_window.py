@@ -51,6 +51,7 @@ from crm_client.views.department_tree import DepartmentTreeView
 from crm_client.views.entity_form import EntityFormDialog
 from crm_client.views.entity_list import EntityListView
 from crm_client.views.global_search import GlobalSearchBox
+from crm_client.views.jobs_panel import JobsPanel
 from crm_client.views.password_dialog import ChangePasswordDialog
 from crm_client.views.settings_dialog import SettingsDialog
 from crm_client.views.sign_in import SignInDialog
@@ -284,6 +285,7 @@ class MainWindow(QMainWindow):
         self.user_menu.addAction(self.sign_out_action)
         self.user_label.setMenu(self.user_menu)
         self._show_user()
+        self.jobs = JobsPanel(self, self.ctx)
         bar.addPermanentWidget(self.user_label)
 
     def _show_user(self) -> None:

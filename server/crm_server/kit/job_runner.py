@@ -56,12 +56,16 @@ def process_claim() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def dead_here(claim: str, mine: str) -> bool:
-    """Whether ``claim`` names a runner of this machine whose process is gone (or one this
-    very process had before, with another token: its process id came round again)."""
+# The runners alive in this process (tests serve one app twice; a process may have several).
+LIVE: set[str] = set()
+
+
+def dead_here(claim: str) -> bool:
+    """Whether ``claim`` names a runner of this machine whose process is gone, or a runner
+    of this very process that is no more (its process id came round again)."""
     host, _, rest = claim.partition(":")
     pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit() or claim == mine:
+    if host != socket.gethostname() or not pid_text.isdigit() or claim in LIVE:
         return False
     if int(pid_text) == os.getpid():
         return True
@@ -123,6 +127,7 @@ class JobRunner:
             yield session
 
     def start(self) -> None:
+        LIVE.add(self.claim_id)
         self._dispatcher.start()
 
     def wake(self) -> None:
@@ -137,6 +142,7 @@ class JobRunner:
         self._dispatcher.join(STOP_SECONDS)
         wait(list(self._running), STOP_SECONDS)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        LIVE.discard(self.claim_id)
         self.engine.dispose()
 
     # --- the dispatcher ------------------------------------------------------------------
@@ -161,8 +167,7 @@ class JobRunner:
 
     def reap(self) -> int:
         with self.short() as session:
-            return jobs.fail_abandoned(session, STALE_AFTER,
-                                       lambda claim: dead_here(claim, self.claim_id))
+            return jobs.fail_abandoned(session, STALE_AFTER, dead_here)
 
     def _dispatch(self) -> None:
         while not self._stop.is_set() and self._free.acquire(blocking=False):
