@@ -286,6 +286,37 @@ def test_a_queued_job_is_cancelled_at_once(other_database: Any) -> None:
     engine.dispose()
 
 
+def test_a_stopping_server_interrupts_its_running_job_and_marks_it_failed(
+        other_database: Any, gate: str) -> None:
+    settings, user_id = other_database
+    runner = JobRunner(settings, 1)
+    with runner.short() as session:
+        job = jobs.start(session, Principal(user_id, "jobs", "任务", None), "test_gated",
+                         {"name": gate})
+    runner.start()
+
+    def state() -> tuple[str, int, str | None]:
+        with runner.short() as session:
+            found = session.get(Job, job.id)
+            assert found is not None
+            return found.state, found.done, found.error
+
+    wait_for(lambda: state()[:2] == ("running", 1), "the first batch")
+    stopping = threading.Thread(target=runner.stop)
+    stopping.start()
+    wait_for(lambda: runner.stopping, "the runner to stop claiming")
+    GATES[gate].set()
+    stopping.join(30)
+    engine = make_engine(settings.effective_database_url)
+    with make_session_factory(engine)() as session:
+        ended = session.get(Job, job.id)
+        assert ended is not None and ended.state == "failed"
+        assert ended.error == "The server stopped while the job ran; start it again"
+        assert session.scalar(select(Customer.id).where(
+            Customer.name == f"{gate}-2")) is None  # its batch was rolled back
+    engine.dispose()
+
+
 def test_the_command_line_recomputes_the_search_text(api: Any, app: Any, admin: Headers,
                                                       settings: Any) -> None:
     made = api.post(f"{API}/customers", headers=admin, json=builders.customer()).json()
