@@ -110,7 +110,8 @@ def test_a_running_job_shows_its_progress_and_is_cancelled_from_the_panel(
         return isinstance(bar, QProgressBar) and bar.value() == 1 and bar.maximum() == 3
 
     qtbot.waitUntil(progressed, timeout=10000)
-    assert window.jobs.indicator.text() == "1 jobs running"
+    assert window.jobs.indicator.text() == "Jobs running: 1"
+    assert window.jobs.monitor.polling
     panel.table.selectRow(_row_of(panel, job.id))
     assert panel.cancel_button.isEnabled()
     with qtbot.waitSignal(window.jobs.monitor.sig_ended, timeout=30000,
@@ -122,6 +123,7 @@ def test_a_running_job_shows_its_progress_and_is_cancelled_from_the_panel(
     assert window.statusBar().currentMessage() == "“Waits” was cancelled"
     assert panel.table.item(_row_of(panel, job.id), 1).text() == "Cancelled"
     assert window.jobs.indicator.text() == "Jobs"
+    assert not window.jobs.monitor.polling  # nothing runs: the client stops asking
     panel.close()
 
 

@@ -120,6 +120,10 @@ class JobsMonitor(QObject):
     def running(self) -> int:
         return sum(1 for job in self.jobs if not job.finished)
 
+    @property
+    def polling(self) -> bool:
+        return self._timer.isActive()
+
     def refresh(self) -> None:
         """Read the jobs now (once the read under way is back, if there is one)."""
         if not self.enabled:
@@ -176,7 +180,7 @@ class JobsIndicator(QToolButton):
 
     def _show_count(self) -> None:
         count = self.monitor.running
-        self.setText(_("{count} jobs running").format(count=count) if count else _("Jobs"))
+        self.setText(_("Jobs running: {count}").format(count=count) if count else _("Jobs"))
 
 
 class JobsDialog(QDialog):

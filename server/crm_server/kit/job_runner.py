@@ -44,7 +44,7 @@ POLL_SECONDS = 2.0
 HEARTBEAT_SECONDS = 10.0
 STALE_AFTER = timedelta(minutes=2)  # many heartbeats missed: the runner is gone
 REAP_SECONDS = 30.0
-STOP_SECONDS = 15.0  # how long stopping waits for running jobs to notice
+STOP_SECONDS = 5.0  # how long stopping waits for running jobs to notice (a batch or so)
 STOPPED_ERROR = N_("The server stopped while the job ran; start it again")
 FAILED_ERROR = N_("The job failed unexpectedly; the server log has the details")
 

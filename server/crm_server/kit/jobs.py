@@ -124,11 +124,12 @@ def locked(session: Session, job_id: int) -> Job:
 # --- the runner's side -----------------------------------------------------------------------
 
 def claim(session: Session, runner: str) -> int | None:
-    """Take the oldest queued job for ``runner``: its id, or None when none is left. One
+    """Take the oldest queued job of a kind this process knows (a server of another version
+    may share the database) for ``runner``: its id, or None when none is left. One
     statement, whose ``state = 'queued'`` condition is checked again on the row it updates;
     PostgreSQL skips rows another runner is claiming, SQLite has one writer at a time."""
-    oldest = (select(Job.id).where(Job.state == JobState.QUEUED).order_by(Job.id).limit(1)
-              .with_for_update(skip_locked=True).scalar_subquery())
+    oldest = (select(Job.id).where(Job.state == JobState.QUEUED, Job.kind.in_(sorted(KINDS)))
+              .order_by(Job.id).limit(1).with_for_update(skip_locked=True).scalar_subquery())
     now = utcnow()
     return session.scalar(
         update(Job).where(Job.id == oldest, Job.state == JobState.QUEUED)
