@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import Engine, text
@@ -30,9 +31,12 @@ from crm_server.domains import (
     client_updates,
     customers,
     follow_ups,
+    jobs,
     people,
+    recompute,  # noqa: F401 (registers its job kind)
 )
 from crm_server.kit.binding import BINDINGS
+from crm_server.kit.job_runner import JobRunner
 from crm_server.kit.router import entity_router
 from crm_server.limits import App, BodyLimitMiddleware, Message, Receive, Scope, Send
 from crm_server.security import bearer, versions
@@ -116,10 +120,19 @@ def create_app(settings: Settings) -> FastAPI:
     versions.install()
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         check_database(engine)
-        yield
-        engine.dispose()
+        runner = JobRunner(settings, settings.job_threads) if settings.job_threads else None
+        if runner is not None:
+            runner.start()
+            app.state.job_runners.add(runner)
+        try:
+            yield
+        finally:
+            if runner is not None:
+                app.state.job_runners.discard(runner)
+                await anyio.to_thread.run_sync(runner.stop)
+            engine.dispose()
 
     app = FastAPI(title="CRM", version=crm_server.__version__, lifespan=lifespan,
                   openapi_url=f"{API_PREFIX}/openapi.json", docs_url=f"{API_PREFIX}/docs",
@@ -128,6 +141,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.principals = bearer.new_cache()
+    app.state.job_runners = set()  # the lifespan's (one per serving of the app)
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
     api.include_router(_system_router(engine, settings))
@@ -138,6 +152,7 @@ def create_app(settings: Settings) -> FastAPI:
     api.include_router(attachments.router)
     api.include_router(follow_ups.router)
     api.include_router(client_updates.router)
+    api.include_router(jobs.router)
     for binding in BINDINGS.values():
         api.include_router(entity_router(binding))
     app.include_router(api)

@@ -9,6 +9,7 @@ from crm_common.entities import REGISTRY
 from crm_server.db.base import Base
 from crm_server.domains.admin import AuditService, RoleService
 from crm_server.domains.customers import ActivityService, ContactService, CustomerService
+from crm_server.domains.jobs import JobService
 from crm_server.domains.people import DepartmentService, UserService
 from crm_server.kit.binding import BINDINGS, bind
 from crm_server.kit.service import CrudService
@@ -19,6 +20,7 @@ from crm_server.models import (
     Contact,
     Customer,
     Department,
+    Job,
     Role,
     User,
 )
@@ -61,6 +63,7 @@ def bind_all() -> None:
         ("activity", Activity, ByOwner(), ActivityService()),
         ("attachment", Attachment, Attached(ByOwner()), CrudService()),
         ("audit", AuditEntry, ByOwner("user_id"), AuditService()),
+        ("job", Job, ByOwner("started_by_id"), JobService()),
     ]
     for key, model, ownership, service in pairs:
         bind(REGISTRY[key], model, ownership, service)

@@ -1,9 +1,10 @@
 """``crm-server``: the commands company IT and developers run.
 
 ``init`` prepares a data directory (config, database, CA and certificate, first admin) and is
-safe to re-run; ``run`` serves it; ``migrate``, ``create-admin``, ``cert`` and ``fingerprint``
-are the maintenance steps of the runbook; ``publish-client`` offers a client installer to the
-desktops; ``demo`` builds a seeded demo and opens the client.
+safe to re-run; ``run`` serves it; ``migrate``, ``create-admin``, ``cert``, ``fingerprint``
+and ``recompute-search`` are the maintenance steps of the runbook; ``publish-client``
+offers a client installer to the desktops; ``demo`` builds a seeded demo and opens the
+client.
 Errors an operator can fix are printed as one sentence that says how, not as a traceback.
 """
 
@@ -83,6 +84,13 @@ def _parser() -> argparse.ArgumentParser:
                    _cmd_publish_client)
     publish.add_argument("file", type=Path, metavar="FILE",
                          help="crm-client-setup-<version>.exe (or …-unsigned.exe)")
+
+    recompute = _add(commands, "recompute-search",
+                     "rebuild the search text of every record of an entity (after a "
+                     "cleansing rule changed)", _cmd_recompute_search)
+    recompute.add_argument("entity", metavar="ENTITY", help="customer or contact")
+    recompute.add_argument("--as", dest="username", metavar="USERNAME",
+                           help="the administrator it runs as (default: the first one)")
 
     demo = commands.add_parser("demo", help="build a demo, start it and open the client")
     demo.add_argument("--data-dir", type=Path, default=Path("var/demo"))
@@ -190,6 +198,21 @@ def _cmd_publish_client(args: argparse.Namespace) -> int:
               "equal and preferred; remove it to offer this one.")
     else:
         print("Clients are offered it after their next sign-in.")
+    return 0
+
+
+def _cmd_recompute_search(args: argparse.Namespace) -> int:
+    from crm_server.domains import recompute
+
+    settings = load(args.data_dir)
+    require_current_schema(settings)
+    try:
+        result = recompute.run_in_console(settings, args.entity, args.username,
+                                          lambda line: print(line, flush=True))
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    print(f"Search text rebuilt for {result['records']} {args.entity} records "
+          f"({result['changed']} changed).")
     return 0
 
 

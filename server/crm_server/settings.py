@@ -57,6 +57,10 @@ class Settings(BaseModel):
     # Database connections all workers together may open (PostgreSQL allows 100, a few of
     # them reserved for superusers; the rest is left for maintenance and monitoring).
     database_connections: int = Field(default=60, ge=MIN_CONNECTIONS_PER_WORKER, le=1000)
+    # Background jobs each server process (worker) runs at once; 0: this server runs none
+    # (another one on the same database does). Each costs two database connections of the
+    # runner's own, beyond ``database_connections`` (plus one per process).
+    job_threads: int = Field(default=1, ge=0, le=8)
 
     def path(self, value: Path) -> Path:
         """``value`` resolved against the data directory."""

@@ -1,4 +1,5 @@
-"""The admin console's pages for the main window: roles, sessions, audit log, security.
+"""The admin console's pages for the main window: roles, sessions, audit log, security,
+maintenance.
 
 Which pages a person gets follows their grants: the audit log for whoever may read the
 ``audit`` entity (the auditor role, too), everything else for administrators only. The
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QWidget
 
 from crm_client.admin.audit_page import AuditPage
+from crm_client.admin.maintenance_page import MaintenancePage
 from crm_client.admin.roles_page import RolesPage
 from crm_client.admin.security_page import SecurityPage
 from crm_client.admin.sessions_page import SessionsPage
@@ -25,6 +27,7 @@ ROLES = "roles"
 SESSIONS = "sessions"
 AUDIT = "audit"
 SECURITY = "security"
+MAINTENANCE = "maintenance"
 
 
 def console_pages(ctx: AppContext) -> list[tuple[str, str, QWidget]]:
@@ -37,4 +40,5 @@ def console_pages(ctx: AppContext) -> list[tuple[str, str, QWidget]]:
         pages.append((AUDIT, _("Audit log"), AuditPage(ctx)))
     if ctx.administers:
         pages.append((SECURITY, _("Security settings"), SecurityPage(ctx)))
+        pages.append((MAINTENANCE, _("Maintenance"), MaintenancePage(ctx)))
     return pages

@@ -73,6 +73,7 @@ from crm_common.schemas.auth import (
     SearchResults,
 )
 from crm_common.schemas.customer import DuplicateMatch
+from crm_common.schemas.job import JobRead
 from crm_common.schemas.release import ClientRelease
 from crm_common.schemas.security import SecurityPolicy, SessionRead
 from crm_common.tlsinfo import fingerprint
@@ -344,6 +345,16 @@ class ApiClient:
         first."""
         response = self._request("GET", "/follow-ups/open", params=[("limit", str(limit))])
         return _ACTIVITIES.validate_json(response.content)
+
+    def start_job(self, kind: str, params: Mapping[str, Any]) -> JobRead:
+        """Queue a background job on the server (``crm_server.kit.jobs``)."""
+        response = self._request("POST", "/jobs", json={"kind": kind, "params": dict(params)})
+        return JobRead.model_validate_json(response.content)
+
+    def cancel_job(self, job_id: int) -> JobRead:
+        """Cancel a queued job now, a running one at its next batch."""
+        response = self._request("POST", f"/jobs/{job_id}/cancel")
+        return JobRead.model_validate_json(response.content)
 
     def search(self, q: str, limit: int = 20) -> builtins.list[SearchHit]:
         params = [("q", q), ("limit", str(limit))]

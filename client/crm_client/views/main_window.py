@@ -50,6 +50,7 @@ from crm_client.views.about_dialog import AboutDialog
 from crm_client.views.entity_form import EntityFormDialog
 from crm_client.views.entity_list import EntityListView
 from crm_client.views.global_search import GlobalSearchBox
+from crm_client.views.jobs_panel import JobsPanel
 from crm_client.views.navigation import (
     ADMIN,
     WORKBENCH,
@@ -278,6 +279,7 @@ class MainWindow(QMainWindow):
         self.user_menu.addAction(self.sign_out_action)
         self.user_label.setMenu(self.user_menu)
         self._show_user()
+        self.jobs = JobsPanel(self, self.ctx)
         bar.addPermanentWidget(self.user_label)
 
     def _show_user(self) -> None:

@@ -21,6 +21,7 @@ from crm_common.schemas.attachment import AttachmentRead
 from crm_common.schemas.contact import ContactRead, DecisionRole
 from crm_common.schemas.customer import CustomerLevel, CustomerRead, CustomerSource, CustomerStatus
 from crm_common.schemas.department import DepartmentRead
+from crm_common.schemas.job import JobRead, JobState
 from crm_common.schemas.role import RoleRead
 from crm_common.schemas.security import AuditRead
 from crm_common.schemas.user import NewUser, UserRead
@@ -328,4 +329,43 @@ PRODUCT = register(EntitySpec(
     },
     searchable=True, search_fields=("name", "code", "specification"),
     default_sort="code", icon="product", nav=Nav(SALES, 40),
+))
+
+JOB = register(EntitySpec(
+    key="job", path="jobs",
+    label=N_("Job"), label_plural=N_("Jobs"),
+    fields=(
+        FieldSpec("kind", N_("Job"), display="kind_label", editable=False, filterable=True,
+                  width=200, max_length=64, null=False),
+        FieldSpec("state", N_("State"), Kind.CHOICE, editable=False, filterable=True,
+                  width=80, null=False, choices=choices(JobState, {
+                      JobState.QUEUED: N_("Queued"), JobState.RUNNING: N_("Running"),
+                      JobState.SUCCEEDED: N_("Succeeded"), JobState.FAILED: N_("Failed"),
+                      JobState.CANCELLED: N_("Cancelled")})),
+        FieldSpec("started_by_id", N_("Started by"), Kind.REF, ref="user",
+                  display="started_by_name", editable=False, filterable=True, width=90,
+                  null=False),
+        FieldSpec("params", N_("Parameters"), Kind.OBJECT, editable=False, listed=False,
+                  null=False),
+        FieldSpec("done", N_("Done"), Kind.INT, editable=False, width=70, null=False),
+        FieldSpec("total", N_("Total"), Kind.INT, editable=False, width=70),
+        FieldSpec("rate", N_("Per second"), Kind.DECIMAL, places=1, editable=False,
+                  listed=False),
+        FieldSpec("created_at", N_("Queued"), Kind.DATETIME, editable=False, width=140,
+                  null=False),
+        FieldSpec("started_at", N_("Started"), Kind.DATETIME, editable=False, width=140),
+        FieldSpec("finished_at", N_("Finished"), Kind.DATETIME, editable=False, width=140),
+        FieldSpec("heartbeat_at", N_("Last sign of life"), Kind.DATETIME, editable=False,
+                  listed=False),
+        FieldSpec("cancel_requested", N_("Cancel requested"), Kind.BOOL, editable=False,
+                  listed=False, null=False),
+        FieldSpec("result", N_("Result"), Kind.OBJECT, editable=False, listed=False),
+        FieldSpec("error", N_("Error"), Kind.LONG_TEXT, editable=False, width=300),
+    ),
+    # Everyone sees the jobs they started (administrators and auditors all of them).
+    roles=for_staff(grant(OWN)),
+    # Made only by starting a job (POST /jobs) and changed only by running or cancelling
+    # it; no navigation page: the client shows jobs in its own panel.
+    read_schema=JobRead, title_field="kind", default_sort="-id", soft_delete=False,
+    read_only=True, icon="job",
 ))

@@ -48,18 +48,26 @@ def _phones(session: Session, customer_id: int | None) -> Sequence[Any]:
     """The mobile and phone of each live contact of a customer (none before it exists)."""
     if customer_id is None:
         return []
-    return session.execute(select(Contact.mobile, Contact.phone).where(
-        Contact.customer_id == customer_id, Contact.deleted_at.is_(None))).all()
+    return _phones_of(session, [customer_id]).get(customer_id, [])
+
+
+def _phones_of(session: Session, customer_ids: Sequence[int]) -> dict[int, list[Any]]:
+    """The mobile and phone of each live contact of the customers, by customer."""
+    found: dict[int, list[Any]] = {}
+    for row in session.execute(select(Contact.customer_id, Contact.mobile, Contact.phone)
+                               .where(Contact.customer_id.in_(customer_ids),
+                                      Contact.deleted_at.is_(None))):
+        found.setdefault(row.customer_id, []).append(row)
+    return found
 
 
 def refresh_customer_search(session: Session, customer_ids: Iterable[int]) -> None:
     """Rebuild customers' search text from their own fields and their contacts' phones.
     A plain UPDATE: derived columns do not bump the version or the history."""
-    for customer in session.scalars(select(Customer).where(Customer.id.in_(set(customer_ids)))):
-        session.execute(update(Customer).where(Customer.id == customer.id)
-                        .values(search_text=customer_search_text(
-                            customer, _phones(session, customer.id)))
-                        .execution_options(synchronize_session=False))
+    customers = list(session.scalars(select(Customer).where(
+        Customer.id.in_(set(customer_ids)))))
+    search.write_search_texts(session, Customer, binding("customer").service.search_texts(
+        session, customers))
 
 
 class CustomerService(CrudService):
@@ -73,6 +81,11 @@ class CustomerService(CrudService):
         every index of it again)."""
         record.name_key = company_key(record.name)
         record.search_text = customer_search_text(record, _phones(session, record.id))
+
+    def search_texts(self, session: Session, records: Sequence[Any]) -> dict[int, str]:
+        phones = _phones_of(session, [record.id for record in records])
+        return {record.id: customer_search_text(record, phones.get(record.id, []))
+                for record in records}
 
     def check_create(self, session: Session, user: Principal, values: dict[str, Any],
                      confirm: bool) -> None:

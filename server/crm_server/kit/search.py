@@ -46,7 +46,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.types import Text
@@ -114,6 +125,16 @@ def search_text(spec: EntitySpec, sources: Sources) -> str:
 def record_search_text(spec: EntitySpec, record: Any) -> str:
     """The search text of a record whose search fields are all its own (a contact)."""
     return search_text(spec, {name: getattr(record, name) for name in spec.search_fields})
+
+
+def write_search_texts(session: Session, model: Any, texts: Mapping[int, str]) -> None:
+    """Store ``texts`` (by id) as the records' search text, in one statement."""
+    if not texts:
+        return
+    table = model.__table__
+    session.execute(update(table).where(table.c.id == bindparam("record_id"))
+                    .values(search_text=bindparam("text")),
+                    [{"record_id": key, "text": text} for key, text in texts.items()])
 
 
 def search_term(q: str) -> str:

@@ -2,7 +2,8 @@
 
 Every path goes through the access choke point (``scope``/``present_many``/``accept``).
 Entities with behaviour subclass ``CrudService`` and override the hooks (``defaults``,
-``derive``, ``check_create``, ``check_delete``, ``after_write``, ``add_values``) — never the
+``derive``, ``check_create``, ``check_delete``, ``after_write``, ``add_values``,
+``search_texts``) — never the
 flow.
 Services never commit; the request boundary does.
 """
@@ -96,6 +97,14 @@ class CrudService:
                    rows: list[dict[str, Any]]) -> None:
         """Complete the rows of a page before they are presented, with what the records do
         not hold themselves (a user's roles); one query per page, never one per row."""
+
+    def search_texts(self, session: Session, records: Sequence[Any]) -> dict[int, str]:
+        """Each record's search text as its values make it now, by id: by default from its
+        own search fields (``derive`` writes the same); an entity that gathers fields from
+        other records overrides both (a batch costs a few queries, never one per record)."""
+        if not self.spec.searchable:
+            raise NotImplementedError(f"{self.spec.key} keeps no search text")
+        return {record.id: search.record_search_text(self.spec, record) for record in records}
 
     # --- reading -------------------------------------------------------------------------
     def base_query(self, user: Principal, deleted: bool = False,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from crm_common.errors import Unauthenticated
 from crm_common.i18n import N_, normalise_language
+from crm_server.kit.unit import unit_of_work
 from crm_server.security import bearer, sessions
 from crm_server.security.principal import Principal
 from crm_server.settings import Settings
@@ -35,20 +36,11 @@ def client_address(request: Request) -> str | None:
 
 @contextmanager
 def transaction(request: Request, principal: Principal | None = None) -> Iterator[Session]:
-    """A session for one unit of work: committed when the block ends normally, rolled back
-    when it raises, so a failed request never leaves half its writes behind."""
-    session: Session = request.app.state.session_factory()
-    session.info["principal"] = principal
-    session.info["settings"] = settings_of(request)
-    session.info["client_address"] = client_address(request)
-    try:
+    """The request's unit of work (``kit.unit.unit_of_work``): committed when the block ends
+    normally, rolled back when it raises."""
+    with unit_of_work(request.app.state.session_factory, settings_of(request), principal,
+                      client_address(request)) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 PREVIEW_HEADER = "x-preview-role"

@@ -11,13 +11,14 @@ from crm_server.models.audit import AuditEntry
 from crm_server.models.contact import Contact
 from crm_server.models.customer import Customer
 from crm_server.models.department import Department
+from crm_server.models.job import Job
 from crm_server.models.role import Role, UserRole
 from crm_server.models.security import AccessVersion, LoginAttempt, SecurityPolicy
 from crm_server.models.user import User, UserSession
 
 __all__ = [
     "AccessVersion", "Activity", "Attachment", "AuditEntry", "Contact", "Customer", "Department",
-    "LoginAttempt", "Role", "SecurityPolicy", "User", "UserRole", "UserSession",
+    "Job", "LoginAttempt", "Role", "SecurityPolicy", "User", "UserRole", "UserSession",
 ]
 
 for _module in pkgutil.iter_modules(__path__):

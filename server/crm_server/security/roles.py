@@ -48,6 +48,7 @@ BUILTIN: tuple[BuiltinRole, ...] = (
 )
 
 
+
 def default_permissions(role: BuiltinRole) -> Permissions:
     entities = {key: spec.roles.get(role.key, role.default)
                 for key, spec in REGISTRY.items()}

@@ -1,0 +1,65 @@
+"""One unit of work, with or without an HTTP request.
+
+A route, a CLI command, a test or a background job runs a service the same way: one session,
+committed when the block ends normally and rolled back when it raises, with the principal,
+the settings and the client's address in ``session.info``, where the access rules, the audit
+flush listener (``db.audit``) and the title memo (``kit.refs``) read them. So the same
+service call gives the same answer, the same refusals and the same audit rows whoever runs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.orm import Session
+
+from crm_common.errors import Forbidden
+from crm_common.i18n import N_
+from crm_server.models import User
+from crm_server.security import roles
+from crm_server.security.principal import Principal
+from crm_server.settings import Settings
+
+SessionFactory = Callable[[], Session]
+
+
+@contextmanager
+def unit_of_work(session_factory: SessionFactory, settings: Settings,
+                 principal: Principal | None = None,
+                 client_address: str | None = None) -> Iterator[Session]:
+    """A session for one unit of work done as ``principal`` (None: the system itself):
+    committed when the block ends normally, rolled back when it raises, so a failed unit
+    never leaves half its writes behind."""
+    session = session_factory()
+    session.info["principal"] = principal
+    session.info["settings"] = settings
+    session.info["client_address"] = client_address
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def principal_for(session: Session, user_id: int) -> Principal:
+    """The principal of user ``user_id`` as a request of theirs would have it (their roles'
+    grants, their department's scope), for work done on their behalf without a request;
+    403 when the account is gone or disabled (nobody may act as it any more)."""
+    user = session.get(User, user_id)
+    if user is None or user.deleted_at is not None or not user.is_active:
+        raise Forbidden(N_("The account this work was started by is disabled"))
+    return roles.principal(session, user)
+
+
+@contextmanager
+def acting_as(session_factory: SessionFactory, settings: Settings,
+              user_id: int) -> Iterator[tuple[Session, Principal]]:
+    """A unit of work done as user ``user_id`` (``principal_for``), and that principal."""
+    with unit_of_work(session_factory, settings) as session:
+        principal = principal_for(session, user_id)
+        session.info["principal"] = principal
+        yield session, principal
