@@ -25,6 +25,8 @@ from databases import fresh_database
 from serving import serving
 from signed_pe import CodeSigner, make_signer
 
+pytest_plugins = ["job_gates"]  # the ``gate`` fixture of the job tests
+
 # Qt tests run unattended, also as plain ``pytest`` without ``make``'s environment (without a
 # display Qt would abort). Set before pytest-qt creates the QApplication; an explicit
 # QT_QPA_PLATFORM still wins.

@@ -4,18 +4,15 @@ ends."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from pydantic import BaseModel
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QProgressBar
 from sqlalchemy.orm import Session
 
-from builders import unique
 from crm_client.admin.maintenance_page import MaintenancePage
 from crm_client.api.client import ApiClient
 from crm_client.views.jobs_panel import JobsDialog, rate_text, time_left
@@ -23,8 +20,7 @@ from crm_client.views.main_window import MainWindow
 from crm_common.schemas.job import JobRead, JobState
 from crm_server.kit import jobs
 from crm_server.security.principal import Principal
-
-GATES: dict[str, threading.Event] = {}
+from job_gates import GATES
 
 
 class Gate(BaseModel):
@@ -43,14 +39,6 @@ def _waits(session: Session, user: Principal, params: Gate,
 
 jobs.register_kind(jobs.JobKind("client_test_waits", "Waits", Gate, _waits,
                                 lambda _user: True))
-
-
-@pytest.fixture
-def gate() -> Iterator[str]:
-    name = f"gate{unique()}"
-    GATES[name] = threading.Event()
-    yield name
-    GATES.pop(name).set()
 
 
 def _open_panel(window: MainWindow, qtbot: Any) -> JobsDialog:

@@ -30,11 +30,11 @@ from crm_server.models import AuditEntry, Customer, Job
 from crm_server.security.principal import Principal
 from crm_server.settings import load_settings
 from databases import fresh_database
+from job_gates import GATES
 from serving import crm_server_cli
 
 API = "/api/v1"
 Headers = dict[str, str]
-GATES: dict[str, threading.Event] = {}
 TALLY: list[int] = []
 
 
@@ -128,14 +128,6 @@ def test_starting_a_job_is_checked(api: Any, admin: Headers, rep: Headers) -> No
         assert field in answer.json()["fields"], answer.text
     assert api.post(f"{API}/jobs/1/cancel", headers=admin, json={}).status_code in (200, 404)
     assert api.post(f"{API}/jobs/abc/cancel", headers=admin).status_code == 422
-
-
-@pytest.fixture
-def gate() -> Iterator[str]:
-    name = f"任务测试{builders.unique()}"
-    GATES[name] = threading.Event()
-    yield name
-    GATES.pop(name).set()
 
 
 def test_a_job_runs_as_its_starter_shows_progress_and_is_cancelled_at_its_next_batch(

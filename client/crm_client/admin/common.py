@@ -3,9 +3,13 @@ and a read-only table (toolbar actions are ``widgets.actions.tool_action``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QAbstractItemView, QTableWidget, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QWidget
+
+from crm_client.core.i18n import _
 
 ROW_HEIGHT = 28
 
@@ -26,6 +30,18 @@ class ConsolePage(QWidget):
 
     def load(self) -> None:
         raise NotImplementedError
+
+
+def titled_table(table: QTableWidget, titles: Sequence[str], widths: Sequence[int],
+                 stretch: int) -> None:
+    """A read-only table (``read_only_table``) with its translated column ``titles``, their
+    starting ``widths``, and the column that takes the spare width."""
+    read_only_table(table)
+    table.setHorizontalHeaderLabels([_(title) for title in titles])
+    header = table.horizontalHeader()
+    for column, width in enumerate(widths):
+        header.resizeSection(column, width)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
 
 
 def read_only_table(table: QTableWidget, row_height: int = ROW_HEIGHT) -> None:

@@ -13,7 +13,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QTableWidget,
@@ -23,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm_client.admin.common import ConsolePage, read_only_table
+from crm_client.admin.common import ConsolePage, titled_table
 from crm_client.core.i18n import N_, _
 from crm_client.models.formatting import format_datetime
 from crm_client.widgets.actions import tool_action
@@ -63,12 +62,7 @@ class SessionsPage(ConsolePage):
         self._build()
 
     def _build(self) -> None:
-        read_only_table(self.table)
-        self.table.setHorizontalHeaderLabels([_(title) for title in COLUMNS])
-        header = self.table.horizontalHeader()
-        for column, width in enumerate(COLUMN_WIDTHS):
-            header.resizeSection(column, width)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        titled_table(self.table, COLUMNS, COLUMN_WIDTHS, 2)
         self.table.itemSelectionChanged.connect(self._update_actions)
         toolbar = QToolBar(self)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHeaderView,
     QLabel,
     QMainWindow,
     QProgressBar,
@@ -35,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm_client.admin.common import read_only_table
+from crm_client.admin.common import titled_table
 from crm_client.api.client import PageResult
 from crm_client.core.i18n import N_, _
 from crm_client.core.icons import icon
@@ -208,12 +207,7 @@ class JobsDialog(QDialog):
         monitor.refresh()
 
     def _build(self) -> None:
-        read_only_table(self.table)
-        self.table.setHorizontalHeaderLabels([_(title) for title in COLUMNS])
-        header = self.table.horizontalHeader()
-        for column, width in enumerate(COLUMN_WIDTHS):
-            header.resizeSection(column, width)
-        header.setSectionResizeMode(PROGRESS_COLUMN, QHeaderView.ResizeMode.Stretch)
+        titled_table(self.table, COLUMNS, COLUMN_WIDTHS, PROGRESS_COLUMN)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.ActionRole)
