@@ -151,7 +151,7 @@ class EntitySpec:
     (``read_only``: records of what happened, such as the audit log). ``inputs`` adds what
     a create takes that is no field of the record (a new user's password). ``read_schema``
     is a typed mirror of the derived read schema for code that reads records' attributes
-    (tests/common/test_declarations.py keeps the two identical), or a read schema of its
+    (tests/server/test_declarations.py keeps the two identical), or a read schema of its
     own where the record has no version envelope (the audit log).
 
     ``searchable`` means the server keeps a search text for ``q`` (names, pinyin initials,
@@ -184,6 +184,11 @@ class EntitySpec:
     nav: Nav | None = None  # None: no page of its own in the navigation
     inputs: type[BaseModel] | None = None
     read_schema: type[BaseModel] | None = None
+
+    @cached_property
+    def declared_keys(self) -> frozenset[str]:
+        """The wire keys the declaration knows: every field and its reference's title."""
+        return frozenset(key for f in self.fields for key in (f.name, f.display) if key)
 
     @cached_property
     def read(self) -> type[BaseModel]:

@@ -175,28 +175,13 @@ def present_many(rows: list[dict[str, Any]], user: Principal,
     return [spec.read.model_validate(_withheld(values, withheld, masked)) for values in rows]
 
 
-_UNDECLARED: dict[str, frozenset[str]] = {}
-
-
-def _undeclared(spec: EntitySpec) -> frozenset[str]:
-    """The keys of ``spec.read`` the declaration does not know (and ``masked``, made here
-    only): withheld from everyone. Worked out once per entity."""
-    found = _UNDECLARED.get(spec.key)
-    if found is None:
-        declared = {key for field in spec.fields
-                    for key in (field.name, field.display) if key}
-        found = _UNDECLARED[spec.key] = (frozenset(spec.read.model_fields) - ENVELOPE
-                                         - declared)
-    return found
-
-
 def _withheld_keys(user: Principal, spec: EntitySpec
                    ) -> tuple[frozenset[str], tuple[str, ...]]:
     """The keys of ``spec.read`` no row's value may fill for ``user`` — those the
     declaration does not know, ``masked`` (made here) and the fields and titles hidden or
     masked from the user — and the masked ones among them."""
     if user.is_admin:  # every declared field is readable
-        return _undeclared(spec), ()
+        return frozenset(spec.read.model_fields) - ENVELOPE - spec.declared_keys, ()
     readable: set[str] = set(ENVELOPE)
     masked: list[str] = []
     for field in spec.fields:
