@@ -10,9 +10,11 @@ from .phones import digits, normalise_mobile, normalise_phone
 from .pinyin import full_pinyin, initials
 from .text import clean_text, remove_zero_width, to_halfwidth
 from .uscc import normalise_uscc, uscc_check_char
+from .values import Cleaned, read_amount, read_date
 
 __all__ = [
     "LEGAL_FORMS",
+    "Cleaned",
     "clean_text",
     "company_key",
     "digits",
@@ -22,6 +24,8 @@ __all__ = [
     "normalise_mobile",
     "normalise_phone",
     "normalise_uscc",
+    "read_amount",
+    "read_date",
     "remove_zero_width",
     "to_halfwidth",
     "uscc_check_char",
