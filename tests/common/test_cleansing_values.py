@@ -12,8 +12,11 @@ from crm_common.cleansing.values import (
     SCALED_AMOUNT,
     TWO_DIGIT_YEAR,
     read_amount,
+    read_bool,
+    read_choice,
     read_date,
 )
+from crm_common.entities import REGISTRY
 
 
 @pytest.mark.parametrize("raw", [
@@ -68,3 +71,35 @@ def test_wan_and_yi_are_multiplied_out_and_noted(raw: str, expected: str) -> Non
 def test_what_is_not_an_amount_is_refused(raw: object) -> None:
     with pytest.raises(ValueError):
         read_amount(raw)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("A", "A"), ("a", "A"), ("A级", "A"), ("Ａ类", "A"), ("重点客户", "key"),
+    ("Key account", "key"), ("VIP", "key"), (" c 级 ", "C"),
+])
+def test_a_choice_is_read_from_its_value_label_or_wording(raw: str, expected: str) -> None:
+    level = REGISTRY["customer"].field("level").choices
+    assert read_choice(raw, level).value == expected
+
+
+def test_statuses_from_the_words_sales_teams_use() -> None:
+    status = REGISTRY["customer"].field("status").choices
+    assert {read_choice(w, status).value for w in ("潜在客户", "意向客户", "潜在")} == {"potential"}
+    assert read_choice("流失", status).value == "lost"
+    for bad in ("", "D", "大客户", None):
+        with pytest.raises(ValueError):
+            read_choice(bad, status)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("是", True), ("√", True), ("Y", True), ("ｙｅｓ", True), (1, True), (True, True),
+    ("否", False), ("×", False), ("n", False), ("FALSE", False), (0, False), ("无", False),
+])
+def test_yes_and_no_as_spreadsheets_say_it(raw: object, expected: bool) -> None:
+    assert read_bool(raw).value is expected
+
+
+@pytest.mark.parametrize("raw", ["", None, "也许", "2", "yesno"])
+def test_what_is_not_yes_or_no_is_refused(raw: object) -> None:
+    with pytest.raises(ValueError):
+        read_bool(raw)

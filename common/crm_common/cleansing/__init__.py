@@ -10,7 +10,7 @@ from .phones import digits, normalise_mobile, normalise_phone
 from .pinyin import full_pinyin, initials
 from .text import clean_text, remove_zero_width, to_halfwidth
 from .uscc import normalise_uscc, uscc_check_char
-from .values import Cleaned, read_amount, read_date
+from .values import Cleaned, read_amount, read_bool, read_choice, read_date
 
 __all__ = [
     "LEGAL_FORMS",
@@ -25,6 +25,8 @@ __all__ = [
     "normalise_phone",
     "normalise_uscc",
     "read_amount",
+    "read_bool",
+    "read_choice",
     "read_date",
     "remove_zero_width",
     "to_halfwidth",

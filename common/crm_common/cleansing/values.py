@@ -16,12 +16,13 @@ float.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
-from crm_common.i18n import N_
+from crm_common.i18n import LANGUAGES, N_, translate
 
 from .text import clean_text, to_halfwidth
 
@@ -31,6 +32,10 @@ NOT_A_DATE = N_("Not a date this import can read (for example 2024-01-02)")
 NOT_AN_AMOUNT = N_("Not an amount this import can read (for example 12,500.00)")
 TWO_DIGIT_YEAR = N_("Two-digit year read as 20xx: check the year")
 SCALED_AMOUNT = N_("Amount given in 万 or 亿: multiplied out")
+NOT_A_CHOICE = N_("Not one of the values this field allows")
+NOT_YES_OR_NO = N_("Not yes or no (是 / 否)")
+_YES = frozenset({"是", "√", "✓", "✔", "y", "yes", "true", "1", "有", "对", "t"})
+_NO = frozenset({"否", "×", "✗", "✘", "x", "n", "no", "false", "0", "无", "不是", "f"})
 
 # Excel's day 0 is 1899-12-30 in the 1900 date system (its phantom 1900-02-29 included),
 # so serials from 61 on map exactly; earlier ones are not dates anyone keeps in a CRM.
@@ -137,3 +142,45 @@ def _finite(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise ValueError(NOT_AN_AMOUNT)
     return value
+
+
+class Option(Protocol):
+    """A value of a choice with its English label and other wordings (``entities.Choice``)."""
+
+    @property
+    def value(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def synonyms(self) -> tuple[str, ...]: ...
+
+
+def _folded(raw: object) -> str:
+    return to_halfwidth(clean_text(str(raw) if raw is not None else "")).replace(" ", "").lower()
+
+
+def read_choice(raw: object, options: Iterable[Option]) -> Cleaned[str]:
+    """The value of the option ``raw`` names: by its value, its label in any language of
+    the catalogue, or a declared synonym; case, width and spaces do not matter."""
+    wanted = _folded(raw)
+    if wanted:
+        for option in options:
+            names = {option.value, *option.synonyms,
+                     *(translate(option.label, language) for language in LANGUAGES)}
+            if wanted in {_folded(name) for name in names}:
+                return Cleaned(option.value)
+    raise ValueError(NOT_A_CHOICE)
+
+
+def read_bool(raw: object) -> Cleaned[bool]:
+    """Yes or no as spreadsheets say it: 是 / 否, √ / ×, Y / N, true / false, 1 / 0."""
+    if isinstance(raw, bool):
+        return Cleaned(raw)
+    wanted = _folded(raw)
+    if wanted in _YES:
+        return Cleaned(True)
+    if wanted in _NO:
+        return Cleaned(False)
+    raise ValueError(NOT_YES_OR_NO)

@@ -31,9 +31,13 @@ READ_ONLY, MASKED, HIDDEN = FieldAccess.READ, FieldAccess.MASKED, FieldAccess.HI
 NOTHING = EntityGrant()
 
 
-def choices(enum: type[StrEnum], labels: dict[StrEnum, str]) -> tuple[Choice, ...]:
-    """Choices in declaration order; every member must have a label."""
-    return tuple(Choice(member.value, labels[member]) for member in enum)
+def choices(enum: type[StrEnum], labels: dict[StrEnum, str],
+            synonyms: dict[StrEnum, tuple[str, ...]] | None = None) -> tuple[Choice, ...]:
+    """Choices in declaration order; every member must have a label. ``synonyms``: other
+    wordings of a value met in spreadsheets (the import reads them as the value)."""
+    more = synonyms or {}
+    return tuple(Choice(member.value, labels[member], more.get(member, ()))
+                 for member in enum)
 
 
 SALES = N_("Sales")
@@ -118,13 +122,20 @@ CUSTOMER = register(EntitySpec(
         FieldSpec("level", N_("Level"), Kind.CHOICE, sortable=True, filterable=True, width=70,
                   default=CustomerLevel.C.value, choices=choices(CustomerLevel, {
                       CustomerLevel.KEY: N_("Key account"), CustomerLevel.A: N_("A"),
-                      CustomerLevel.B: N_("B"), CustomerLevel.C: N_("C")})),
+                      CustomerLevel.B: N_("B"), CustomerLevel.C: N_("C")}, {
+                      CustomerLevel.KEY: ("重点", "重要客户", "VIP", "KA"),
+                      CustomerLevel.A: ("A级", "A类"), CustomerLevel.B: ("B级", "B类"),
+                      CustomerLevel.C: ("C级", "C类")})),
         FieldSpec("status", N_("Status"), Kind.CHOICE, filterable=True, width=70,
                   default=CustomerStatus.POTENTIAL.value, choices=choices(CustomerStatus, {
                       CustomerStatus.POTENTIAL: N_("Potential"),
                       CustomerStatus.ACTIVE: N_("Active"),
                       CustomerStatus.DORMANT: N_("Dormant"),
-                      CustomerStatus.LOST: N_("Lost")})),
+                      CustomerStatus.LOST: N_("Lost")}, {
+                      CustomerStatus.POTENTIAL: ("潜在客户", "意向客户", "意向"),
+                      CustomerStatus.ACTIVE: ("成交客户", "合作中", "正式客户"),
+                      CustomerStatus.DORMANT: ("休眠客户", "沉睡"),
+                      CustomerStatus.LOST: ("流失客户", "已流失")})),
         FieldSpec("industry", N_("Industry"), filterable=True, width=100, max_length=64),
         FieldSpec("province", N_("Province"), sortable=True, filterable=True, width=80,
                   max_length=32),
@@ -303,9 +314,9 @@ PRODUCT = register(EntitySpec(
         FieldSpec("name", N_("Name"), required=True, sortable=True, width=220, max_length=100),
         FieldSpec("type", N_("Type"), Kind.CHOICE, sortable=True, filterable=True, width=80,
                   default="equipment", choices=(
-                      Choice("equipment", N_("Equipment")),
-                      Choice("spare_part", N_("Spare part")),
-                      Choice("service", N_("Service item")))),
+                      Choice("equipment", N_("Equipment"), ("整机", "设备类")),
+                      Choice("spare_part", N_("Spare part"), ("配件", "备品备件", "耗材")),
+                      Choice("service", N_("Service item"), ("服务项目", "服务类")))),
         FieldSpec("specification", N_("Model / specification"), width=160, max_length=100),
         FieldSpec("unit", N_("Unit"), width=50, max_length=16,
                   placeholder=N_("e.g. unit, set, piece, visit")),

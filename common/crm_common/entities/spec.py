@@ -66,8 +66,12 @@ class Nav:
 
 @dataclass(frozen=True)
 class Choice:
+    """One value of a CHOICE field. ``synonyms``: other wordings people write for it in
+    spreadsheets (A级, 意向客户), which the import reads as this value."""
+
     value: str
     label: str  # English source, translated by the catalogue
+    synonyms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
