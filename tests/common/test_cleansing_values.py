@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from crm_common.cleansing.regions import PROVINCES, read_province
 from crm_common.cleansing.values import (
     SCALED_AMOUNT,
     TWO_DIGIT_YEAR,
@@ -103,3 +104,24 @@ def test_yes_and_no_as_spreadsheets_say_it(raw: object, expected: bool) -> None:
 def test_what_is_not_yes_or_no_is_refused(raw: object) -> None:
     with pytest.raises(ValueError):
         read_bool(raw)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("广东", "广东省"), ("广东省", "广东省"), ("粤", "广东省"), ("44", "广东省"),
+    ("北京", "北京市"), ("北京市", "北京市"), ("京", "北京市"), ("内蒙", "内蒙古自治区"),
+    ("内蒙古", "内蒙古自治区"), ("广西", "广西壮族自治区"), ("新疆", "新疆维吾尔自治区"),
+    (" 上海 ", "上海市"), ("沪", "上海市"), ("香港", "香港特别行政区"), ("黑龙江", "黑龙江省"),
+])
+def test_provinces_in_every_wording(raw: str, expected: str) -> None:
+    assert read_province(raw).value == expected
+
+
+def test_every_province_is_there_once() -> None:
+    assert len(PROVINCES) == 34
+    assert len({full for full, *_ in PROVINCES}) == len({code for _, code, *_ in PROVINCES}) == 34
+
+
+@pytest.mark.parametrize("raw", ["", None, "广", "苏州", "加州", "45省"])
+def test_what_is_not_a_province_is_refused(raw: object) -> None:
+    with pytest.raises(ValueError):
+        read_province(raw)
