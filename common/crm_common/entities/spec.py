@@ -117,6 +117,7 @@ class FieldSpec:
     unique: bool = False  # no two live records share a value (a product code)
     form: bool = True
     stored: bool = True  # False: worked out when read (a department's path), no column
+    headings: tuple[str, ...] = ()  # other column headings of it in spreadsheets (公司名称)
     model: type[BaseModel] | None = None  # OBJECT: the value's schema
 
     @property
