@@ -48,6 +48,7 @@ class Format(StrEnum):
     EMAIL = "email"
     USCC = "uscc"
     LOGIN = "login"  # a user name: letters, digits, _ . -
+    PROVINCE = "province"  # a province's full name (广东省); the import reads 广东 / 粤 as it
 
 
 # Decimal places of the numeric kinds; a DECIMAL field declares its own ``places``.
