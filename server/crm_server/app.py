@@ -33,6 +33,7 @@ from crm_server.domains import (
     follow_ups,
     jobs,
     people,
+    export,  # noqa: F401 (registers its job kind)
     recompute,  # noqa: F401 (registers its job kind)
 )
 from crm_server.kit.binding import BINDINGS
@@ -153,6 +154,7 @@ def create_app(settings: Settings) -> FastAPI:
     api.include_router(follow_ups.router)
     api.include_router(client_updates.router)
     api.include_router(jobs.router)
+    api.include_router(export.router)
     for binding in BINDINGS.values():
         api.include_router(entity_router(binding))
     app.include_router(api)
