@@ -30,10 +30,10 @@ from crm_server.domains import (
     attachments,
     client_updates,
     customers,
+    export,
     follow_ups,
     jobs,
     people,
-    export,  # noqa: F401 (registers its job kind)
     recompute,  # noqa: F401 (registers its job kind)
 )
 from crm_server.kit.binding import BINDINGS

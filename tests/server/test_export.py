@@ -4,6 +4,7 @@ for its starter only, and an audit row."""
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 from collections.abc import Callable
@@ -165,8 +166,9 @@ def test_formula_like_text_is_never_a_formula(tmp_path: Path) -> None:
         sheet.add([column.cell({"name": value})] for value in values)
         sheet.close()
         if file_format == "csv":
-            lines = path.read_text("utf-8-sig").splitlines()
-            assert all(line.startswith(("'", "\"'")) for line in lines[1:] if line)
+            with path.open(encoding="utf-8-sig", newline="") as file:
+                read = [row[0] for row in csv.reader(file)][1:]
+            assert read == ["'" + value for value in values]
             continue
         cells = [row[0] for row in openpyxl.load_workbook(path).active.iter_rows(min_row=2)]
         assert len(cells) == 1000

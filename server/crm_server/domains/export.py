@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
-
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
@@ -25,10 +24,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlalchemy.orm import Session
 
 from crm_common.entities import REGISTRY, EntitySpec
-from crm_common.schemas.scalars import DbId
 from crm_common.errors import NotFound
 from crm_common.i18n import N_, normalise_language, translate
 from crm_common.permissions import Action, FieldAccess
+from crm_common.schemas.scalars import DbId
 from crm_server.bindings import bind_all
 from crm_server.db import audit
 from crm_server.db.engine import make_engine, make_session_factory
