@@ -411,7 +411,7 @@ class EntityListView(QWidget):
         params = list_export.export_params(self._spec, self.current_params(), columns,
                                            file_format)
         (self._ctx.tasks.mutation(self, lambda api: list_export.run_export(api, params, path),
-                                  "job")
+                                  list_export.JOB.key)
          .success(lambda written: self.sig_exported.emit(str(written))).run())
 
     def _toggle_recycle_bin(self, on: bool) -> None:
