@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -18,10 +19,10 @@ from sqlalchemy import select
 import builders
 from crm_common.entities import REGISTRY
 from crm_common.i18n import translate
-from crm_server.domains import export
 from crm_server.kit import sheets
 from crm_server.models import AuditEntry
 from job_gates import finished
+from serving import crm_server_cli
 
 API = "/api/v1"
 Headers = dict[str, str]
@@ -221,13 +222,22 @@ def test_the_file_is_its_starters_and_audited(api: Any, app: Any, admin: Headers
     assert changes["rows"] == job["result"]["rows"]
 
 
-def test_the_console_writes_the_same_file(api: Any, admin: Headers, settings: Any,
+def test_the_command_writes_the_same_file(api: Any, admin: Headers, settings: Any,
                                           tmp_path: Path) -> None:
     city = f"命令市{builders.unique()}"
     api.post(f"{API}/customers", headers=admin, json=builders.customer(city=city))
     out = tmp_path / "客户.xlsx"
-    params = export.ExportParams(entity="customer", filters={"city": [city]})
-    lines: list[str] = []
-    assert export.run_in_console(settings, params, out, "admin", lines.append) == 1
+    env = {**os.environ, "CRM_DATABASE_URL": settings.database_url}
+    done = crm_server_cli("export", "customer", "--out", str(out), "--filter", f"city={city}",
+                          "--as", "finance", "--data-dir", str(settings.data_dir), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "1 customer records written" in done.stdout
     _, content = _export(api, admin, entity="customer", filters={"city": [city]})
-    assert _rows(out.read_bytes()) == _rows(content) and lines[-1] == "1 / 1"
+    assert _rows(out.read_bytes()) == _rows(content)
+    for args, said in ((["audit"], "cannot be exported"),
+                       (["customer", "--as", "sales"], "Your role does not allow this"),
+                       (["customer", "--filter", "secret=1"], "Unknown filter")):
+        refused = crm_server_cli("export", *args, "--out", str(tmp_path / "x.xlsx"),
+                                 "--data-dir", str(settings.data_dir), env=env)
+        assert refused.returncode == 1 and said in refused.stderr, refused.stderr
+    assert not (tmp_path / "x.xlsx").exists()
