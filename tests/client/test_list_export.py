@@ -56,6 +56,8 @@ def test_export_writes_the_filtered_list_in_its_visible_columns(
     with qtbot.waitSignal(view.sig_exported, timeout=30000) as written:
         view.export_action.trigger()
     assert written.args == [str(path)]
+    view.recycle_action.trigger()  # deleted records are not exported
+    assert not view.export_action.isVisible()
     if file_format == "xlsx":
         sheet = openpyxl.load_workbook(path).active
         assert sheet is not None

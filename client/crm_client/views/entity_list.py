@@ -160,7 +160,6 @@ class EntityListView(QWidget):
         self.recycle_action.setVisible(self._spec.soft_delete and self.can(Action.DELETE))
         self.export_action = self._action(_("Export…"), "download", [], self._export)
         self.export_action.setToolTip(_("Write this list, as filtered, to a file"))
-        self.export_action.setVisible(self.can(Action.EXPORT))
         self._show_write_actions()
 
     def _action(
@@ -170,8 +169,10 @@ class EntityListView(QWidget):
         return tool_action(self, text, icon_name, slot, keys, owner)
 
     def _show_write_actions(self) -> None:
-        """New/Delete for the live list, Restore in the recycle bin; none without rights."""
+        """New/Delete/Export for the live list, Restore in the recycle bin; none without
+        rights."""
         live = not self._recycle_bin
+        self.export_action.setVisible(live and self.can(Action.EXPORT))
         self.new_action.setVisible(live and self.can(Action.CREATE)
                                    and self._spec.create is not None)
         self.open_action.setVisible(live)
