@@ -30,6 +30,7 @@ from crm_server.domains import (
     attachments,
     client_updates,
     customers,
+    export,
     follow_ups,
     jobs,
     people,
@@ -153,6 +154,7 @@ def create_app(settings: Settings) -> FastAPI:
     api.include_router(follow_ups.router)
     api.include_router(client_updates.router)
     api.include_router(jobs.router)
+    api.include_router(export.router)
     for binding in BINDINGS.values():
         api.include_router(entity_router(binding))
     app.include_router(api)

@@ -92,6 +92,18 @@ def _parser() -> argparse.ArgumentParser:
     recompute.add_argument("--as", dest="username", metavar="USERNAME",
                            help="the administrator it runs as (default: the first one)")
 
+    export = _add(commands, "export", "write a list of records to .xlsx or .csv",
+                  _cmd_export)
+    export.add_argument("entity", metavar="ENTITY", help="customer, contact, activity, product")
+    export.add_argument("--out", type=Path, required=True, metavar="FILE")
+    export.add_argument("--format", choices=("xlsx", "csv"),
+                        help="default: from the file's extension, else xlsx")
+    export.add_argument("--filter", action="append", default=[], metavar="FIELD=VALUE",
+                        help="as the list's filters (repeat; field.from / field.to for times)")
+    export.add_argument("--q", metavar="TEXT", help="search text")
+    export.add_argument("--as", dest="username", metavar="USERNAME",
+                        help="whose rights it runs with (default: the first administrator)")
+
     demo = commands.add_parser("demo", help="build a demo, start it and open the client")
     demo.add_argument("--data-dir", type=Path, default=Path("var/demo"))
     demo.add_argument("--port", type=int, default=0, help="HTTPS port (default: a free one)")
@@ -213,6 +225,35 @@ def _cmd_recompute_search(args: argparse.Namespace) -> int:
         raise CliError(str(error)) from None
     print(f"Search text rebuilt for {result['records']} {args.entity} records "
           f"({result['changed']} changed).")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from crm_common.errors import ApiError
+    from crm_server.domains import export
+
+    settings = load(args.data_dir)
+    require_current_schema(settings)
+    filters: dict[str, list[str]] = {}
+    for given in args.filter:
+        name, equals, value = given.partition("=")
+        if not equals:
+            raise CliError(f"--filter {given!r}: write FIELD=VALUE")
+        filters.setdefault(name, []).append(value)
+    file_format = args.format or ("csv" if args.out.suffix.lower() == ".csv" else "xlsx")
+    try:
+        params = export.ExportParams(entity=args.entity, format=file_format,
+                                     filters=filters, q=args.q, language="zh_CN")
+        rows = export.run_in_console(settings, params, args.out, args.username,
+                                     lambda line: print(line, flush=True))
+    except ValidationError as error:
+        raise CliError(f"{args.entity!r} cannot be exported; one of: "
+                       f"{', '.join(export.exportable())}") from error
+    except (ValueError, ApiError) as error:
+        raise CliError(f"{error} {getattr(error, 'fields', None) or ''}".strip()) from None
+    print(f"{rows} {args.entity} records written to {args.out}.")
     return 0
 
 

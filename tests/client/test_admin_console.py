@@ -125,8 +125,9 @@ def test_the_role_matrix_round_trips_through_the_server(
 def test_the_role_matrix_offers_only_the_actions_that_exist(
     qtbot: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """No export or import columns while no entity offers them; once the registry says an
-    entity is exportable, its column appears, enabled for that entity only."""
+    """An export column, for the entities that are exportable only; no import column while
+    no entity offers it; once the registry says an entity is importable, its column appears,
+    enabled for that entity only."""
 
     def headers(matrix: PermissionMatrixWidget) -> list[str]:
         return [matrix.matrix.horizontalHeaderItem(c).text()
@@ -134,15 +135,17 @@ def test_the_role_matrix_offers_only_the_actions_that_exist(
 
     matrix = PermissionMatrixWidget()
     qtbot.addWidget(matrix)
-    assert headers(matrix) == ["Data", "Create", "Read", "Edit", "Delete"]
+    assert headers(matrix) == ["Data", "Create", "Read", "Edit", "Delete", "Export"]
     assert not matrix.scope_combo("audit", Action.UPDATE).isEnabled()
+    assert matrix.scope_combo("customer", Action.EXPORT).isEnabled()
+    assert not matrix.scope_combo("department", Action.EXPORT).isEnabled()
 
-    monkeypatch.setitem(REGISTRY, "customer", replace(REGISTRY["customer"], exportable=True))
-    exporting = PermissionMatrixWidget()
-    qtbot.addWidget(exporting)
-    assert "Export" in headers(exporting) and "Import" not in headers(exporting)
-    assert exporting.scope_combo("customer", Action.EXPORT).isEnabled()
-    assert not exporting.scope_combo("contact", Action.EXPORT).isEnabled()
+    monkeypatch.setitem(REGISTRY, "customer", replace(REGISTRY["customer"], importable=True))
+    importing = PermissionMatrixWidget()
+    qtbot.addWidget(importing)
+    assert headers(importing)[-1] == "Import"
+    assert importing.scope_combo("customer", Action.IMPORT).isEnabled()
+    assert not importing.scope_combo("contact", Action.IMPORT).isEnabled()
 
 
 def test_the_administrator_box_disables_the_matrix_and_escape_asks_first(

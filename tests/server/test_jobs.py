@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -30,7 +29,7 @@ from crm_server.models import AuditEntry, Customer, Job
 from crm_server.security.principal import Principal
 from crm_server.settings import load_settings
 from databases import fresh_database
-from job_gates import GATES
+from job_gates import GATES, finished, wait_for
 from serving import crm_server_cli
 
 API = "/api/v1"
@@ -67,24 +66,6 @@ def _tally(session: Session, user: Principal, params: Numbered,
 
 jobs.register_kind(jobs.JobKind("test_gated", "Gated", Named, _gated, lambda _user: True))
 jobs.register_kind(jobs.JobKind("test_tally", "Tally", Numbered, _tally, lambda _user: True))
-
-
-def wait_for(check: Callable[[], Any], what: str, seconds: float = 30) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def finished(api: Any, headers: Headers, job_id: int) -> dict[str, Any]:
-    def ended() -> dict[str, Any] | None:
-        job: dict[str, Any] = api.get(f"{API}/jobs/{job_id}", headers=headers).json()
-        return job if job["state"] in ("succeeded", "failed", "cancelled") else None
-    found: dict[str, Any] = wait_for(ended, f"job {job_id} to end")
-    return found
 
 
 def _search_text(app: Any, customer_id: int, set_to: str | None = None) -> str:

@@ -351,6 +351,10 @@ class ApiClient:
         response = self._request("POST", "/jobs", json={"kind": kind, "params": dict(params)})
         return JobRead.model_validate_json(response.content)
 
+    def job_file(self, job_id: int) -> bytes:
+        """The file a job of the user's wrote (an export)."""
+        return self._request("GET", f"/jobs/{job_id}/file").content
+
     def cancel_job(self, job_id: int) -> JobRead:
         """Cancel a queued job now, a running one at its next batch."""
         response = self._request("POST", f"/jobs/{job_id}/cancel")

@@ -34,6 +34,7 @@ from crm_client.core.i18n import _
 from crm_client.core.icons import icon
 from crm_client.models.entity_model import EntityTableModel
 from crm_client.models.page_loader import PageLoader
+from crm_client.views import list_export
 from crm_client.views.entity_form import EntityFormDialog
 from crm_client.views.screens import has_record_screen
 from crm_client.widgets.actions import tool_action
@@ -67,6 +68,7 @@ class EntityListView(QWidget):
 
     sig_open_record = Signal(str, int)
     sig_loaded = Signal()
+    sig_exported = Signal(str)  # the path of a file an export wrote
 
     def __init__(
         self,
@@ -156,6 +158,8 @@ class EntityListView(QWidget):
         self.recycle_action.setCheckable(True)
         self.recycle_action.setToolTip(_("Show deleted records, which can be restored"))
         self.recycle_action.setVisible(self._spec.soft_delete and self.can(Action.DELETE))
+        self.export_action = self._action(_("Export…"), "download", [], self._export)
+        self.export_action.setToolTip(_("Write this list, as filtered, to a file"))
         self._show_write_actions()
 
     def _action(
@@ -165,8 +169,10 @@ class EntityListView(QWidget):
         return tool_action(self, text, icon_name, slot, keys, owner)
 
     def _show_write_actions(self) -> None:
-        """New/Delete for the live list, Restore in the recycle bin; none without rights."""
+        """New/Delete/Export for the live list, Restore in the recycle bin; none without
+        rights."""
         live = not self._recycle_bin
+        self.export_action.setVisible(live and self.can(Action.EXPORT))
         self.new_action.setVisible(live and self.can(Action.CREATE)
                                    and self._spec.create is not None)
         self.open_action.setVisible(live)
@@ -182,6 +188,7 @@ class EntityListView(QWidget):
         toolbar.addSeparator()
         toolbar.addAction(self.refresh_action)
         toolbar.addAction(self.recycle_action)
+        toolbar.addAction(self.export_action)
         toolbar.addWidget(self.columns)
         self.toolbar = toolbar
         top = QHBoxLayout()
@@ -392,6 +399,21 @@ class EntityListView(QWidget):
             .with_progress(_("Restoring…"))
             .run()
         )
+
+    def _export(self) -> None:
+        """Export the list as it is queried and shown now, to a file the user picks."""
+        target = list_export.ask_target(self, self._spec)
+        if target is None:
+            return
+        path, file_format = target
+        header = self.table.horizontalHeader()
+        columns = [field.name for column, field in enumerate(self.model.fields)
+                   if not header.isSectionHidden(column) and self._spec.owns(field.name)]
+        params = list_export.export_params(self._spec, self.current_params(), columns,
+                                           file_format)
+        (self._ctx.tasks.mutation(self, lambda api: list_export.run_export(api, params, path),
+                                  list_export.JOB.key)
+         .success(lambda written: self.sig_exported.emit(str(written))).run())
 
     def _toggle_recycle_bin(self, on: bool) -> None:
         self._recycle_bin = on

@@ -184,7 +184,7 @@ CUSTOMER = register(EntitySpec(
     },
     searchable=True,
     search_fields=("name", "short_name", "uscc", "phone", "contact.mobile", "contact.phone"),
-    read_schema=CustomerRead, icon="customer", nav=Nav(SALES, 10),
+    exportable=True, read_schema=CustomerRead, icon="customer", nav=Nav(SALES, 10),
 ))
 
 CONTACT = register(EntitySpec(
@@ -225,7 +225,7 @@ CONTACT = register(EntitySpec(
         "service_engineer": grant(ALL),
     },
     searchable=True, search_fields=("name", "mobile", "phone", "email"),
-    read_schema=ContactRead, icon="contact", nav=Nav(SALES, 20),
+    exportable=True, read_schema=ContactRead, icon="contact", nav=Nav(SALES, 20),
 ))
 
 ACTIVITY = register(EntitySpec(
@@ -253,11 +253,12 @@ ACTIVITY = register(EntitySpec(
     roles={
         "sales_manager": grant(TREE, TREE, TREE, TREE, TREE),
         "sales_rep": crud(OWN),
-        "finance": grant(ALL),
+        "finance": grant(ALL, export=ALL),
         "service_dispatcher": grant(ALL, ALL, OWN, OWN),
         "service_engineer": grant(OWN, OWN, OWN, OWN),
     },
     read_schema=ActivityRead, title_field="subject", default_sort="-occurred_at",
+    exportable=True,
     icon="activity", nav=Nav(SALES, 30),
 ))
 
@@ -304,7 +305,8 @@ AUDIT = register(EntitySpec(
                       Choice("login_failed", N_("Wrong password")),
                       Choice("logout", N_("Sign-out")),
                       Choice("revoke", N_("Session revoked")),
-                      Choice("permission", N_("Permissions changed")))),
+                      Choice("permission", N_("Permissions changed")),
+                      Choice("export", N_("Export")))),
         FieldSpec("entity", N_("Record type"), editable=False, filterable=True, width=90,
                   max_length=32),
         FieldSpec("record_id", N_("Record"), Kind.INT, display="record_title",
@@ -353,7 +355,7 @@ PRODUCT = register(EntitySpec(
         "service_engineer": grant(ALL, fields={"cost": HIDDEN}),
     },
     searchable=True, search_fields=("name", "code", "specification"),
-    default_sort="code", icon="product", nav=Nav(SALES, 40),
+    default_sort="code", exportable=True, icon="product", nav=Nav(SALES, 40),
 ))
 
 JOB = register(EntitySpec(

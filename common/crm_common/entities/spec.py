@@ -184,7 +184,7 @@ class EntitySpec:
     read_only: bool = False
     creatable: bool = True
     admin_only_write: bool = False  # roles: whoever writes them could grant themselves more
-    exportable: bool = False  # its lists can be exported (once the export exists)
+    exportable: bool = False  # its lists can be exported (``crm_server.domains.export``)
     importable: bool = False  # records can be imported (once the Excel import exists)
     icon: str = ""
     nav: Nav | None = None  # None: no page of its own in the navigation

@@ -10,7 +10,7 @@ Services never commit; the request boundary does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +60,24 @@ class ListQuery:
         if not 1 <= self.limit <= MAX_LIMIT:
             raise BadRequest(N_("limit must be a whole number from 1 to 500"),
                              {"limit": str(self.limit)})
+
+
+@dataclass(frozen=True)
+class Listing:
+    """How one list is read, page by page: its order, its narrowed query, and whether its
+    sort key may be NULL."""
+
+    sort: paging.Sort
+    narrowed: search.Narrowed
+    nullable: bool
+
+    def rows(self, session: Session, after: str | None, limit: int) -> list[Any]:
+        """Up to ``limit + 1`` rows after the cursor ``after``."""
+        return search.read_page(session, self.narrowed, self.sort, after, limit, self.nullable)
+
+    def cursor(self, last: Any) -> str:
+        """The cursor of the page after the row ``last``."""
+        return paging.encode_cursor(self.sort, getattr(last, self.sort.field), last.id)
 
 
 class CrudService:
@@ -126,30 +144,55 @@ class CrudService:
     def present(self, session: Session, user: Principal, record: Record) -> BaseModel:
         return self.present_many(session, user, [record])[0]
 
-    def list_page(self, session: Session, user: Principal, query: ListQuery) -> dict[str, Any]:
-        limit = query.limit
-        access.may(user, self.spec, Action.READ)
+    def _listing(self, session: Session, user: Principal, query: ListQuery,
+                 action: Action) -> Listing:
+        """How to read the rows of ``query`` that ``user`` may ``action``: checked, scoped,
+        filtered and narrowed by its search, as every page of it is read."""
+        access.may(user, self.spec, action)
         sort = paging.parse_sort(self.spec, access.list_order(user, self.spec, query.sort))
         access.require_visible(user, self.spec, [sort.field],
                                N_("Your role may not sort by this field"))
-        stmt = self.base_query(user, query.deleted)
+        stmt = self.base_query(user, query.deleted, action)
         stmt = filtering.apply_filters(stmt, self.model, self.spec, user, query.filters)
         narrowed = search.narrow(session, stmt, self.model, self.spec, query.q,
                                  query.exact_total, access.search_segments(user, self.spec),
                                  next_page=query.after is not None)
         nullable = bool(self.model.__table__.c[sort.field].nullable)  # type: ignore[attr-defined]
-        rows = search.read_page(session, narrowed, sort, query.after, limit, nullable)
+        return Listing(sort, narrowed, nullable)
+
+    def list_page(self, session: Session, user: Principal, query: ListQuery) -> dict[str, Any]:
+        limit = query.limit
+        listing = self._listing(session, user, query, Action.READ)
+        rows = listing.rows(session, query.after, limit)
         last = rows[limit - 1] if len(rows) > limit else None
         # A first page with room to spare holds every row: it is its own exact total.
         whole = last is None and query.after is None
-        total, exact = (len(rows), True) if whole else narrowed.count()
+        total, exact = (len(rows), True) if whole else listing.narrowed.count()
         return {
             "items": self.present_many(session, user, rows[:limit]),
-            "next": paging.encode_cursor(sort, getattr(last, sort.field), last.id)
-            if last else None,
+            "next": listing.cursor(last) if last else None,
             "total": total,
             "total_exact": exact,
         }
+
+    def pages(self, session: Session, user: Principal, query: ListQuery,
+              action: Action) -> tuple[Iterator[list[Record]], Callable[[], tuple[int, bool]]]:
+        """Every row of ``query`` that ``user`` may ``action``, ``query.limit`` at a time in
+        the list's order (keyset, as the list pages: never all rows at once), and how to
+        count them. Checked at once, not when the first page is read."""
+        listing = self._listing(session, user, query, action)
+
+        def walk() -> Iterator[list[Record]]:
+            after = query.after
+            while True:
+                rows = listing.rows(session, after, query.limit)
+                if rows[:query.limit]:
+                    yield rows[:query.limit]
+                if len(rows) <= query.limit:
+                    return
+                after = listing.cursor(rows[query.limit - 1])
+
+        return walk(), listing.narrowed.count
 
     def fetch(self, session: Session, user: Principal, record_id: int,
               deleted: bool = False, action: Action = Action.READ) -> Any:
