@@ -7,6 +7,7 @@ import random
 import string
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -205,3 +206,21 @@ def change(spec: EntitySpec) -> dict[str, Any]:
     """A valid partial update: a new title."""
     assert spec.update is not None
     return {spec.title_field: value_for(spec, spec.field(spec.title_field), spec.update)}
+
+
+@contextmanager
+def policy(api: Any, admin: dict[str, str], **changes: Any) -> Iterator[None]:
+    """The security policy with ``changes`` for the block, restored after it whatever
+    happened: the tests of a worker share one database, and a lockout threshold left
+    changed would break a later test's sign-ins."""
+    before = api.get("/api/v1/security/policy", headers=admin).json()
+    changed = api.patch("/api/v1/security/policy", headers=admin,
+                        json={"version": before["version"], **changes})
+    assert changed.status_code == 200, changed.text
+    try:
+        yield
+    finally:
+        now = api.get("/api/v1/security/policy", headers=admin).json()
+        restored = api.patch("/api/v1/security/policy", headers=admin, json={
+            "version": now["version"], **{name: before[name] for name in changes}})
+        assert restored.status_code == 200, restored.text

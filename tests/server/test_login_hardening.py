@@ -10,7 +10,6 @@ Tests that change the security policy put it back.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -58,21 +57,6 @@ def _bearer(response: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['token']}", "Accept-Language": "en"}
 
 
-@contextmanager
-def _policy(api: Any, admin: dict[str, str], **changes: Any) -> Iterator[None]:
-    before = api.get(f"{API}/security/policy", headers=admin).json()
-    changed = api.patch(f"{API}/security/policy", headers=admin,
-                        json={"version": before["version"], **changes})
-    assert changed.status_code == 200, changed.text
-    try:
-        yield
-    finally:
-        now = api.get(f"{API}/security/policy", headers=admin).json()
-        restored = api.patch(f"{API}/security/policy", headers=admin, json={
-            "version": now["version"], **{name: before[name] for name in changes}})
-        assert restored.status_code == 200, restored.text
-
-
 # --- rate limits -------------------------------------------------------------------------
 
 def test_too_many_failures_from_one_address_are_refused(app: Any) -> None:
@@ -117,7 +101,7 @@ def test_too_many_failures_for_one_account_are_refused(api: Any, app: Any,
     """From a new address each time: the per-account limit holds across addresses, and an
     unknown username is limited like a real one."""
     username = f"ghost{builders.unique()}"
-    with _policy(api, admin, lockout_threshold=50):  # the per-account limit comes first
+    with builders.policy(api, admin, lockout_threshold=50):  # the per-account limit comes first
         for attempt in range(ratelimit.ACCOUNT_MAX_FAILURES):
             # Case and blanks do not make a new account to guess against.
             typed = username.upper() if attempt % 2 else f" {username}"
@@ -134,7 +118,7 @@ def test_known_and_unknown_accounts_get_the_same_answers(api: Any, app: Any,
                                                          admin: dict[str, str]) -> None:
     _, known = _user(app)
     unknown = f"ghost{builders.unique()}"
-    with _policy(api, admin, lockout_threshold=50):  # the per-account limit comes first
+    with builders.policy(api, admin, lockout_threshold=50):  # the per-account limit comes first
         answers = {}
         for username in (known, unknown):
             codes = [_login(_client(app), username, "wrong")
@@ -152,7 +136,7 @@ def test_lockout_follows_the_policy_threshold(api: Any, app: Any,
                                               admin: dict[str, str]) -> None:
     _, username = _user(app)
     client = _client(app)
-    with _policy(api, admin, lockout_threshold=3, lockout_minutes=7):
+    with builders.policy(api, admin, lockout_threshold=3, lockout_minutes=7):
         codes = [_login(client, username, "wrong").status_code for _ in range(3)]
         assert codes == [401, 401, 423]
         locked = _login(client, username)
@@ -175,7 +159,7 @@ def test_the_policy_applies_to_create_reset_and_change(api: Any, app: Any,
                                                        admin: dict[str, str]) -> None:
     user_id, username = _user(app)
     own = _bearer(_login(_client(app), username))
-    with _policy(api, admin, password_min_length=10, password_classes=3):
+    with builders.policy(api, admin, password_min_length=10, password_classes=3):
         short, weak = "Ab1-x", "abcdefghij12"  # too short; long enough but 2 classes
         for password, problem in ((short, "too short"), (weak, "more kinds")):
             created = api.post(f"{API}/users", headers=admin, json={
@@ -309,7 +293,7 @@ def test_an_expired_password_must_be_changed(api: Any, app: Any,
     # No expiry in the policy: a 40-day-old password is fine.
     assert api.get(f"{API}/me", headers=headers).json()["must_change_password"] is False
     assert api.get(f"{API}/customers", headers=headers).status_code == 200
-    with _policy(api, admin, password_expiry_days=30):
+    with builders.policy(api, admin, password_expiry_days=30):
         assert api.get(f"{API}/me", headers=headers).json()["must_change_password"] is True
         blocked = api.get(f"{API}/customers", headers=headers)
         assert blocked.json()["error"] == "password_change_required"
@@ -387,7 +371,7 @@ def test_the_lockout_answers_real_and_unknown_accounts_alike(api: Any, app: Any,
     whether the account exists or not."""
     _, known = _user(app)
     unknown = f"ghost{builders.unique()}"
-    with _policy(api, admin, lockout_threshold=3, lockout_minutes=7):
+    with builders.policy(api, admin, lockout_threshold=3, lockout_minutes=7):
         answers = {}
         for username in (known, unknown):
             client = _client(app)
@@ -403,7 +387,7 @@ def test_a_sign_in_forgets_the_wrong_passwords_before_it(api: Any, app: Any,
                                                         admin: dict[str, str]) -> None:
     _, username = _user(app)
     client = _client(app)
-    with _policy(api, admin, lockout_threshold=3):
+    with builders.policy(api, admin, lockout_threshold=3):
         assert [_login(client, username, "wrong").status_code for _ in range(2)] == [401, 401]
         assert _login(client, username).status_code == 200
         assert [_login(client, username, "wrong").status_code for _ in range(3)] == \
@@ -433,7 +417,7 @@ def test_a_password_reset_unlocks_and_forgets(api: Any, app: Any,
                                               admin: dict[str, str]) -> None:
     user_id, username = _user(app)
     client = _client(app)
-    with _policy(api, admin, lockout_threshold=3):
+    with builders.policy(api, admin, lockout_threshold=3):
         assert [_login(client, username, "wrong").status_code for _ in range(3)] == \
             [401, 401, 423]
         reset = api.post(f"{API}/users/{user_id}/reset-password", headers=admin,
