@@ -17,7 +17,9 @@ from crm_client.core.context import AppContext
 from crm_client.core.i18n import set_language
 from crm_client.core.settings import ClientSettings
 from crm_client.core.tasks import TaskRunner
+from crm_client.views.entity_list import EntityListView
 from crm_client.views.main_window import MainWindow
+from crm_common.entities import EntitySpec
 
 PASSWORD = "demo1234"
 # The offscreen platform warns about what it cannot do with windows (size limits of every
@@ -128,3 +130,20 @@ def tls_server(tmp_path: Path) -> Iterator[Callable[..., TlsTestServer]]:
     yield start
     for instance in started:
         instance.stop()
+
+
+@pytest.fixture
+def show_list(qtbot: Any) -> Callable[..., EntityListView]:
+    """``show_list(ctx, spec, **kwargs)``: a shown list of ``spec`` whose first page has
+    arrived."""
+
+    def show(ctx: AppContext, spec: EntitySpec, **kwargs: Any) -> EntityListView:
+        view = EntityListView(ctx, spec, **kwargs)
+        qtbot.addWidget(view)
+        view.resize(1100, 600)
+        view.show()
+        with qtbot.waitSignal(view.sig_loaded):
+            pass
+        return view
+
+    return show

@@ -28,19 +28,10 @@ def ctx(sales_api: Any, make_context: Callable[[Any], AppContext]) -> AppContext
 
 
 @pytest.fixture
-def open_list(qtbot: Any, ctx: AppContext) -> Callable[..., EntityListView]:
+def open_list(ctx: AppContext, show_list: Callable[..., EntityListView]
+              ) -> Callable[..., EntityListView]:
     """``open_list(**kwargs)``: a shown customer list whose first page has arrived."""
-
-    def open_(**kwargs: Any) -> EntityListView:
-        view = EntityListView(ctx, CUSTOMER, **kwargs)
-        qtbot.addWidget(view)
-        view.resize(1100, 600)
-        view.show()
-        with qtbot.waitSignal(view.sig_loaded):
-            pass
-        return view
-
-    return open_
+    return lambda **kwargs: show_list(ctx, CUSTOMER, **kwargs)
 
 
 def values(view: EntityListView, name: str) -> list[Any]:

@@ -21,16 +21,6 @@ from crm_common.entities import entity
 CUSTOMER = entity("customer")
 
 
-def _open(qtbot: Any, ctx: AppContext) -> EntityListView:
-    view = EntityListView(ctx, CUSTOMER)
-    qtbot.addWidget(view)
-    view.resize(1100, 600)
-    view.show()
-    with qtbot.waitSignal(view.sig_loaded):
-        pass
-    return view
-
-
 def _choose(monkeypatch: pytest.MonkeyPatch, path: Path, file_format: str) -> None:
     label = list_export._(list_export.FORMATS[file_format])
     monkeypatch.setattr(list_export.QFileDialog, "getSaveFileName",
@@ -40,11 +30,12 @@ def _choose(monkeypatch: pytest.MonkeyPatch, path: Path, file_format: str) -> No
 @pytest.mark.parametrize("file_format", ["xlsx", "csv"])
 def test_export_writes_the_filtered_list_in_its_visible_columns(
         qtbot: Any, admin_api: Any, make_context: Callable[[Any], AppContext],
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, file_format: str) -> None:
+        show_list: Callable[..., EntityListView], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path, file_format: str) -> None:
     mark = f"导出{unique()}"
     names = sorted(admin_api.create(CUSTOMER, customer_data(name=f"{mark}精工{n}有限公司")).name
                    for n in range(3))
-    view = _open(qtbot, make_context(admin_api))
+    view = show_list(make_context(admin_api), CUSTOMER)
     assert view.export_action.isVisible()
     view.table.horizontalHeader().hideSection(view.model.column_of("level"))
     with qtbot.waitSignal(view.sig_loaded, timeout=10000):
@@ -70,7 +61,8 @@ def test_export_writes_the_filtered_list_in_its_visible_columns(
     assert sorted(row[0] for row in body) == names
 
 
-def test_no_export_without_the_right(qtbot: Any, sales_api: Any,
-                                     make_context: Callable[[Any], AppContext]) -> None:
-    view = _open(qtbot, make_context(sales_api))
+def test_no_export_without_the_right(sales_api: Any,
+                                     make_context: Callable[[Any], AppContext],
+                                     show_list: Callable[..., EntityListView]) -> None:
+    view = show_list(make_context(sales_api), CUSTOMER)
     assert not view.export_action.isVisible()

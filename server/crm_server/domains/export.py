@@ -28,15 +28,12 @@ from crm_common.errors import NotFound
 from crm_common.i18n import N_, normalise_language, translate
 from crm_common.permissions import Action, FieldAccess
 from crm_common.schemas.scalars import DbId
-from crm_server.bindings import bind_all
 from crm_server.db import audit
-from crm_server.db.engine import make_engine, make_session_factory
-from crm_server.domains.recompute import administrator_id
 from crm_server.kit import sheets
 from crm_server.kit.binding import binding
 from crm_server.kit.jobs import JobKind, Progress, register_kind
 from crm_server.kit.service import ListQuery
-from crm_server.kit.unit import acting_as, unit_of_work
+from crm_server.kit.unit import console_user
 from crm_server.kit.web import Caller, settings_of, signed_in
 from crm_server.models import Job
 from crm_server.security import access
@@ -200,17 +197,6 @@ def run_in_console(settings: Settings, params: ExportParams, out: Path,
                    username: str | None, say: Callable[[str], None]) -> int:
     """``write_export`` for ``crm-server export``, as ``username`` (default: the first
     administrator); the number of rows. ``ValueError`` for an unknown user."""
-    bind_all()
-    audit.install()
-    engine = make_engine(settings.effective_database_url)
-    factory = make_session_factory(engine)
-    try:
-        with unit_of_work(factory, settings) as session:
-            user_id = administrator_id(session, username)
-        if user_id is None:
-            raise ValueError(f"no user {username!r}" if username else "no administrator")
-        with acting_as(factory, settings, user_id) as (session, user):
-            return write_export(session, user, params, out,
-                                lambda done, total=None: say(f"{done} / {total}"))
-    finally:
-        engine.dispose()
+    with console_user(settings, username) as (session, user):
+        return write_export(session, user, params, out,
+                            lambda done, total=None: say(f"{done} / {total}"))

@@ -18,14 +18,10 @@ from sqlalchemy.orm import Session
 
 from crm_common.entities import REGISTRY
 from crm_common.i18n import N_
-from crm_server.bindings import bind_all
-from crm_server.db import audit
-from crm_server.db.engine import make_engine, make_session_factory
 from crm_server.kit import search
 from crm_server.kit.binding import binding
 from crm_server.kit.jobs import JobKind, Progress, administrators, register_kind
-from crm_server.kit.unit import acting_as, unit_of_work
-from crm_server.models import Role, User, UserRole
+from crm_server.kit.unit import console_user
 from crm_server.security import access
 from crm_server.security.principal import Principal
 from crm_server.settings import Settings
@@ -82,17 +78,6 @@ RECOMPUTE_SEARCH = register_kind(JobKind(
     run=recompute_search, may_start=administrators))
 
 
-def administrator_id(session: Session, username: str | None) -> int | None:
-    """The id of the named user, or of the first active administrator."""
-    if username is not None:
-        return session.scalar(select(User.id).where(User.username == username))
-    return session.scalar(
-        select(User.id).join(UserRole, UserRole.user_id == User.id)
-        .join(Role, Role.id == UserRole.role_id)
-        .where(Role.key == "administrator", User.is_active.is_(True),
-               User.deleted_at.is_(None)).order_by(User.id).limit(1))
-
-
 def run_in_console(settings: Settings, entity: str, username: str | None,
                    say: Callable[[str], None]) -> dict[str, Any]:
     """``recompute_search`` for ``crm-server recompute-search``: in a unit of work done as
@@ -103,23 +88,12 @@ def run_in_console(settings: Settings, entity: str, username: str | None,
     except ValidationError:
         raise ValueError(f"{entity!r} keeps no search text; one of: "
                          f"{', '.join(searchable())}") from None
-    bind_all()
-    audit.install()
-    engine = make_engine(settings.effective_database_url)
-    factory = make_session_factory(engine)
-    try:
-        with unit_of_work(factory, settings) as session:
-            user_id = administrator_id(session, username)
-        if user_id is None:
-            raise ValueError(f"no user {username!r}" if username else "no administrator")
-        with acting_as(factory, settings, user_id) as (session, user):
-            if not RECOMPUTE_SEARCH.may_start(user):
-                raise ValueError(f"{user.username!r} is no administrator")
+    with console_user(settings, username) as (session, user):
+        if not RECOMPUTE_SEARCH.may_start(user):
+            raise ValueError(f"{user.username!r} is no administrator")
 
-            def progress(done: int, total: int | None = None) -> None:
-                session.commit()
-                say(f"{done} / {total}")
+        def progress(done: int, total: int | None = None) -> None:
+            session.commit()
+            say(f"{done} / {total}")
 
-            return recompute_search(session, user, params, progress)
-    finally:
-        engine.dispose()
+        return recompute_search(session, user, params, progress)

@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_common.errors import Forbidden
 from crm_common.i18n import N_
-from crm_server.models import User
+from crm_server.db import audit
+from crm_server.db.engine import make_engine, make_session_factory
+from crm_server.models import Role, User, UserRole
 from crm_server.security import roles
 from crm_server.security.principal import Principal
 from crm_server.settings import Settings
@@ -63,3 +66,37 @@ def acting_as(session_factory: SessionFactory, settings: Settings,
         principal = principal_for(session, user_id)
         session.info["principal"] = principal
         yield session, principal
+
+
+def administrator_id(session: Session, username: str | None) -> int | None:
+    """The id of the named user, or of the first active administrator."""
+    if username is not None:
+        return session.scalar(select(User.id).where(User.username == username))
+    return session.scalar(
+        select(User.id).join(UserRole, UserRole.user_id == User.id)
+        .join(Role, Role.id == UserRole.role_id)
+        .where(Role.key == "administrator", User.is_active.is_(True),
+               User.deleted_at.is_(None)).order_by(User.id).limit(1))
+
+
+@contextmanager
+def console_user(settings: Settings,
+                 username: str | None) -> Iterator[tuple[Session, Principal]]:
+    """The unit of work of a ``crm-server`` command, done as ``username`` (default: the
+    first active administrator) with the rights and audit that user has on the web; its own
+    engine, disposed at the end. ``ValueError`` for an unknown user."""
+    from crm_server.bindings import bind_all  # the bindings import the domain services
+
+    bind_all()
+    audit.install()
+    engine = make_engine(settings.effective_database_url)
+    factory = make_session_factory(engine)
+    try:
+        with unit_of_work(factory, settings) as session:
+            user_id = administrator_id(session, username)
+        if user_id is None:
+            raise ValueError(f"no user {username!r}" if username else "no administrator")
+        with acting_as(factory, settings, user_id) as pair:
+            yield pair
+    finally:
+        engine.dispose()
