@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from crm_common.i18n import N_
 
-from .text import clean_text, to_halfwidth
-from .values import Cleaned
+from .values import Cleaned, cell_text
 
 NOT_A_PROVINCE = N_("Not a province, autonomous region or municipality of China")
 
@@ -50,7 +49,7 @@ for _full, _code, _abbreviation, _others in PROVINCES:
 
 def read_province(raw: object) -> Cleaned[str]:
     """The full name of the province ``raw`` names (广东 / 广东省 / 粤 → 广东省)."""
-    text = to_halfwidth(clean_text(str(raw) if raw is not None else "")).replace(" ", "")
+    text = cell_text(raw).replace(" ", "")
     found = _BY_WORDING.get(text)
     if found is None:
         raise ValueError(NOT_A_PROVINCE)

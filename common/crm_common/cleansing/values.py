@@ -51,6 +51,16 @@ _AMOUNT = re.compile(
 _CURRENCY = ("人民币", "rmb", "cny", "¥", "￥")
 
 
+def cell_text(raw: object) -> str:
+    """A cell's text as the readers compare it: cleaned and half-width; "" for no value."""
+    return to_halfwidth(clean_text(str(raw) if raw is not None else ""))
+
+
+def folded(raw: object) -> str:
+    """``cell_text`` without spaces and in lower case (names, choices, yes and no)."""
+    return cell_text(raw).replace(" ", "").lower()
+
+
 @dataclass(frozen=True)
 class Cleaned(Generic[T]):
     """A value read from a cell; ``note`` when the reading needs a second look."""
@@ -70,7 +80,7 @@ def read_date(raw: object) -> Cleaned[date]:
         raise ValueError(NOT_A_DATE)
     if isinstance(raw, int | float | Decimal):
         return Cleaned(_from_serial(Decimal(str(raw))))
-    text = to_halfwidth(clean_text(str(raw) if raw is not None else "")).replace(" ", "")
+    text = cell_text(raw).replace(" ", "")
     if not text:
         raise ValueError(NOT_A_DATE)
     compact = _COMPACT_DATE.fullmatch(text)
@@ -113,7 +123,7 @@ def read_amount(raw: object) -> Cleaned[Decimal]:
         return Cleaned(Decimal(raw))
     if isinstance(raw, float):
         return Cleaned(_finite(Decimal(repr(raw))))
-    text = to_halfwidth(clean_text(str(raw) if raw is not None else "")).lower()
+    text = cell_text(raw).lower()
     for sign in _CURRENCY:
         text = text.replace(sign, "")
     text = text.replace(" ", "")
@@ -157,19 +167,15 @@ class Option(Protocol):
     def synonyms(self) -> tuple[str, ...]: ...
 
 
-def _folded(raw: object) -> str:
-    return to_halfwidth(clean_text(str(raw) if raw is not None else "")).replace(" ", "").lower()
-
-
 def read_choice(raw: object, options: Iterable[Option]) -> Cleaned[str]:
     """The value of the option ``raw`` names: by its value, its label in any language of
     the catalogue, or a declared synonym; case, width and spaces do not matter."""
-    wanted = _folded(raw)
+    wanted = folded(raw)
     if wanted:
         for option in options:
             names = {option.value, *option.synonyms,
                      *(translate(option.label, language) for language in LANGUAGES)}
-            if wanted in {_folded(name) for name in names}:
+            if wanted in {folded(name) for name in names}:
                 return Cleaned(option.value)
     raise ValueError(NOT_A_CHOICE)
 
@@ -178,7 +184,7 @@ def read_bool(raw: object) -> Cleaned[bool]:
     """Yes or no as spreadsheets say it: 是 / 否, √ / ×, Y / N, true / false, 1 / 0."""
     if isinstance(raw, bool):
         return Cleaned(raw)
-    wanted = _folded(raw)
+    wanted = folded(raw)
     if wanted in _YES:
         return Cleaned(True)
     if wanted in _NO:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from crm_common.cleansing import clean_text, to_halfwidth
+from crm_common.cleansing.values import cell_text
 from crm_common.entities.spec import EntitySpec, FieldSpec
 from crm_common.i18n import LANGUAGES, translate
 
@@ -22,7 +22,7 @@ _NOTE = re.compile(r"[(\[【].*?[)\]】]")
 
 def folded(heading: object) -> str:
     """A heading as compared: half-width, lower case, no spaces, notes or marks."""
-    text = to_halfwidth(clean_text(str(heading) if heading is not None else "")).lower()
+    text = cell_text(heading).lower()
     text = _NOTE.sub("", text.replace("（", "(").replace("）", ")"))
     return "".join(text.split()).strip(":*：")
 
