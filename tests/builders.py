@@ -144,6 +144,8 @@ def _candidates(field: FieldSpec) -> Iterator[Any]:
         yield "2026-03-01"
     elif field.kind is Kind.DATETIME:
         yield "2026-03-01T09:30:00+08:00"
+    elif field.kind is Kind.OBJECT:
+        yield {"客户名称": "name", word(): "city"}
 
 
 def value_for(spec: EntitySpec, field: FieldSpec, schema: type[BaseModel] | None = None

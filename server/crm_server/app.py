@@ -36,6 +36,7 @@ from crm_server.domains import (
     people,
     recompute,  # noqa: F401 (registers its job kind)
 )
+from crm_server.domains.imports import routes as import_routes
 from crm_server.kit.binding import BINDINGS
 from crm_server.kit.job_runner import JobRunner
 from crm_server.kit.router import entity_router
@@ -155,6 +156,7 @@ def create_app(settings: Settings) -> FastAPI:
     api.include_router(client_updates.router)
     api.include_router(jobs.router)
     api.include_router(export.router)
+    api.include_router(import_routes.router)
     for binding in BINDINGS.values():
         api.include_router(entity_router(binding))
     app.include_router(api)

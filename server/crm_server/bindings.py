@@ -9,6 +9,7 @@ from crm_common.entities import REGISTRY
 from crm_server.db.base import Base
 from crm_server.domains.admin import AuditService, RoleService
 from crm_server.domains.customers import ActivityService, ContactService, CustomerService
+from crm_server.domains.imports import ImportService
 from crm_server.domains.jobs import JobService
 from crm_server.domains.people import DepartmentService, UserService
 from crm_server.kit.binding import BINDINGS, bind
@@ -20,6 +21,7 @@ from crm_server.models import (
     Contact,
     Customer,
     Department,
+    ImportBatch,
     Job,
     Role,
     User,
@@ -64,6 +66,7 @@ def bind_all() -> None:
         ("attachment", Attachment, Attached(ByOwner()), CrudService()),
         ("audit", AuditEntry, ByOwner("user_id"), AuditService()),
         ("job", Job, ByOwner("started_by_id"), JobService()),
+        ("import_batch", ImportBatch, ByOwner(), ImportService()),
     ]
     for key, model, ownership, service in pairs:
         bind(REGISTRY[key], model, ownership, service)

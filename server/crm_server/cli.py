@@ -104,6 +104,23 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--as", dest="username", metavar="USERNAME",
                         help="whose rights it runs with (default: the first administrator)")
 
+    imports = _add(commands, "import", "import a spreadsheet (.xlsx .xls .csv) into records",
+                   _cmd_import)
+    imports.add_argument("entity", metavar="ENTITY",
+                         help="customer, contact, activity, product, user")
+    imports.add_argument("file", type=Path, metavar="FILE")
+    imports.add_argument("--sheet", metavar="NAME", help="default: the first sheet")
+    imports.add_argument("--mapping", metavar="NAME",
+                         help="a saved mapping template (default: by the headings)")
+    imports.add_argument("--mode", choices=("skip", "update", "create"), default="skip",
+                         help="what to do with duplicates (default: skip)")
+    imports.add_argument("--all-or-nothing", action="store_true",
+                         help="write nothing when any row has an error")
+    imports.add_argument("--dry-run", action="store_true", help="check only, write nothing")
+    imports.add_argument("--json", action="store_true", help="print the summary as JSON")
+    imports.add_argument("--as", dest="username", metavar="USERNAME",
+                         help="whose rights it runs with (default: the first administrator)")
+
     demo = commands.add_parser("demo", help="build a demo, start it and open the client")
     demo.add_argument("--data-dir", type=Path, default=Path("var/demo"))
     demo.add_argument("--port", type=int, default=0, help="HTTPS port (default: a free one)")
@@ -255,6 +272,41 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise CliError(f"{error} {getattr(error, 'fields', None) or ''}".strip()) from None
     print(f"{rows} {args.entity} records written to {args.out}.")
     return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    import json
+
+    from crm_common.errors import ApiError
+    from crm_common.i18n import translate
+    from crm_server.domains.imports import console
+
+    settings = load(args.data_dir)
+    require_current_schema(settings)
+    if not args.file.is_file():
+        raise CliError(f"{args.file}: no such file")
+    options = {"sheet": args.sheet, "mapping": args.mapping, "mode": args.mode,
+               "atomic": args.all_or_nothing, "dry_run": args.dry_run}
+    quiet = args.json
+    try:
+        result = console.run_in_console(
+            settings, args.entity, args.file, args.username, options,
+            (lambda line: None) if quiet else (lambda line: print(line, flush=True)))
+    except (ValueError, ApiError) as error:
+        detail = translate(error.detail, "en") if isinstance(error, ApiError) else str(error)
+        raise CliError(f"{detail} {getattr(error, 'fields', None) or ''}".strip()) from None
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1, default=str))
+    else:
+        counts = result.get("counts", {})
+        print(", ".join(f"{name}: {counts.get(name, 0)}"
+                        for name in ("new", "update", "skip", "error", "empty")))
+        for problem in result["problems"][:50]:
+            print(f"row {problem['row']} {problem['field'] or ''}: {problem['verdict']} "
+                  f"{problem['message']} ({problem['value'] or ''})")
+        if result.get("error"):
+            print(result["error"])
+    return 1 if result.get("error") else 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

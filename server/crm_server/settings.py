@@ -49,6 +49,7 @@ class Settings(BaseModel):
     # Plain HTTP only for development on 127.0.0.1; never in production.
     dev_plain_http: bool = False
     attachment_max_mb: int = Field(default=50, ge=1, le=2048)
+    import_max_mb: int = Field(default=50, ge=1, le=1024)  # a spreadsheet to import
     request_max_kb: int = Field(default=1024, ge=16)
     attachments_dir: Path = Path("attachments")
     log_level: str = "info"

@@ -7,11 +7,12 @@ from crm_common.entities.spec import (
     EntitySpec,
     FieldSpec,
     Kind,
+    Match,
     Nav,
     by_path,
     entity,
     register,
 )
 
-__all__ = ["REGISTRY", "Choice", "EntitySpec", "FieldSpec", "Kind", "Nav", "by_path", "entity",
-           "register"]
+__all__ = ["REGISTRY", "Choice", "EntitySpec", "FieldSpec", "Kind", "Match", "Nav", "by_path",
+           "entity", "register"]

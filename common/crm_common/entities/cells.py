@@ -49,6 +49,8 @@ _TAG_SEPARATORS = re.compile(r"[,，;；、|\n]")
 # Full-width letters and digits (not punctuation: a company's （） stay as written).
 _WIDE_ALNUM = {code: code - 0xFEE0 for code in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B),
                                                   *range(0xFF41, 0xFF5B))} | {0x3000: 0x20}
+# Every full-width ASCII character, for codes, numbers and addresses (０２０－１２３４).
+_WIDE_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _NORMALISERS = {Format.MOBILE: normalise_mobile, Format.PHONE: normalise_phone,
                 Format.EMAIL: normalise_email, Format.USCC: normalise_uscc}
 
@@ -126,7 +128,8 @@ def _noted(cleaned: Cleaned[Any], raw: object) -> Cell:
 
 def _text(field: FieldSpec, raw: object) -> Cell:
     written = _text_of(raw)
-    text = clean_text(remove_zero_width(written).translate(_WIDE_ALNUM))
+    wide = _WIDE_ASCII if field.format in _NORMALISERS else _WIDE_ALNUM
+    text = clean_text(remove_zero_width(written).translate(wide))
     note: str | None = None
     if field.format in (Format.MOBILE, Format.PHONE) and _SEVERAL.search(text):
         parts = [part for part in _SEVERAL.split(text) if part.strip()]

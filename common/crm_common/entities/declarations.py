@@ -5,14 +5,24 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from crm_common.entities.spec import Choice, EntitySpec, FieldSpec, Format, Kind, Nav, register
+from crm_common.cleansing.names import company_key
+from crm_common.entities.spec import (
+    REGISTRY,
+    Choice,
+    EntitySpec,
+    FieldSpec,
+    Format,
+    Kind,
+    Match,
+    Nav,
+    register,
+)
 from crm_common.i18n import N_
 from crm_common.permissions import (
     DataScope,
     EntityGrant,
     FieldAccess,
     Permissions,
-    crud,
     for_staff,
     grant,
 )
@@ -21,6 +31,7 @@ from crm_common.schemas.attachment import AttachmentRead
 from crm_common.schemas.contact import ContactRead, DecisionRole
 from crm_common.schemas.customer import CustomerLevel, CustomerRead, CustomerSource, CustomerStatus
 from crm_common.schemas.department import DepartmentRead
+from crm_common.schemas.imports import HeadingMap, ImportMode, ImportState
 from crm_common.schemas.job import JobRead, JobState
 from crm_common.schemas.role import RoleRead
 from crm_common.schemas.security import AuditRead
@@ -48,7 +59,9 @@ CREATED = FieldSpec("created_at", N_("Created"), Kind.DATETIME, editable=False, 
 UPDATED = FieldSpec("updated_at", N_("Updated"), Kind.DATETIME, editable=False, listed=False,
                     sortable=True, width=140, null=False)
 OWNER = FieldSpec("owner_id", N_("Owner"), Kind.REF, ref="user", display="owner_name",
-                  filterable=True, width=90)
+                  filterable=True, width=90,
+                  headings=("负责人", "所属销售", "归属销售", "业务员", "销售", "跟进人"))
+CUSTOMER_HEADINGS = ("客户名称", "客户", "公司名称", "单位名称", "企业名称", "所属客户", "company")
 NOTES = FieldSpec("notes", N_("Notes"), Kind.LONG_TEXT, listed=False, max_length=2000)
 
 DEPARTMENT = register(EntitySpec(
@@ -88,6 +101,7 @@ USER = register(EntitySpec(
         CREATED,
     ),
     roles=for_staff(grant(ALL)),
+    importable=True, match=(Match("username"),),  # imported by administrators only
     inputs=NewUser, read_schema=UserRead, icon="user", nav=Nav(ORGANISATION, 110),
 ))
 
@@ -176,7 +190,7 @@ CUSTOMER = register(EntitySpec(
     ),
     roles={
         "sales_manager": grant(TREE, TREE, TREE, TREE, TREE, TREE),
-        "sales_rep": crud(OWN, owner_id=READ_ONLY),
+        "sales_rep": grant(OWN, OWN, OWN, OWN, import_=OWN, fields={"owner_id": READ_ONLY}),
         "finance": grant(ALL, export=ALL),
         "service_dispatcher": grant(ALL),
         "service_engineer": grant(ALL, fields={"uscc": MASKED, "notes": HIDDEN,
@@ -184,7 +198,9 @@ CUSTOMER = register(EntitySpec(
     },
     searchable=True,
     search_fields=("name", "short_name", "uscc", "phone", "contact.mobile", "contact.phone"),
-    exportable=True, read_schema=CustomerRead, icon="customer", nav=Nav(SALES, 10),
+    exportable=True, importable=True,
+    match=(Match("uscc"), Match("name", company_key, "name_key")),
+    read_schema=CustomerRead, icon="customer", nav=Nav(SALES, 10),
 ))
 
 CONTACT = register(EntitySpec(
@@ -194,7 +210,8 @@ CONTACT = register(EntitySpec(
         FieldSpec("name", N_("Name"), required=True, sortable=True, width=90, max_length=64,
                   headings=("联系人", "联系人姓名", "姓名", "contact")),
         FieldSpec("customer_id", N_("Customer"), Kind.REF, ref="customer",
-                  display="customer_name", required=True, filterable=True, width=220),
+                  display="customer_name", required=True, filterable=True, width=220,
+                  headings=CUSTOMER_HEADINGS),
         FieldSpec("title", N_("Title"), width=100, max_length=64,
                   headings=("职务", "职位", "岗位", "头衔")),
         FieldSpec("mobile", N_("Mobile"), width=110, format=Format.MOBILE, max_length=20,
@@ -219,13 +236,14 @@ CONTACT = register(EntitySpec(
     ),
     roles={
         "sales_manager": grant(TREE, TREE, TREE, TREE, TREE, TREE),
-        "sales_rep": crud(OWN),
+        "sales_rep": grant(OWN, OWN, OWN, OWN, import_=OWN),
         "finance": grant(ALL, export=ALL),
         "service_dispatcher": grant(ALL, ALL, ALL),
         "service_engineer": grant(ALL),
     },
     searchable=True, search_fields=("name", "mobile", "phone", "email"),
-    exportable=True, read_schema=ContactRead, icon="contact", nav=Nav(SALES, 20),
+    exportable=True, importable=True, match=(Match("mobile"),),
+    read_schema=ContactRead, icon="contact", nav=Nav(SALES, 20),
 ))
 
 ACTIVITY = register(EntitySpec(
@@ -233,32 +251,36 @@ ACTIVITY = register(EntitySpec(
     label=N_("Follow-up"), label_plural=N_("Follow-ups"),
     fields=(
         FieldSpec("occurred_at", N_("Time"), Kind.DATETIME, sortable=True, width=130,
-                  null=False),  # "now" when not given
+                  null=False,  # "now" when not given
+                  headings=("跟进时间", "拜访时间", "日期", "时间")),
         FieldSpec("type", N_("Type"), Kind.CHOICE, filterable=True, width=80,
-                  default=ActivityType.CALL.value, choices=choices(ActivityType, {
+                  headings=("跟进方式", "跟进类型", "方式"), default=ActivityType.CALL.value,
+                  choices=choices(ActivityType, {
                       ActivityType.CALL: N_("Call"), ActivityType.VISIT: N_("Visit"),
                       ActivityType.MEETING: N_("Meeting"), ActivityType.EMAIL: N_("E-mail"),
                       ActivityType.TECHNICAL: N_("Technical exchange")})),
         FieldSpec("customer_id", N_("Customer"), Kind.REF, ref="customer",
-                  display="customer_name", required=True, filterable=True, width=200),
+                  display="customer_name", required=True, filterable=True, width=200,
+                  headings=CUSTOMER_HEADINGS),
         FieldSpec("contact_id", N_("Contact"), Kind.REF, ref="contact", display="contact_name",
-                  filterable=True, width=80),
-        FieldSpec("subject", N_("Subject"), required=True, width=240, max_length=200),
+                  filterable=True, width=80, headings=("联系人", "拜访对象")),
+        FieldSpec("subject", N_("Subject"), required=True, width=240, max_length=200,
+                  headings=("主题", "跟进主题", "跟进内容", "事项")),
         FieldSpec("notes", N_("Notes"), Kind.LONG_TEXT, listed=False, max_length=4000),
         FieldSpec("next_follow_up_on", N_("Next follow-up"), Kind.DATE, sortable=True,
-                  width=100),
+                  width=100, headings=("下次跟进", "下次跟进日期", "下次联系")),
         OWNER,
         CREATED,
     ),
     roles={
-        "sales_manager": grant(TREE, TREE, TREE, TREE, TREE),
-        "sales_rep": crud(OWN),
+        "sales_manager": grant(TREE, TREE, TREE, TREE, TREE, TREE),
+        "sales_rep": grant(OWN, OWN, OWN, OWN, import_=OWN),
         "finance": grant(ALL, export=ALL),
         "service_dispatcher": grant(ALL, ALL, OWN, OWN),
         "service_engineer": grant(OWN, OWN, OWN, OWN),
     },
     read_schema=ActivityRead, title_field="subject", default_sort="-occurred_at",
-    exportable=True,
+    exportable=True, importable=True,
     icon="activity", nav=Nav(SALES, 30),
 ))
 
@@ -326,21 +348,26 @@ PRODUCT = register(EntitySpec(
     label=N_("Product"), label_plural=N_("Products"),
     fields=(
         FieldSpec("code", N_("Code"), required=True, sortable=True, width=110, max_length=32,
-                  unique=True, placeholder=N_("Product code, e.g. EQ-3000")),
-        FieldSpec("name", N_("Name"), required=True, sortable=True, width=220, max_length=100),
+                  unique=True, placeholder=N_("Product code, e.g. EQ-3000"),
+                  headings=("产品编码", "产品编号", "物料编码", "物料号", "货号", "编码")),
+        FieldSpec("name", N_("Name"), required=True, sortable=True, width=220, max_length=100,
+                  headings=("产品名称", "品名", "名称")),
         FieldSpec("type", N_("Type"), Kind.CHOICE, sortable=True, filterable=True, width=80,
                   default="equipment", choices=(
                       Choice("equipment", N_("Equipment"), ("整机", "设备类")),
                       Choice("spare_part", N_("Spare part"), ("配件", "备品备件", "耗材")),
                       Choice("service", N_("Service item"), ("服务项目", "服务类")))),
-        FieldSpec("specification", N_("Model / specification"), width=160, max_length=100),
+        FieldSpec("specification", N_("Model / specification"), width=160, max_length=100,
+                  headings=("规格型号", "型号", "规格")),
         FieldSpec("unit", N_("Unit"), width=50, max_length=16,
                   placeholder=N_("e.g. unit, set, piece, visit")),
-        FieldSpec("list_price", N_("List price"), Kind.PRICE, width=110, minimum=0),
+        FieldSpec("list_price", N_("List price"), Kind.PRICE, width=110, minimum=0,
+                  headings=("单价", "标准价", "价格", "售价", "报价")),
         FieldSpec("cost", N_("Cost"), Kind.PRICE, width=110, minimum=0),
         FieldSpec("tax_rate", N_("Tax rate"), Kind.PERCENT, width=70, minimum=0, maximum=100,
                   default=13),
         FieldSpec("warranty_months", N_("Warranty (months)"), Kind.INT, listed=False,
+                  headings=("保修月数", "保修期", "质保期"),
                   minimum=0, maximum=600),
         FieldSpec("is_active", N_("Active"), Kind.BOOL, filterable=True, width=60,
                   default=True),
@@ -348,14 +375,15 @@ PRODUCT = register(EntitySpec(
         CREATED, UPDATED,
     ),
     roles={
-        "sales_manager": grant(ALL, ALL, ALL, ALL, ALL),
+        "sales_manager": grant(ALL, ALL, ALL, ALL, ALL, ALL),
         "sales_rep": grant(ALL, fields={"cost": HIDDEN}),
         "finance": grant(ALL, update=ALL, export=ALL),
         "service_dispatcher": grant(ALL, fields={"cost": HIDDEN}),
         "service_engineer": grant(ALL, fields={"cost": HIDDEN}),
     },
     searchable=True, search_fields=("name", "code", "specification"),
-    default_sort="code", exportable=True, icon="product", nav=Nav(SALES, 40),
+    default_sort="code", exportable=True, importable=True, icon="product",
+    nav=Nav(SALES, 40),
 ))
 
 JOB = register(EntitySpec(
@@ -395,4 +423,77 @@ JOB = register(EntitySpec(
     # it; no navigation page: the client shows jobs in its own panel.
     read_schema=JobRead, title_field="kind", default_sort="-id", soft_delete=False,
     read_only=True, icon="job",
+))
+
+IMPORT_BATCH = register(EntitySpec(
+    key="import_batch", path="imports",
+    label=N_("Import"), label_plural=N_("Imports"),
+    fields=(
+        FieldSpec("entity", N_("Record type"), editable=False, filterable=True, width=90,
+                  max_length=32, null=False),
+        FieldSpec("file_name", N_("File name"), editable=False, width=220,
+                  max_length=255, null=False),
+        FieldSpec("size", N_("Size"), Kind.INT, editable=False, width=80, null=False),
+        FieldSpec("sha256", N_("SHA-256"), editable=False, listed=False, max_length=64,
+                  null=False),
+        FieldSpec("state", N_("State"), Kind.CHOICE, editable=False, filterable=True,
+                  width=80, null=False, choices=choices(ImportState, {
+                      ImportState.UPLOADED: N_("Uploaded"),
+                      ImportState.CHECKING: N_("Checking"),
+                      ImportState.CHECKED: N_("Checked"), ImportState.RUNNING: N_("Running"),
+                      ImportState.DONE: N_("Done"), ImportState.FAILED: N_("Failed"),
+                      ImportState.CANCELLED: N_("Cancelled"),
+                      ImportState.UNDONE: N_("Undone")})),
+        FieldSpec("sheet", N_("Sheet"), editable=False, listed=False, max_length=255),
+        FieldSpec("header_row", N_("Header row"), Kind.INT, editable=False, listed=False),
+        FieldSpec("mapping", N_("Mapping"), Kind.OBJECT, editable=False, listed=False),
+        FieldSpec("mode", N_("Duplicates"), Kind.CHOICE, editable=False, width=80,
+                  choices=choices(ImportMode, {
+                      ImportMode.SKIP: N_("Skip duplicates"),
+                      ImportMode.UPDATE: N_("Update existing"),
+                      ImportMode.CREATE: N_("Create anyway")})),
+        FieldSpec("atomic", N_("All or nothing"), Kind.BOOL, editable=False, listed=False,
+                  null=False),
+        FieldSpec("total_rows", N_("Rows"), Kind.INT, editable=False, width=70, null=False),
+        FieldSpec("new_rows", N_("Rows created"), Kind.INT, editable=False, width=70,
+                  null=False),
+        FieldSpec("updated_rows", N_("Rows updated"), Kind.INT, editable=False, width=70,
+                  null=False),
+        FieldSpec("skipped_rows", N_("Rows skipped"), Kind.INT, editable=False, width=70,
+                  null=False),
+        FieldSpec("error_rows", N_("Rows with errors"), Kind.INT, editable=False, width=70,
+                  null=False),
+        FieldSpec("empty_rows", N_("Empty rows"), Kind.INT, editable=False, listed=False,
+                  null=False),
+        FieldSpec("job_id", N_("Job"), Kind.INT, editable=False, listed=False),
+        FieldSpec("owner_id", N_("Imported by"), Kind.REF, ref="user", display="owner_name",
+                  editable=False, filterable=True, width=90, null=False),
+        FieldSpec("created_at", N_("Uploaded"), Kind.DATETIME, editable=False, width=140,
+                  null=False),
+        FieldSpec("finished_at", N_("Finished"), Kind.DATETIME, editable=False, width=140),
+    ),
+    # Everyone sees their own imports (administrators and auditors all of them).
+    roles=for_staff(grant(OWN)),
+    # Made by uploading a file and changed only by its jobs (check, import, undo).
+    title_field="file_name", default_sort="-id", soft_delete=False, read_only=True,
+    icon="import", nav=Nav(ORGANISATION, 180),
+))
+
+IMPORT_MAPPING = register(EntitySpec(
+    key="import_mapping", path="import-mappings",
+    label=N_("Import mapping"), label_plural=N_("Import mappings"),
+    fields=(
+        FieldSpec("name", N_("Name"), required=True, sortable=True, width=200, max_length=64),
+        FieldSpec("entity", N_("Record type"), Kind.CHOICE, required=True, filterable=True,
+                  width=90, choices=tuple(Choice(spec.key, spec.label_plural)
+                                          for spec in REGISTRY.values() if spec.importable)),
+        # Heading text → field name: applies to any file whose columns bear those headings.
+        FieldSpec("columns", N_("Columns"), Kind.OBJECT, model=HeadingMap, listed=False,
+                  form=False, null=False),
+        OWNER,
+        CREATED,
+    ),
+    # Shared templates: everyone may use them, each person keeps their own.
+    roles=for_staff(grant(ALL, OWN, OWN, OWN)),
+    icon="import",
 ))

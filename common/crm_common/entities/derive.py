@@ -44,7 +44,8 @@ _PLAIN: dict[Kind, Any] = {Kind.INT: Int32, Kind.DATE: Day, Kind.DATETIME: Zoned
                            Kind.BOOL: bool, Kind.REF: DbId}
 _READ: dict[Kind, Any] = {Kind.INT: int, Kind.DATE: date, Kind.DATETIME: datetime,
                           Kind.BOOL: bool, Kind.REF: int, Kind.TEXT: str,
-                          Kind.LONG_TEXT: str, Kind.CHOICE: str}
+                          Kind.LONG_TEXT: str, Kind.CHOICE: str,
+                          Kind.OBJECT: dict[str, Any]}
 
 
 def _text(field: FieldSpec, optional: bool) -> Any:

@@ -8,7 +8,7 @@ field for people: label, kind, choices, whether it is listed, sortable, filterab
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -54,6 +54,22 @@ class Format(StrEnum):
 # Decimal places of the numeric kinds; a DECIMAL field declares its own ``places``.
 PLACES = {Kind.MONEY: 2, Kind.PRICE: 4, Kind.PERCENT: 2}
 NUMERIC_KINDS = frozenset({Kind.DECIMAL, Kind.MONEY, Kind.PRICE, Kind.PERCENT})
+
+
+@dataclass(frozen=True)
+class Match:
+    """A field whose value identifies a duplicate when records are imported (the import's
+    dedupe, within the file and against the database). ``key`` reduces a value to what is
+    compared (a company name without brackets, spaces and the like) and ``column`` holds the
+    stored key (``name_key``); without them the field's own value is compared."""
+
+    field: str
+    key: Callable[[str], str] | None = None
+    column: str | None = None
+
+    @property
+    def stored(self) -> str:
+        return self.column or self.field
 
 
 @dataclass(frozen=True)
@@ -185,7 +201,8 @@ class EntitySpec:
     creatable: bool = True
     admin_only_write: bool = False  # roles: whoever writes them could grant themselves more
     exportable: bool = False  # its lists can be exported (``crm_server.domains.export``)
-    importable: bool = False  # records can be imported (once the Excel import exists)
+    importable: bool = False  # records can be imported (``crm_server.domains.imports``)
+    match: tuple[Match, ...] = ()  # what makes an imported row a duplicate (and ``unique``)
     icon: str = ""
     nav: Nav | None = None  # None: no page of its own in the navigation
     inputs: type[BaseModel] | None = None
@@ -238,6 +255,14 @@ class EntitySpec:
         if self.importable and not self.read_only:
             offered.add(Action.IMPORT)
         return frozenset(offered)
+
+    @property
+    def match_keys(self) -> tuple[Match, ...]:
+        """What identifies a duplicate on import: the declared matches, then every
+        ``unique`` field."""
+        declared = {m.field for m in self.match}
+        return self.match + tuple(Match(f.name) for f in self.fields
+                                  if f.unique and f.name not in declared)
 
     @property
     def filter_fields(self) -> frozenset[str]:

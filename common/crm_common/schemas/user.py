@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
+from crm_common.i18n import N_
 from crm_common.schemas.base import Input, RecordRead
 from crm_common.schemas.scalars import Checked
 
@@ -13,7 +14,8 @@ from crm_common.schemas.scalars import Checked
 class NewUser(Input):
     """What creating a user takes besides the user's fields: the first password."""
 
-    password: Checked = Field(min_length=1, max_length=128)  # the password policy decides more
+    # The password policy decides more; imported users bring it in a column of this title.
+    password: Checked = Field(min_length=1, max_length=128, title=N_("Initial password"))
 
 
 class UserRead(RecordRead):

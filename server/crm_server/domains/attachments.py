@@ -39,10 +39,10 @@ def content_path(settings: Settings, sha256: str) -> Path:
     return store_dir(settings) / sha256[:2] / sha256
 
 
-async def _receive(upload: UploadFile, settings: Settings) -> tuple[str, int]:
-    """Stream the upload to the store, hashing as it goes; refuse it past the size limit
-    without keeping any of it."""
-    limit = settings.attachment_max_mb * CHUNK
+async def receive(upload: UploadFile, settings: Settings, limit_mb: int) -> tuple[str, int]:
+    """Stream the upload to the store, hashing as it goes; refuse it past ``limit_mb``
+    without keeping any of it. Its SHA-256 and size."""
+    limit = limit_mb * CHUNK
     digest, size = hashlib.sha256(), 0
     store_dir(settings).mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=store_dir(settings), prefix=".upload-")
@@ -52,7 +52,7 @@ async def _receive(upload: UploadFile, settings: Settings) -> tuple[str, int]:
                 size += len(chunk)
                 if size > limit:
                     raise PayloadTooLarge(N_("The file is larger than the allowed size"),
-                                          data={"limit_mb": settings.attachment_max_mb})
+                                          data={"limit_mb": limit_mb})
                 digest.update(chunk)
                 out.write(chunk)
         target = content_path(settings, digest.hexdigest())
@@ -77,7 +77,7 @@ async def upload(request: Request, caller: Caller, entity: Annotated[str, Form()
             raise BadRequest(N_("The file has no name"), {"file": ""})
         access.may(user, REGISTRY["attachment"], Action.CREATE)
         binding(entity).service.fetch(session, user, record_id)  # 404 when out of reach
-    sha256, size = await _receive(file, settings)
+    sha256, size = await receive(file, settings, settings.attachment_max_mb)
     with transaction(request, user) as session:
         record = Attachment(entity=entity, record_id=record_id, filename=name[:200], size=size,
                             content_type=file.content_type or "application/octet-stream",

@@ -199,4 +199,4 @@ def run_in_console(settings: Settings, params: ExportParams, out: Path,
     administrator); the number of rows. ``ValueError`` for an unknown user."""
     with console_user(settings, username) as (session, user):
         return write_export(session, user, params, out,
-                            lambda done, total=None: say(f"{done} / {total}"))
+                            lambda done, total=None, commit=True: say(f"{done} / {total}"))

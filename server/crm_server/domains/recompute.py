@@ -92,7 +92,7 @@ def run_in_console(settings: Settings, entity: str, username: str | None,
         if not RECOMPUTE_SEARCH.may_start(user):
             raise ValueError(f"{user.username!r} is no administrator")
 
-        def progress(done: int, total: int | None = None) -> None:
+        def progress(done: int, total: int | None = None, commit: bool = True) -> None:
             session.commit()
             say(f"{done} / {total}")
 

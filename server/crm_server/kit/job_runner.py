@@ -88,14 +88,18 @@ class Reporter:
         self.started_at = job.started_at
         self.done = 0  # committed
 
-    def __call__(self, done: int, total: int | None = None) -> None:
+    def __call__(self, done: int, total: int | None = None, commit: bool = True) -> None:
         if self.runner.stopping:
             raise jobs.Interrupted
         with self.runner.short() as session:
             if jobs.cancel_requested(session, self.job_id, self.runner.claim_id):
                 raise jobs.Cancelled
-        self.session.commit()
-        self.done = done
+        if not commit:
+            if self.session.get_bind().dialect.name == "sqlite":
+                return  # its one writer is this transaction, until it ends
+        else:
+            self.session.commit()
+            self.done = done
         with self.runner.short() as session:
             jobs.report(session, self.job_id, self.runner.claim_id, done, total,
                         self.started_at)

@@ -44,8 +44,10 @@ class Interrupted(Exception):
 
 
 class Progress(Protocol):
-    def __call__(self, done: int, total: int | None = None) -> None:
-        """``done`` of ``total`` items are through: commit them (a batch boundary)."""
+    def __call__(self, done: int, total: int | None = None, commit: bool = True) -> None:
+        """``done`` of ``total`` items are through: commit them (a batch boundary). With
+        ``commit=False`` (work that must end all at once) only a cancel is looked for and
+        the progress shown where the database lets another connection write meanwhile."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from crm_server.models.audit import AuditEntry
 from crm_server.models.contact import Contact
 from crm_server.models.customer import Customer
 from crm_server.models.department import Department
+from crm_server.models.imports import ImportBatch, ImportMapping, ImportProblem, ImportRow
 from crm_server.models.job import Job
 from crm_server.models.role import Role, UserRole
 from crm_server.models.security import AccessVersion, LoginAttempt, SecurityPolicy
@@ -18,7 +19,8 @@ from crm_server.models.user import User, UserSession
 
 __all__ = [
     "AccessVersion", "Activity", "Attachment", "AuditEntry", "Contact", "Customer", "Department",
-    "Job", "LoginAttempt", "Role", "SecurityPolicy", "User", "UserRole", "UserSession",
+    "ImportBatch", "ImportMapping", "ImportProblem", "ImportRow", "Job", "LoginAttempt", "Role",
+    "SecurityPolicy", "User", "UserRole", "UserSession",
 ]
 
 for _module in pkgutil.iter_modules(__path__):

@@ -117,6 +117,26 @@ def clashes(session: Session, user: Principal, spec: EntitySpec,
             for record_id, owner_id, field in found]
 
 
+def existing(session: Session, spec: EntitySpec, column: str,
+             values: Iterable[object]) -> dict[object, list[int]]:
+    """The live records of ``spec`` of any owner whose ``column`` holds one of ``values``:
+    their ids by value. The import's duplicate check, the second deliberate read past the
+    data scope beside ``clashes`` and for the same reason (a customer already someone's is
+    not to be created again): it learns existence only. Whether a found record may be
+    changed is asked of ``reach`` before anything is written, and nothing of it is shown."""
+    wanted = list(dict.fromkeys(values))
+    if not wanted:
+        return {}
+    model = binding(spec.key).model
+    stmt = select(model.id, getattr(model, column)).where(getattr(model, column).in_(wanted))
+    if spec.soft_delete:
+        stmt = stmt.where(model.deleted_at.is_(None))
+    found: dict[object, list[int]] = {}
+    for record_id, value in session.execute(stmt.order_by(model.id)):
+        found.setdefault(value, []).append(record_id)
+    return found
+
+
 def require_visible(user: Principal, spec: EntitySpec, names: Iterable[str],
                     message: str) -> None:
     """Refuse to sort, filter, total or group by a field the user may not read."""

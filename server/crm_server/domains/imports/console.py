@@ -1,0 +1,111 @@
+"""``crm-server import``: the same upload, dry run or import and report as the wizard's,
+from a file on the server's disk, as a user (default: the first administrator)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_common.errors import BadRequest, NotFound, PayloadTooLarge
+from crm_common.i18n import N_, translate
+from crm_common.schemas.imports import ImportMode, ImportParams
+from crm_server.db import audit
+from crm_server.domains.attachments import content_path
+from crm_server.domains.imports.run import Run, check_name, layout, limits, spec_for
+from crm_server.kit import workbook
+from crm_server.kit.unit import console_user
+from crm_server.models.imports import ImportBatch, ImportMapping, ImportProblem
+from crm_server.security.principal import Principal
+from crm_server.settings import Settings
+
+
+def store(settings: Settings, source: Path) -> tuple[str, int]:
+    """Copy ``source`` into the file store (within the import size limit); its SHA-256
+    and size."""
+    size = source.stat().st_size
+    if size > settings.import_max_mb * 2**20:
+        raise PayloadTooLarge(N_("The file is larger than the allowed size"),
+                              data={"limit_mb": settings.import_max_mb})
+    digest = hashlib.sha256()
+    with source.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    target = content_path(settings, digest.hexdigest())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        shutil.copyfile(source, target)
+    return digest.hexdigest(), size
+
+
+def template_mapping(session: Session, entity: str, name: str,
+                     headings: dict[int, str]) -> dict[str, str]:
+    """Column index → field by the mapping template ``name``'s headings."""
+    template = session.scalars(select(ImportMapping).where(
+        ImportMapping.entity == entity, ImportMapping.name == name,
+        ImportMapping.deleted_at.is_(None))).first()
+    if template is None:
+        raise NotFound(N_("No mapping template of this name"))
+    by_heading = dict(template.columns)
+    return {str(i): by_heading[h] for i, h in headings.items() if h in by_heading}
+
+
+def run_in_console(settings: Settings, entity: str, source: Path, username: str | None,
+                   options: dict[str, Any], say: Callable[[str], None]) -> dict[str, Any]:
+    """Upload ``source``, then dry-run or import it as ``username``; the summary: counts,
+    the import's id and every problem (English)."""
+    with console_user(settings, username) as (session, user):
+        spec_for(user, entity)
+        check_name(source.name)
+        sha256, size = store(settings, source)
+        workbook.check_file(content_path(settings, sha256), source.name, limits(settings))
+        batch = ImportBatch(entity=entity, file_name=source.name[:255], stored_name=sha256,
+                            size=size, sha256=sha256, owner_id=user.user_id, state="uploaded")
+        session.add(batch)
+        session.flush()
+        audit.append(session, [audit.entry(session, "create", "import_batch", batch.id, [
+            {"field": "file_name", "old": None, "new": batch.file_name}])])
+        session.commit()
+        return _run(session, user, settings, batch, options, say)
+
+
+def _run(session: Session, user: Principal, settings: Settings, batch: ImportBatch,
+         options: dict[str, Any], say: Callable[[str], None]) -> dict[str, Any]:
+    found = layout(session, user, settings, batch.id, options.get("sheet"), None, "en")
+    headings = {column.index: column.heading for column in found.columns}
+    if options.get("mapping"):
+        mapping = template_mapping(session, batch.entity, options["mapping"], headings)
+    else:
+        mapping = {str(c.index): c.field for c in found.columns if c.field}
+    params = ImportParams(import_id=batch.id, sheet=found.sheet, header_row=found.header_row,
+                          mapping=mapping, mode=ImportMode(options.get("mode", "skip")),
+                          atomic=bool(options.get("atomic")))
+
+    def progress(done: int, total: int | None = None, commit: bool = True) -> None:
+        if commit:
+            session.commit()
+        say(f"{done} rows")
+
+    try:
+        result = Run(session, user, params, write=not options.get("dry_run")).execute(progress)
+        failure = None
+    except BadRequest as error:  # all or nothing, with errors: nothing was written
+        session.rollback()
+        session.refresh(batch)
+        result, failure = {"import_id": batch.id, "counts": {
+            "new": batch.new_rows, "update": batch.updated_rows, "skip": batch.skipped_rows,
+            "error": batch.error_rows, "empty": batch.empty_rows}}, translate(error.detail, "en")
+    result["problems"] = [
+        {"row": p.row, "column": p.column, "field": p.field, "verdict": p.verdict,
+         "message": p.message, "value": p.value}
+        for p in session.scalars(select(ImportProblem).where(
+            ImportProblem.import_id == batch.id).order_by(ImportProblem.id))]
+    result.pop("preview", None)
+    if failure:
+        result["error"] = failure
+    return result
