@@ -409,3 +409,22 @@ def test_only_equal_names_compare_equal(left: str, right: str) -> None:
     meaning and an index never sees two rows as one."""
     assert pinyin_compare(left, right) == -pinyin_compare(right, left) != 0
     assert pinyin_compare(left, left) == 0
+
+
+def test_fast_initials_equal_pypinyins_phrase_reading() -> None:
+    """``initials`` goes a character at a time unless a phrase reads otherwise: the answer
+    must be pypinyin's own for names full of polyphones and for random text."""
+    import random
+
+    from crm_common.cleansing.pinyin import _romanise
+
+    rng = random.Random(7)
+    han = [chr(code) for code in range(0x4E00, 0x9FA6)]
+    samples = ["重庆长安汽车股份有限公司", "中国银行上海分行", "长沙重工", "行长", "音乐",
+               "乐山", "ＡＢＣ１２３华为", "单县", "朝阳区", "厦门", "〇号仓库", "x"]
+    samples += ["".join(rng.choice(han) for _ in range(rng.randint(1, 12)))
+                for _ in range(3000)]
+    words = ["银行", "重庆", "长沙", "行业", "长期", "重要", "参加", "会计", "都市", "科技"]
+    samples += ["".join(rng.choice(words + han[:50]) for _ in range(5)) for _ in range(3000)]
+    assert [initials(text) for text in samples] == [
+        _romanise(text, first_letters=True) for text in samples]

@@ -40,6 +40,7 @@ from crm_common.permissions import SCOPE_ORDER, Action, DataScope, FieldAccess, 
 from crm_server.kit.binding import binding
 from crm_server.security.ownership import ByOwner, Via
 from crm_server.security.roles import BUILTIN
+from job_gates import finished
 
 API = "/api/v1"
 Headers = dict[str, str]
@@ -205,6 +206,21 @@ def _attach(api: Any, admin: Headers, world: World, record: Planted) -> None:
     (world.allowed if seen else world.forbidden).add(name)
 
 
+def _import(api: Any, stranger: Headers, world: World) -> None:
+    """A spreadsheet the stranger imported (checked, so it has problems and an error
+    report): its name, cells and problems are theirs, readable only where every import is."""
+    name, cell, bad = builders.word(), builders.word(), builders.word()
+    content = f"客户名称,手机号码\n{cell}有限公司,{bad}\n".encode()
+    batch = _ok(api.post(f"{API}/imports", headers=stranger, data={"entity": "customer"},
+                         files={"file": (f"{name}.csv", content, "text/csv")}))
+    started = _ok(api.post(f"{API}/jobs", headers=stranger, json={
+        "kind": "import_check", "params": {"import_id": batch["id"]}}))
+    assert finished(api, stranger, started["id"])["state"] == "succeeded"
+    world.note("import_batch", batch["id"])
+    for word in (name, cell, bad):
+        (world.allowed if _reads_all(world)("import_batch") else world.forbidden).add(word)
+
+
 def _reads_all(world: World) -> Callable[[str], bool]:
     return lambda key: world.permissions.scope(key, Action.READ) is DataScope.ALL
 
@@ -255,6 +271,7 @@ def _build(api: Any, admin: Headers, sign_in: Callable[[str], Headers], role_id:
            [spec for spec in CREATABLE if _ownable(spec.key)], reads)
     _plant(api, admin, world, {"user": stranger["id"], "department": stranger_home["id"]},
            CREATABLE, _reads_all(world))
+    _import(api, sign_in(stranger["username"]), world)
     audit = api.get(f"{API}/audit", headers=admin, params={"limit": 100}).json()["items"]
     world.ids["audit"] = {row["id"] for row in audit}
     world.allowed -= world.forbidden  # a canary also planted where it is forbidden

@@ -262,3 +262,33 @@ def test_not_a_spreadsheet_is_refused_and_nothing_kept(api: Any, admin: Headers,
                    files={"file": ("x.xlsx", content, XLSX)})
     assert 400 <= got.status_code < 500, got.text
     assert got.json()["detail"]
+
+
+def test_formula_like_cells_come_back_as_text_never_formulas(api: Any, admin: Headers) -> None:
+    """1,000 formula-like names through the import, then the export: not one formula cell
+    in the exported workbook (openpyxl reads a formula as a cell of type "f")."""
+    tag = str(builders.unique())
+    starts = ["=", "+", "-", "@", "=HYPERLINK(", "+cmd|", "-2+3", "@SUM("]
+    names = [f"{starts[n % len(starts)]}{n}{tag}公司" for n in range(1000)]
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["客户名称", "城市"])
+    for name in names:
+        sheet.cell(sheet.max_row + 1, 1).value = name
+        sheet.cell(sheet.max_row, 1).data_type = "s"  # text as typed, not a formula
+        sheet.cell(sheet.max_row, 2).value = f"城{tag}"
+    out = io.BytesIO()
+    book.save(out)
+    batch = upload(api, admin, "customer", "formulas.xlsx", out.getvalue())
+    done = run(api, admin, "import", import_id=batch["id"], mapping={"0": "name", "1": "city"})
+    assert done["result"]["counts"]["new"] == 1000, str(done["result"]["counts"])
+    started = api.post(f"{API}/jobs", headers=admin, json={"kind": "export", "params": {
+        "entity": "customer", "filters": {"city": [f"城{tag}"]}, "columns": ["name", "city"]}})
+    job = finished(api, admin, started.json()["id"])
+    content = api.get(f"{API}/jobs/{job['id']}/file", headers=admin).content
+    exported = openpyxl.load_workbook(io.BytesIO(content)).active
+    assert exported is not None
+    cells = [cell for row in exported.iter_rows(min_row=2) for cell in row]
+    assert len(cells) == 2000 and not [c for c in cells if c.data_type == "f"]
+    assert sorted(str(c.value).removeprefix("'") for c in cells[::2]) == sorted(names)

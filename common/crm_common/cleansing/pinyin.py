@@ -21,8 +21,46 @@ _UMLAUT = "\u0308"  # lǚ is written lv, after lu
 
 
 def initials(text: str) -> str:
-    """Lower-case pinyin initials; ASCII letters and digits kept, everything else dropped."""
-    return _romanise(text, first_letters=True)
+    """Lower-case pinyin initials; ASCII letters and digits kept, everything else dropped.
+
+    A character at a time where that gives what pypinyin's phrase segmentation would (no
+    phrase of the text reads otherwise than its characters' first readings): a few
+    microseconds instead of a tenth of a millisecond, which an import of 100,000 names
+    feels. tests/common/test_pinyin.py holds the two equal."""
+    letters, divergent, longest = _first_letters()
+    half = to_halfwidth(text)
+    out: list[str] = []
+    run = 0  # length of the run of Chinese characters ending here
+    for index, char in enumerate(half):
+        letter = letters.get(char)
+        if letter is None:
+            run = 0
+            if char.isascii() and char.isalnum():
+                out.append(char.lower())
+            continue
+        run += 1
+        for size in range(2, min(run, longest) + 1):
+            if half[index - size + 1:index + 1] in divergent:
+                return _romanise(text, first_letters=True)
+        out.append(letter)
+    return "".join(out)
+
+
+@lru_cache(maxsize=1)
+def _first_letters() -> tuple[dict[str, str], frozenset[str], int]:
+    """Each Chinese character's initial by its first reading, the phrases whose initials
+    differ from their characters' (银行 is yh, not yx), and the longest phrase."""
+    from pypinyin.constants import RE_HANS
+    from pypinyin.phrases_dict import phrases_dict
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    letters = {chr(code): unicodedata.normalize("NFD", readings.split(",")[0])[0].lower()
+               for code, readings in pinyin_dict.items() if RE_HANS.match(chr(code))}
+    divergent = frozenset(
+        phrase for phrase, readings in phrases_dict.items()
+        if "".join(unicodedata.normalize("NFD", r[0])[0].lower() for r in readings)
+        != "".join(letters.get(char, "?") for char in phrase))
+    return letters, divergent, max(len(phrase) for phrase in phrases_dict)
 
 
 def full_pinyin(text: str) -> str:

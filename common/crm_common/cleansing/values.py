@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Generic, Protocol, TypeVar
 
 from crm_common.i18n import LANGUAGES, N_, translate
@@ -170,14 +171,23 @@ class Option(Protocol):
 def read_choice(raw: object, options: Iterable[Option]) -> Cleaned[str]:
     """The value of the option ``raw`` names: by its value, its label in any language of
     the catalogue, or a declared synonym; case, width and spaces do not matter."""
-    wanted = folded(raw)
-    if wanted:
-        for option in options:
-            names = {option.value, *option.synonyms,
-                     *(translate(option.label, language) for language in LANGUAGES)}
-            if wanted in {folded(name) for name in names}:
-                return Cleaned(option.value)
-    raise ValueError(NOT_A_CHOICE)
+    found = _names(tuple(options)).get(folded(raw))
+    if found is None:
+        raise ValueError(NOT_A_CHOICE)
+    return Cleaned(found)
+
+
+@lru_cache(maxsize=256)
+def _names(options: tuple[Option, ...]) -> dict[str, str]:
+    """Every way of naming each option, as compared, to its value (the first option
+    claiming a wording keeps it)."""
+    names: dict[str, str] = {}
+    for option in options:
+        for name in (option.value, *option.synonyms,
+                     *(translate(option.label, language) for language in LANGUAGES)):
+            names.setdefault(folded(name), option.value)
+    names.pop("", None)
+    return names
 
 
 def read_bool(raw: object) -> Cleaned[bool]:

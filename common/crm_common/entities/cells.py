@@ -29,7 +29,6 @@ from crm_common.cleansing import (
     read_choice,
     read_date,
     read_province,
-    remove_zero_width,
 )
 from crm_common.cleansing.values import Cleaned
 from crm_common.entities.spec import NUMERIC_KINDS, FieldSpec, Format, Kind
@@ -46,11 +45,15 @@ TIDIED = N_("Tidied up")
 
 _SEVERAL = re.compile(r"[,，;；/、|]|\s{2,}|\n")
 _TAG_SEPARATORS = re.compile(r"[,，;；、|\n]")
-# Full-width letters and digits (not punctuation: a company's （） stay as written).
+# Full-width letters and digits (not punctuation: a company's （） stay as written), and
+# zero-width characters dropped, in one pass.
+_ZERO_WIDTH = dict.fromkeys((0x200B, 0x200C, 0x200D, 0xFEFF))
 _WIDE_ALNUM = {code: code - 0xFEE0 for code in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B),
-                                                  *range(0xFF41, 0xFF5B))} | {0x3000: 0x20}
+                                                  *range(0xFF41, 0xFF5B))} | {0x3000: 0x20} \
+    | _ZERO_WIDTH
 # Every full-width ASCII character, for codes, numbers and addresses (０２０－１２３４).
-_WIDE_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_WIDE_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20} \
+    | _ZERO_WIDTH
 _NORMALISERS = {Format.MOBILE: normalise_mobile, Format.PHONE: normalise_phone,
                 Format.EMAIL: normalise_email, Format.USCC: normalise_uscc}
 
@@ -129,7 +132,7 @@ def _noted(cleaned: Cleaned[Any], raw: object) -> Cell:
 def _text(field: FieldSpec, raw: object) -> Cell:
     written = _text_of(raw)
     wide = _WIDE_ASCII if field.format in _NORMALISERS else _WIDE_ALNUM
-    text = clean_text(remove_zero_width(written).translate(wide))
+    text = " ".join(written.translate(wide).split())
     note: str | None = None
     if field.format in (Format.MOBILE, Format.PHONE) and _SEVERAL.search(text):
         parts = [part for part in _SEVERAL.split(text) if part.strip()]

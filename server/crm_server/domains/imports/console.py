@@ -76,13 +76,13 @@ def run_in_console(settings: Settings, entity: str, source: Path, username: str 
 
 def _run(session: Session, user: Principal, settings: Settings, batch: ImportBatch,
          options: dict[str, Any], say: Callable[[str], None]) -> dict[str, Any]:
-    found = layout(session, user, settings, batch.id, options.get("sheet"), None, "en")
-    headings = {column.index: column.heading for column in found.columns}
+    sheet, header, mapping = options.get("sheet"), None, {}  # by the headings
     if options.get("mapping"):
-        mapping = template_mapping(session, batch.entity, options["mapping"], headings)
-    else:
-        mapping = {str(c.index): c.field for c in found.columns if c.field}
-    params = ImportParams(import_id=batch.id, sheet=found.sheet, header_row=found.header_row,
+        found = layout(session, user, settings, batch.id, sheet, None, "en")
+        sheet, header = found.sheet, found.header_row
+        mapping = template_mapping(session, batch.entity, options["mapping"],
+                                   {column.index: column.heading for column in found.columns})
+    params = ImportParams(import_id=batch.id, sheet=sheet, header_row=header,
                           mapping=mapping, mode=ImportMode(options.get("mode", "skip")),
                           atomic=bool(options.get("atomic")))
 
@@ -100,11 +100,10 @@ def _run(session: Session, user: Principal, settings: Settings, batch: ImportBat
         result, failure = {"import_id": batch.id, "counts": {
             "new": batch.new_rows, "update": batch.updated_rows, "skip": batch.skipped_rows,
             "error": batch.error_rows, "empty": batch.empty_rows}}, translate(error.detail, "en")
-    result["problems"] = [
-        {"row": p.row, "column": p.column, "field": p.field, "verdict": p.verdict,
-         "message": p.message, "value": p.value}
-        for p in session.scalars(select(ImportProblem).where(
-            ImportProblem.import_id == batch.id).order_by(ImportProblem.id))]
+    columns = (ImportProblem.row, ImportProblem.column, ImportProblem.field,
+               ImportProblem.verdict, ImportProblem.message, ImportProblem.value)
+    result["problems"] = [dict(found._mapping) for found in session.execute(
+        select(*columns).where(ImportProblem.import_id == batch.id).order_by(ImportProblem.id))]
     result.pop("preview", None)
     if failure:
         result["error"] = failure

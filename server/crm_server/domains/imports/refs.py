@@ -53,24 +53,36 @@ class References:
 
     def __init__(self, session: Session, user: Principal) -> None:
         self.session, self.user = session, user
+        # (entity, text) → the record found: owners recur on every page. What was not found
+        # is asked again (the file may create it meanwhile: a parent company above).
+        self.known: dict[tuple[str, str], Found] = {}
 
     def resolve(self, field: FieldSpec, texts: Iterable[str]) -> dict[str, Found]:
         """Each distinct text of ``field``'s cells → the record it names, or why not."""
         assert field.ref is not None
-        target = REGISTRY[field.ref]
+        key = field.ref
+        wanted = {text for text in texts if text}
+        new = self._look_up(key, {text for text in wanted if (key, text) not in self.known})
+        self.known.update(((key, text), found) for text, found in new.items()
+                          if found.record_id is not None)
+        return {text: self.known.get((key, text)) or new[text] for text in wanted}
+
+    def _look_up(self, key: str, wanted: set[str]) -> dict[str, Found]:
+        if not wanted:
+            return {}
+        target = REGISTRY[key]
         service = binding(target.key).service
         model = service.model
-        wanted = {text for text in texts if text}
         ids: dict[str, set[int]] = {text: set() for text in wanted}
-        for key in _keys_of(target):
+        for match in _keys_of(target):
             forms: dict[str, list[str]] = {}
             for text in wanted:
-                form = _reduce(target, key, text)
+                form = _reduce(target, match, text)
                 if form:
                     forms.setdefault(form, []).append(text)
             if not forms:
                 continue
-            column = getattr(model, key.stored)
+            column = getattr(model, match.stored)
             stmt = service.base_query(self.user).where(column.in_(list(forms)))
             for record_id, value in self.session.execute(
                     stmt.with_only_columns(model.id, column)):

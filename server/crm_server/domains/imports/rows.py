@@ -69,6 +69,7 @@ class Row:
     action: RowAction = RowAction.NEW
     target: int | None = None
     problems: list[Problem] = field(default_factory=list)
+    checked: dict[str, Any] | None = None  # a new record's values as its create schema made them
 
     @property
     def failed(self) -> bool:
@@ -256,11 +257,14 @@ class Decider:
         if row.action is RowAction.UPDATE:
             payload["version"] = 1
         try:
-            schema.model_validate(payload)
+            valid = schema.model_validate(payload)
         except ValidationError as error:
             for detail in error.errors():
                 key = str(detail["loc"][0]) if detail["loc"] else None
                 row.fail(self._column(key), key, detail["msg"], row.values.get(key or ""))
+            return
+        if row.action is RowAction.NEW:
+            row.checked = valid.model_dump()
 
     def _create_only(self, name: str) -> bool:
         spec_field = self.spec.owns(name)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -173,9 +174,14 @@ class Run:
         self.problems = 0
 
     def _map(self, headings: Sequence[object]) -> None:
+        """The mapped columns: as asked, or with no mapping given, every column whose
+        heading names a field (as the layout proposes)."""
         fields = {f.name: f for f in importable_fields(self.spec)}
         errors: dict[str, str] = {}
-        for key, name in self.params.mapping.items():
+        mapping = self.params.mapping or {
+            str(index): name for index, name in match_columns(self.spec, headings).items()
+            if name in fields}
+        for key, name in mapping.items():
             index = int(key)
             spec_field = fields.get(name)
             if spec_field is None:
@@ -187,7 +193,7 @@ class Run:
                 self.columns.append(Column(index, heading, spec_field))
         if errors:
             raise ValidationFailed(N_("Please correct the marked fields"), errors)
-        self.batch.mapping = {"fields": dict(self.params.mapping), "headings": {
+        self.batch.mapping = {"fields": mapping, "headings": {
             str(column.index): column.heading for column in self.columns}}
 
     def _imported_before(self) -> set[int]:
@@ -227,11 +233,11 @@ class Run:
         writer = Writer(self.session, self.user, self.spec, batch.id) if write else None
         with opened(self.settings, batch) as book:
             batch.sheet, stream = _rows(book, self.params.sheet)
-            top = [raw for raw, _ in zip(stream, range(HEADER_ROWS), strict=False)]
+            top = list(islice(stream, HEADER_ROWS))
             number = _header(self.spec, top, self.params.header_row)
             batch.header_row = number
             if number > len(top):
-                top += [raw for raw, _ in zip(stream, range(number - len(top)), strict=False)]
+                top += list(islice(stream, number - len(top)))
             headings = top[number - 1] if number <= len(top) else []
             self.columns.clear()
             self._map(headings)
@@ -266,7 +272,7 @@ class Run:
                   "verdict": p.verdict.value, "message": p.message, "value": p.value}
                  for row in rows for p in row.problems]
         if found:
-            self.session.execute(insert(ImportProblem), found)
+            self.session.execute(insert(ImportProblem.__table__), found)
         self.problems += len(found)
         for row in rows:
             self.counts[row.action] += 1

@@ -74,7 +74,7 @@ class Writer:
         created = self._insert([r for r in rows if r.action is RowAction.NEW])
         updated = self._update([r for r in rows if r.action is RowAction.UPDATE])
         self._check_reach({**created, **updated})
-        self.session.execute(insert(ImportRow), [
+        self.session.execute(insert(ImportRow.__table__), [
             *({"import_id": self.import_id, "row": number, "record_id": record_id,
                "action": RowAction.NEW.value, "version": 1, "before": None, "after": None}
               for record_id, (number, _) in created.items()),
@@ -90,8 +90,8 @@ class Writer:
         now = utcnow()
         records, values_of = [], []
         for row in rows:
-            assert self.spec.create is not None
-            values = self.spec.create.model_validate(row.values).model_dump()
+            assert row.checked is not None, "a new row was checked by its create schema"
+            values = dict(row.checked)
             service.defaults(self.session, self.user, values)
             record = SimpleNamespace(id=None, deleted_at=None, **values)
             service.derive(self.session, record)
@@ -100,8 +100,7 @@ class Writer:
         stored = [{name: getattr(record, name, None) for name in self.columns}
                   | {"version": 1, "created_at": now, "updated_at": now}
                   for record in records]
-        ids = self.session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True),
-                                   stored).all()
+        ids = self._insert_rows(stored)
         entries = []
         for record_id, record, values in zip(ids, records, values_of, strict=True):
             record.id = record_id
@@ -112,6 +111,17 @@ class Writer:
                 and getattr(record, name, None) not in (None, "", [])]))
         audit.append(self.session, entries)
         return {record_id: (row.number, None) for record_id, row in zip(ids, rows, strict=True)}
+
+    def _insert_rows(self, stored: list[dict[str, Any]]) -> list[int]:
+        """INSERT the rows in multi-row statements; their ids in the rows' order. SQLite
+        (one writer, this transaction) numbers new rows one above the highest id in the
+        order given, so its ids sorted are that order; elsewhere the database is asked to
+        keep it (a sentinel column)."""
+        table = self.target.model.__table__
+        sqlite = self.session.get_bind().dialect.name == "sqlite"
+        ids = self.session.execute(insert(table).returning(
+            table.c.id, sort_by_parameter_order=not sqlite), stored).scalars().all()
+        return sorted(ids) if sqlite else list(ids)
 
     # --- existing records ---------------------------------------------------------------------
     def _update(self, rows: list[Row]) -> dict[int, tuple[int, dict[str, Any]]]:
