@@ -36,7 +36,7 @@ def run_import(settings: Settings, path: Path) -> dict[str, Any]:
                                     {"mode": "skip"}, lambda line: None)
     seconds = time.perf_counter() - started
     return {"seconds": round(seconds, 3), "peak_rss_mb": round(peak_rss_mb(), 1),
-            "counts": result["counts"], "problems": len(result["problems"]),
+            "counts": result["counts"], "problems": result.get("problems"),
             "import_id": result["import_id"]}
 
 

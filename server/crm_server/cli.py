@@ -276,6 +276,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     import json
+    import shutil
+    import tempfile
+    from collections.abc import Iterator
+    from typing import Any
 
     from crm_common.errors import ApiError
     from crm_common.i18n import translate
@@ -287,25 +291,42 @@ def _cmd_import(args: argparse.Namespace) -> int:
         raise CliError(f"{args.file}: no such file")
     options = {"sheet": args.sheet, "mapping": args.mapping, "mode": args.mode,
                "atomic": args.all_or_nothing, "dry_run": args.dry_run}
-    quiet = args.json
+    spool = tempfile.TemporaryFile("w+", encoding="utf-8")
+
+    def keep(found: Iterator[dict[str, Any]]) -> None:
+        """The problems (all of them for --json, the first 50 otherwise) into a spool
+        file as they stream in: the summary is printed first, and a million problems are
+        never held in memory at once."""
+        for count, problem in enumerate(found):
+            if not args.json and count >= 50:
+                return
+            spool.write((",\n" if count else "") + (
+                json.dumps(problem, ensure_ascii=False) if args.json else
+                f"row {problem['row']} {problem['field'] or ''}: {problem['verdict']} "
+                f"{problem['message']} ({problem['value'] or ''})\n"))
+
     try:
         result = console.run_in_console(
             settings, args.entity, args.file, args.username, options,
-            (lambda line: None) if quiet else (lambda line: print(line, flush=True)))
+            (lambda line: None) if args.json else (lambda line: print(line, flush=True)),
+            keep)
     except (ValueError, ApiError) as error:
         detail = translate(error.detail, "en") if isinstance(error, ApiError) else str(error)
         raise CliError(f"{detail} {getattr(error, 'fields', None) or ''}".strip()) from None
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=1, default=str))
-    else:
-        counts = result.get("counts", {})
-        print(", ".join(f"{name}: {counts.get(name, 0)}"
-                        for name in ("new", "update", "skip", "error", "empty")))
-        for problem in result["problems"][:50]:
-            print(f"row {problem['row']} {problem['field'] or ''}: {problem['verdict']} "
-                  f"{problem['message']} ({problem['value'] or ''})")
-        if result.get("error"):
-            print(result["error"])
+    with spool:
+        spool.seek(0)
+        if args.json:
+            summary = json.dumps(result, ensure_ascii=False, default=str)
+            sys.stdout.write(summary[:-1] + ', "problems": [')
+            shutil.copyfileobj(spool, sys.stdout)
+            sys.stdout.write("]}\n")
+        else:
+            counts = result.get("counts", {})
+            print(", ".join(f"{name}: {counts.get(name, 0)}"
+                            for name in ("new", "update", "skip", "error", "empty")))
+            shutil.copyfileobj(spool, sys.stdout)
+            if result.get("error"):
+                print(result["error"])
     return 1 if result.get("error") else 0
 
 

@@ -292,3 +292,27 @@ def test_formula_like_cells_come_back_as_text_never_formulas(api: Any, admin: He
     cells = [cell for row in exported.iter_rows(min_row=2) for cell in row]
     assert len(cells) == 2000 and not [c for c in cells if c.data_type == "f"]
     assert sorted(str(c.value).removeprefix("'") for c in cells[::2]) == sorted(names)
+
+
+def test_users_are_imported_by_administrators_only(api: Any, admin: Headers,
+                                                    sign_in: Callable[[str], Headers]) -> None:
+    tag = str(builders.unique())
+    text = ("用户名,姓名,部门,角色,手机,初始密码\n"
+            f"u{tag}a,张{tag},销售部,销售代表、财务,138 0013 8000,Start-{tag}-pass\n"
+            f"u{tag}b,李{tag},不存在的部门,销售代表,,Start-{tag}-pass\n")
+    refused = api.post(f"{API}/imports", headers=sign_in("sales"), data={"entity": "user"},
+                       files={"file": ("users.csv", text.encode(), "text/csv")})
+    assert refused.status_code == 403
+    batch = upload(api, admin, "user", "users.csv", text.encode())
+    found = layout(api, admin, batch["id"])
+    assert mapping_of(found) == {"0": "username", "1": "name", "2": "department_id",
+                                 "3": "role_ids", "4": "mobile", "5": "password"}
+    done = run(api, admin, "import", import_id=batch["id"], mapping=mapping_of(found))
+    assert done["result"]["counts"]["new"] == 1 and done["result"]["counts"]["error"] == 1
+    made = [u for u in api.get(f"{API}/users", headers=admin, params={
+        "sort": "-created_at", "limit": 500}).json()["items"] if tag in u["username"]]
+    assert [(u["name"], u["mobile"], sorted(u["role_names"])) for u in made] == [
+        (f"张{tag}", "13800138000", sorted(["销售代表", "财务"]))]
+    signed = api.post(f"{API}/auth/login", json={"username": f"u{tag}a",
+                                                  "password": f"Start-{tag}-pass"})
+    assert signed.status_code == 200, signed.text

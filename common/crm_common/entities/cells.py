@@ -87,7 +87,7 @@ def _text_of(raw: object) -> str:
 
 def clean_cell(field: FieldSpec, raw: object) -> Cell:
     """``raw`` (text, number, date or bool from a sheet) as a value of ``field``."""
-    if raw is None or (isinstance(raw, str) and not clean_text(raw)):
+    if raw is None or (isinstance(raw, str) and (not raw or raw.isspace())):
         return Cell(None)
     try:
         return _read(field, raw)
@@ -133,6 +133,8 @@ def _text(field: FieldSpec, raw: object) -> Cell:
     written = _text_of(raw)
     wide = _WIDE_ASCII if field.format in _NORMALISERS else _WIDE_ALNUM
     text = " ".join(written.translate(wide).split())
+    if not text:  # nothing but zero-width characters
+        return Cell(None)
     note: str | None = None
     if field.format in (Format.MOBILE, Format.PHONE) and _SEVERAL.search(text):
         parts = [part for part in _SEVERAL.split(text) if part.strip()]

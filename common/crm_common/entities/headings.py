@@ -32,10 +32,12 @@ def _wordings(field: FieldSpec) -> set[str]:
     return {folded(name) for name in names}
 
 
-def match_columns(spec: EntitySpec, headings: Sequence[object]) -> dict[int, str]:
-    """Column index → field name for each heading that names an editable field of ``spec``;
-    a field claimed by two columns goes to the first."""
-    wordings = {field.name: _wordings(field) for field in spec.fields if field.editable}
+def match_columns(spec: EntitySpec, headings: Sequence[object],
+                  fields: Sequence[FieldSpec] | None = None) -> dict[int, str]:
+    """Column index → field name for each heading that names one of ``fields`` (default:
+    the editable fields of ``spec``); a field claimed by two columns goes to the first."""
+    chosen = fields if fields is not None else [f for f in spec.fields if f.editable]
+    wordings = {field.name: _wordings(field) for field in chosen}
     found: dict[int, str] = {}
     for index, heading in enumerate(headings):
         key = folded(heading)

@@ -85,6 +85,8 @@ Within = Callable[[Any], ColumnElement[bool]]
 
 def _printable(value: str) -> str:
     """``value`` with control characters (the separator among them) made spaces, cleaned."""
+    if value.isprintable():  # nothing to replace: the usual case, without a look at each
+        return clean_text(value)
     return clean_text("".join(" " if unicodedata.category(char) == "Cc" else char
                               for char in value))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +55,15 @@ def template_mapping(session: Session, entity: str, name: str,
     return {str(i): by_heading[h] for i, h in headings.items() if h in by_heading}
 
 
+Problems = Callable[[Iterator[dict[str, Any]]], None]
+
+
 def run_in_console(settings: Settings, entity: str, source: Path, username: str | None,
-                   options: dict[str, Any], say: Callable[[str], None]) -> dict[str, Any]:
-    """Upload ``source``, then dry-run or import it as ``username``; the summary: counts,
-    the import's id and every problem (English)."""
+                   options: dict[str, Any], say: Callable[[str], None],
+                   problems: Problems = lambda found: None) -> dict[str, Any]:
+    """Upload ``source``, then dry-run or import it as ``username``; the summary (counts,
+    the import's id, an error). ``problems`` is handed every problem (English), streamed
+    from the database: a million rows' worth is never held at once."""
     with console_user(settings, username) as (session, user):
         spec_for(user, entity)
         check_name(source.name)
@@ -71,7 +76,13 @@ def run_in_console(settings: Settings, entity: str, source: Path, username: str 
         audit.append(session, [audit.entry(session, "create", "import_batch", batch.id, [
             {"field": "file_name", "old": None, "new": batch.file_name}])])
         session.commit()
-        return _run(session, user, settings, batch, options, say)
+        result = _run(session, user, settings, batch, options, say)
+        columns = (ImportProblem.row, ImportProblem.column, ImportProblem.field,
+                   ImportProblem.verdict, ImportProblem.message, ImportProblem.value)
+        problems(dict(found._mapping) for found in session.execute(
+            select(*columns).where(ImportProblem.import_id == batch.id)
+            .order_by(ImportProblem.id).execution_options(yield_per=1000)))
+        return result
 
 
 def _run(session: Session, user: Principal, settings: Settings, batch: ImportBatch,
@@ -100,10 +111,6 @@ def _run(session: Session, user: Principal, settings: Settings, batch: ImportBat
         result, failure = {"import_id": batch.id, "counts": {
             "new": batch.new_rows, "update": batch.updated_rows, "skip": batch.skipped_rows,
             "error": batch.error_rows, "empty": batch.empty_rows}}, translate(error.detail, "en")
-    columns = (ImportProblem.row, ImportProblem.column, ImportProblem.field,
-               ImportProblem.verdict, ImportProblem.message, ImportProblem.value)
-    result["problems"] = [dict(found._mapping) for found in session.execute(
-        select(*columns).where(ImportProblem.import_id == batch.id).order_by(ImportProblem.id))]
     result.pop("preview", None)
     if failure:
         result["error"] = failure

@@ -15,9 +15,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from crm_common.cleansing.values import cell_text
@@ -137,8 +137,8 @@ def layout(session: Session, user: Principal, settings: Settings, import_id: int
         number = _header(spec, top[:HEADER_ROWS], header)
         headings = top[number - 1] if number <= len(top) else []
         below = top[number:number + SAMPLES]
-        automatic = match_columns(spec, headings)
         fields = importable_fields(spec)
+        automatic = match_columns(spec, headings, fields)
         names = {f.name for f in fields}
         return Layout(
             sheets=book.sheets, sheet=name, header_row=number,
@@ -179,8 +179,8 @@ class Run:
         fields = {f.name: f for f in importable_fields(self.spec)}
         errors: dict[str, str] = {}
         mapping = self.params.mapping or {
-            str(index): name for index, name in match_columns(self.spec, headings).items()
-            if name in fields}
+            str(index): name for index, name
+            in match_columns(self.spec, headings, list(fields.values())).items()}
         for key, name in mapping.items():
             index = int(key)
             spec_field = fields.get(name)
@@ -272,7 +272,7 @@ class Run:
                   "verdict": p.verdict.value, "message": p.message, "value": p.value}
                  for row in rows for p in row.problems]
         if found:
-            self.session.execute(insert(ImportProblem.__table__), found)
+            self.session.execute(insert(cast(Table, ImportProblem.__table__)), found)
         self.problems += len(found)
         for row in rows:
             self.counts[row.action] += 1

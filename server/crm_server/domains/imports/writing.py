@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from crm_common.entities import EntitySpec
@@ -74,7 +74,7 @@ class Writer:
         created = self._insert([r for r in rows if r.action is RowAction.NEW])
         updated = self._update([r for r in rows if r.action is RowAction.UPDATE])
         self._check_reach({**created, **updated})
-        self.session.execute(insert(ImportRow.__table__), [
+        self.session.execute(insert(cast(Table, ImportRow.__table__)), [
             *({"import_id": self.import_id, "row": number, "record_id": record_id,
                "action": RowAction.NEW.value, "version": 1, "before": None, "after": None}
               for record_id, (number, _) in created.items()),
@@ -86,7 +86,7 @@ class Writer:
     def _insert(self, rows: list[Row]) -> dict[int, tuple[int, Any]]:
         if not rows:
             return {}
-        service, model = self.target.service, self.target.model
+        service = self.target.service
         now = utcnow()
         records, values_of = [], []
         for row in rows:
@@ -97,7 +97,10 @@ class Writer:
             service.derive(self.session, record)
             records.append(record)
             values_of.append(values)
-        stored = [{name: getattr(record, name, None) for name in self.columns}
+        # The columns the values give (the same for every row); the rest take the
+        # column's default, as an ORM insert would.
+        given = [name for name in self.columns if hasattr(records[0], name)]
+        stored = [{name: getattr(record, name) for name in given}
                   | {"version": 1, "created_at": now, "updated_at": now}
                   for record in records]
         ids = self._insert_rows(stored)
