@@ -8,7 +8,7 @@ from .emails import normalise_email
 from .names import LEGAL_FORMS, company_key
 from .phones import digits, normalise_mobile, normalise_phone
 from .pinyin import full_pinyin, initials
-from .regions import read_province
+from .regions import read_province, read_region
 from .text import clean_text, remove_zero_width, to_halfwidth
 from .uscc import normalise_uscc, uscc_check_char
 from .values import Cleaned, read_amount, read_bool, read_choice, read_date
@@ -30,6 +30,7 @@ __all__ = [
     "read_choice",
     "read_date",
     "read_province",
+    "read_region",
     "remove_zero_width",
     "to_halfwidth",
     "uscc_check_char",

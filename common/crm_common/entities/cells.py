@@ -12,6 +12,7 @@ as text: only the import can look them up, within the importer's rights.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -28,9 +29,9 @@ from crm_common.cleansing import (
     read_bool,
     read_choice,
     read_date,
-    read_province,
     remove_zero_width,
 )
+from crm_common.cleansing.regions import NOT_A_PROVINCE, Region, read_region
 from crm_common.cleansing.values import Cleaned
 from crm_common.entities.spec import NUMERIC_KINDS, FieldSpec, Format, Kind
 from crm_common.i18n import N_
@@ -51,6 +52,8 @@ _WIDE_ALNUM = {code: code - 0xFEE0 for code in (*range(0xFF10, 0xFF1A), *range(0
                                                   *range(0xFF41, 0xFF5B))} | {0x3000: 0x20}
 _NORMALISERS = {Format.MOBILE: normalise_mobile, Format.PHONE: normalise_phone,
                 Format.EMAIL: normalise_email, Format.USCC: normalise_uscc}
+# The parts of an address, read together: a district is known only within its city.
+_REGION_PARTS = {Format.PROVINCE: "province", Format.CITY: "city", Format.DISTRICT: "district"}
 
 
 class Verdict(StrEnum):
@@ -81,13 +84,49 @@ def _text_of(raw: object) -> str:
 
 
 def clean_cell(field: FieldSpec, raw: object) -> Cell:
-    """``raw`` (text, number, date or bool from a sheet) as a value of ``field``."""
+    """``raw`` (text, number, date or bool from a sheet) as a value of ``field``; a city or
+    district read on its own, without the row's other address parts (``clean_row`` has
+    them)."""
+    part = _part(field)
+    return _cell(field, raw, read_region(**{part: raw}) if part else None)
+
+
+def clean_row(fields: Sequence[FieldSpec], raws: Sequence[object]) -> list[Cell]:
+    """The cells of one row, ``raws[i]`` read as ``fields[i]``: each as its declaration
+    says, the province, city and district together (天河 is a district of 广州市)."""
+    pairs = list(zip(fields, raws, strict=True))
+    parts = {_part(field): raw for field, raw in pairs if _part(field)}
+    region = read_region(**parts) if parts else None
+    return [_cell(field, raw, region) for field, raw in pairs]
+
+
+def _part(field: FieldSpec) -> str:
+    """The part of an address ``field`` holds ("province", "city", "district") or ""."""
+    return _REGION_PARTS.get(field.format, "") if field.format else ""
+
+
+def _cell(field: FieldSpec, raw: object, region: Region | None) -> Cell:
     if raw is None or (isinstance(raw, str) and not clean_text(raw)):
         return Cell(None)
+    if region is not None and _part(field):
+        return _region_cell(field, raw, getattr(region, _part(field)))
     try:
         return _read(field, raw)
     except ValueError as exc:
         return _error(str(exc))
+
+
+def _region_cell(field: FieldSpec, raw: object, read: Cleaned[str]) -> Cell:
+    """A part of an address as the cell of ``field``: an unknown province is refused (the
+    list is complete), a city or district not in the list kept with a warning."""
+    if read.note == NOT_A_PROVINCE:
+        return _error(NOT_A_PROVINCE)
+    if field.max_length is not None and len(read.value) > field.max_length:
+        return _error(TOO_LONG)
+    if read.note:
+        return Cell(read.value, Verdict.WARNING, read.note)
+    written = _text_of(raw)
+    return Cell(read.value) if read.value == written else Cell(read.value, Verdict.FIXED, TIDIED)
 
 
 def _read(field: FieldSpec, raw: object) -> Cell:
@@ -135,8 +174,6 @@ def _text(field: FieldSpec, raw: object) -> Cell:
         _check_letters(text)
     if field.format in _NORMALISERS:
         text = _NORMALISERS[field.format](text)
-    elif field.format is Format.PROVINCE:
-        text = read_province(text).value
     if field.max_length is not None and len(text) > field.max_length:
         return _error(TOO_LONG)
     if note:

@@ -49,6 +49,8 @@ class Format(StrEnum):
     USCC = "uscc"
     LOGIN = "login"  # a user name: letters, digits, _ . -
     PROVINCE = "province"  # a province's full name (广东省); the import reads 广东 / 粤 as it
+    CITY = "city"  # a city of the province (广州市); not in the list is allowed, and noted
+    DISTRICT = "district"  # a district of the city (天河区); likewise
 
 
 # Decimal places of the numeric kinds; a DECIMAL field declares its own ``places``.
