@@ -45,7 +45,8 @@ def test_sales_sees_the_pages_its_role_may_read(window_for: Any, sales_api: ApiC
     window = window_for(sales_api)
 
     assert nav_texts(window) == ["Workbench", "[Sales]", "Customers", "Contacts", "Follow-ups",
-                                 "Products", "[Organisation]", "Users", "Departments"]
+                                 "Products", "[Organisation]", "Users", "Departments",
+                                 "Industries"]
     assert "Administration" not in nav_texts(window)
     assert "127.0.0.1:" in window.server_label.text()
     assert window.user_label.text() == "李销售 · 销售代表"  # role names as the server has them
@@ -56,8 +57,8 @@ def test_admin_also_gets_the_administration_console(
 ) -> None:
     window = window_for(admin_api)
 
-    assert nav_texts(window)[-3:] == ["Users", "Departments", "Administration"]
-    assert navigation_keys(window.ctx)[-3:] == ["user", "department", "admin"]
+    assert nav_texts(window)[-4:] == ["Users", "Departments", "Industries", "Administration"]
+    assert navigation_keys(window.ctx)[-4:] == ["user", "department", "industry", "admin"]
 
 
 def test_every_navigation_entry_opens_its_page(

@@ -8,16 +8,19 @@ from decimal import Decimal
 import pytest
 
 from builders import valid_uscc
+from crm_common.cleansing.industries import NOT_LISTED, Industry, industry_reader
 from crm_common.cleansing.regions import NOT_A_PROVINCE, UNKNOWN_DISTRICT
 from crm_common.entities import REGISTRY
 from crm_common.entities.cells import (
     LETTER_FOR_DIGIT,
     OUT_OF_RANGE,
     SEVERAL_NUMBERS,
+    TIDIED,
     TOO_LONG,
     TOO_MANY_PLACES,
     Verdict,
     clean_cell,
+    clean_listed,
     clean_row,
 )
 
@@ -85,6 +88,16 @@ def test_an_address_is_read_as_a_whole_row() -> None:
     # on its own a city is read across the country, a district taken as written
     assert cell("customer", "city", "湘西州")[:2] == ("湘西土家族苗族自治州", Verdict.FIXED)
     assert cell("customer", "district", "朝阳")[:2] == ("朝阳", Verdict.CLEAN)
+
+
+def test_an_industry_is_read_against_the_live_list() -> None:
+    field = CUSTOMER.field("industry")
+    assert field.choices_from == "industry"
+    reader = industry_reader([Industry("C", "制造业", "Manufacturing")])
+    found = [clean_listed(field, raw, reader) for raw in ("制造业", "c", "光伏", "  ")]
+    assert [(cell.value, cell.verdict, cell.message) for cell in found] == [
+        ("制造业", Verdict.CLEAN, None), ("制造业", Verdict.FIXED, TIDIED),
+        ("光伏", Verdict.WARNING, NOT_LISTED), (None, Verdict.CLEAN, None)]
 
 
 def test_numbers_keep_their_places_and_bounds() -> None:

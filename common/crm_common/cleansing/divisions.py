@@ -94,7 +94,8 @@ def _lines() -> Iterable[tuple[str, str, str]]:
 
 @cache
 def divisions() -> Divisions:
-    """The divisions and their wordings, read from the data file on first use (some tens of milliseconds)."""
+    """The divisions and their wordings, read from the data file on first use (some tens
+    of milliseconds)."""
     found = Divisions()
     province = Province("", "")
     city = City("", "")

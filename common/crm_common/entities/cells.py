@@ -12,7 +12,7 @@ as text: only the import can look them up, within the importer's rights.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -109,16 +109,28 @@ def _cell(field: FieldSpec, raw: object, region: Region | None) -> Cell:
     if raw is None or (isinstance(raw, str) and not clean_text(raw)):
         return Cell(None)
     if region is not None and _part(field):
-        return _region_cell(field, raw, getattr(region, _part(field)))
+        return _listed_cell(field, raw, getattr(region, _part(field)))
     try:
         return _read(field, raw)
     except ValueError as exc:
         return _error(str(exc))
 
 
-def _region_cell(field: FieldSpec, raw: object, read: Cleaned[str]) -> Cell:
-    """A part of an address as the cell of ``field``: an unknown province is refused (the
-    list is complete), a city or district not in the list kept with a warning."""
+def clean_listed(field: FieldSpec, raw: object,
+                 reader: Callable[[object], Cleaned[str]]) -> Cell:
+    """A cell of a field offered from a list (``FieldSpec.choices_from``: a customer's
+    industry) read by ``reader`` over the list's live entries
+    (``crm_common.cleansing.industry_reader``): a listed name, or the text kept with a
+    warning."""
+    if raw is None or (isinstance(raw, str) and not clean_text(raw)):
+        return Cell(None)
+    return _listed_cell(field, raw, reader(raw))
+
+
+def _listed_cell(field: FieldSpec, raw: object, read: Cleaned[str]) -> Cell:
+    """A value read against a list as the cell of ``field``: an unknown province is refused
+    (that list is complete), a city, district or industry not in its list kept with a
+    warning."""
     if read.note == NOT_A_PROVINCE:
         return _error(NOT_A_PROVINCE)
     if field.max_length is not None and len(read.value) > field.max_length:

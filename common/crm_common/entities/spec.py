@@ -112,6 +112,9 @@ class FieldSpec:
     max_length: int | None = None
     min_length: int | None = None
     format: Format | None = None
+    # Text offered from a list kept as records of another entity (a customer's industry from
+    # the active industries): their titles to pick with type-ahead, other text still allowed.
+    choices_from: str | None = None
     minimum: int | None = None  # numbers: the smallest and largest value accepted
     maximum: int | None = None
     default: Any = None
