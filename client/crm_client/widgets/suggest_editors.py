@@ -43,10 +43,17 @@ class SuggestEditor(FieldEditor):
 
 class RegionEditor(SuggestEditor):
     """A province, city or district (the field's ``Format``), offered from the shipped
-    divisions of the province or city above it (``link_regions``)."""
+    divisions of the province or city above it (``link_regions``). A short form typed (广东,
+    南山) becomes the division's full name when the person leaves the field."""
+
+    def __init__(self, field: FieldSpec, parent: QWidget) -> None:
+        super().__init__(field, parent)
+        self._context: tuple[str | None, str | None] = (None, None)
+        self.combo.edit().editingFinished.connect(self._tidy)
 
     def narrow(self, province: str | None, city: str | None) -> None:
         """Offer the divisions within ``province`` and ``city`` as typed (广东 is 广东省)."""
+        self._context = (province, city)
         region = read_region(province, city)
         if self.field.format is Format.PROVINCE:
             self.combo.set_options(provinces())
@@ -54,6 +61,19 @@ class RegionEditor(SuggestEditor):
             self.combo.set_options(cities(region.province.value))
         else:
             self.combo.set_options(districts(region.province.value, region.city.value))
+
+    def _tidy(self) -> None:
+        text = self.combo.text()
+        province, city = self._context
+        if self.field.format is Format.PROVINCE:
+            read = read_region(text).province
+        elif self.field.format is Format.CITY:
+            read = read_region(province, text).city
+        else:
+            read = read_region(province, city, text).district
+        if text and read.note is None and read.value != text:
+            self.combo.set_text(read.value)
+            self.sig_changed.emit()
 
 
 def link_regions(editors: Iterable[FieldEditor]) -> None:
