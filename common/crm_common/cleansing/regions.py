@@ -49,19 +49,9 @@ PROVINCES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     ("台湾省", "71", "台", ("台湾",)),
     ("香港特别行政区", "81", "港", ("香港",)), ("澳门特别行政区", "82", "澳", ("澳门",)),
 )
-_SUFFIXES = ("特别行政区", "自治区", "省", "市")
-
-
-def _short(name: str) -> str:
-    for suffix in _SUFFIXES:
-        if name.endswith(suffix) and len(name) > len(suffix) + 1:
-            return name.removesuffix(suffix)
-    return name
-
-
 _BY_WORDING: dict[str, str] = {}
 for _full, _code, _abbreviation, _others in PROVINCES:
-    for _wording in (_full, _short(_full), _abbreviation, _code, *_others):
+    for _wording in (_full, *short_forms(_full), _abbreviation, _code, *_others):
         _BY_WORDING.setdefault(_wording, _full)
 
 
