@@ -88,6 +88,7 @@ def test_an_address_is_read_as_a_whole_row() -> None:
     # on its own a city is read across the country, a district taken as written
     assert cell("customer", "city", "湘西州")[:2] == ("湘西土家族苗族自治州", Verdict.FIXED)
     assert cell("customer", "district", "朝阳")[:2] == ("朝阳", Verdict.CLEAN)
+    assert cell("customer", "province", 44.0)[:2] == ("广东省", Verdict.FIXED)  # a code as a number
 
 
 def test_an_industry_is_read_against_the_live_list() -> None:

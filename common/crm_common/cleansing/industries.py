@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from crm_common.i18n import N_
 
@@ -57,6 +58,7 @@ def industry_reader(industries: Iterable[Industry]) -> Callable[[object], Cleane
         if len(names) == 1:
             by_wording.setdefault(part, names.pop())
 
+    @lru_cache(maxsize=4096)  # a column repeats its few values
     def read(raw: object) -> Cleaned[str]:
         key = folded(raw)
         if not key:

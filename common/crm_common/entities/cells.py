@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from crm_common.cleansing import (
@@ -31,7 +32,7 @@ from crm_common.cleansing import (
     read_date,
     remove_zero_width,
 )
-from crm_common.cleansing.regions import NOT_A_PROVINCE, Region, read_region
+from crm_common.cleansing.regions import NOT_A_PROVINCE, read_region
 from crm_common.cleansing.values import Cleaned
 from crm_common.entities.spec import NUMERIC_KINDS, FieldSpec, Format, Kind
 from crm_common.i18n import N_
@@ -87,29 +88,36 @@ def clean_cell(field: FieldSpec, raw: object) -> Cell:
     """``raw`` (text, number, date or bool from a sheet) as a value of ``field``; a city or
     district read on its own, without the row's other address parts (``clean_row`` has
     them)."""
-    part = _part(field)
-    return _cell(field, raw, read_region(**{part: raw}) if part else None)
+    return clean_row((field,), (raw,))[0]
 
 
 def clean_row(fields: Sequence[FieldSpec], raws: Sequence[object]) -> list[Cell]:
     """The cells of one row, ``raws[i]`` read as ``fields[i]``: each as its declaration
     says, the province, city and district together (天河 is a district of 广州市)."""
     pairs = list(zip(fields, raws, strict=True))
-    parts = {_part(field): raw for field, raw in pairs if _part(field)}
-    region = read_region(**parts) if parts else None
-    return [_cell(field, raw, region) for field, raw in pairs]
+    address = tuple((_REGION_PARTS[field.format], field.max_length, _text_of(raw))
+                    for field, raw in pairs if field.format in _REGION_PARTS)
+    read = iter(_address_cells(address) if address else ())
+    return [next(read) if field.format in _REGION_PARTS else _cell(field, raw)
+            for field, raw in pairs]
 
 
-def _part(field: FieldSpec) -> str:
-    """The part of an address ``field`` holds ("province", "city", "district") or ""."""
-    return _REGION_PARTS.get(field.format, "") if field.format else ""
+@lru_cache(maxsize=16_384)
+def _address_cells(address: tuple[tuple[str, int | None, str], ...]) -> tuple[Cell, ...]:
+    """The cells of an address's parts, given as (part, the field's length, cell text):
+    read together, and once for every repetition of the same address in a sheet."""
+    region = read_region(**{part: text for part, _, text in address})
+    return tuple(Cell(None) if _empty(text) else _listed_cell(length, text, getattr(region, part))
+                 for part, length, text in address)
 
 
-def _cell(field: FieldSpec, raw: object, region: Region | None) -> Cell:
-    if raw is None or (isinstance(raw, str) and not clean_text(raw)):
+def _empty(raw: object) -> bool:
+    return raw is None or (isinstance(raw, str) and not clean_text(raw))
+
+
+def _cell(field: FieldSpec, raw: object) -> Cell:
+    if _empty(raw):
         return Cell(None)
-    if region is not None and _part(field):
-        return _listed_cell(field, raw, getattr(region, _part(field)))
     try:
         return _read(field, raw)
     except ValueError as exc:
@@ -122,22 +130,19 @@ def clean_listed(field: FieldSpec, raw: object,
     industry) read by ``reader`` over the list's live entries
     (``crm_common.cleansing.industry_reader``): a listed name, or the text kept with a
     warning."""
-    if raw is None or (isinstance(raw, str) and not clean_text(raw)):
-        return Cell(None)
-    return _listed_cell(field, raw, reader(raw))
+    text = _text_of(raw)
+    return Cell(None) if _empty(text) else _listed_cell(field.max_length, text, reader(text))
 
 
-def _listed_cell(field: FieldSpec, raw: object, read: Cleaned[str]) -> Cell:
-    """A value read against a list as the cell of ``field``: an unknown province is refused
-    (that list is complete), a city, district or industry not in its list kept with a
-    warning."""
+def _listed_cell(max_length: int | None, written: str, read: Cleaned[str]) -> Cell:
+    """A cell's text read against a list: an unknown province is refused (that list is
+    complete), a city, district or industry not in its list kept with a warning."""
     if read.note == NOT_A_PROVINCE:
         return _error(NOT_A_PROVINCE)
-    if field.max_length is not None and len(read.value) > field.max_length:
+    if max_length is not None and len(read.value) > max_length:
         return _error(TOO_LONG)
     if read.note:
         return Cell(read.value, Verdict.WARNING, read.note)
-    written = _text_of(raw)
     return Cell(read.value) if read.value == written else Cell(read.value, Verdict.FIXED, TIDIED)
 
 
