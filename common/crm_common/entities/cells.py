@@ -88,7 +88,10 @@ def clean_cell(field: FieldSpec, raw: object) -> Cell:
     """``raw`` (text, number, date or bool from a sheet) as a value of ``field``; a city or
     district read on its own, without the row's other address parts (``clean_row`` has
     them)."""
-    return clean_row((field,), (raw,))[0]
+    if field.format in _REGION_PARTS:
+        return _address_cells(((_REGION_PARTS[field.format], field.max_length,
+                                _text_of(raw)),))[0]
+    return _cell(field, raw)
 
 
 def clean_row(fields: Sequence[FieldSpec], raws: Sequence[object]) -> list[Cell]:
