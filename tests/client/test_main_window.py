@@ -46,7 +46,7 @@ def test_sales_sees_the_pages_its_role_may_read(window_for: Any, sales_api: ApiC
 
     assert nav_texts(window) == ["Workbench", "[Sales]", "Customers", "Contacts", "Follow-ups",
                                  "Products", "[Organisation]", "Users", "Departments",
-                                 "Imports"]
+                                 "Industries", "Imports"]
     assert "Administration" not in nav_texts(window)
     assert "127.0.0.1:" in window.server_label.text()
     assert window.user_label.text() == "李销售 · 销售代表"  # role names as the server has them
@@ -57,8 +57,10 @@ def test_admin_also_gets_the_administration_console(
 ) -> None:
     window = window_for(admin_api)
 
-    assert nav_texts(window)[-4:] == ["Users", "Departments", "Imports", "Administration"]
-    assert navigation_keys(window.ctx)[-4:] == ["user", "department", "import_batch", "admin"]
+    assert nav_texts(window)[-5:] == ["Users", "Departments", "Industries", "Imports",
+                                      "Administration"]
+    assert navigation_keys(window.ctx)[-5:] == ["user", "department", "industry",
+                                                "import_batch", "admin"]
 
 
 def test_every_navigation_entry_opens_its_page(

@@ -8,15 +8,20 @@ from decimal import Decimal
 import pytest
 
 from builders import valid_uscc
+from crm_common.cleansing.industries import NOT_LISTED, Industry, industry_reader
+from crm_common.cleansing.regions import NOT_A_PROVINCE, UNKNOWN_DISTRICT
 from crm_common.entities import REGISTRY
 from crm_common.entities.cells import (
     LETTER_FOR_DIGIT,
     OUT_OF_RANGE,
     SEVERAL_NUMBERS,
+    TIDIED,
     TOO_LONG,
     TOO_MANY_PLACES,
     Verdict,
     clean_cell,
+    clean_listed,
+    clean_row,
 )
 
 CUSTOMER, CONTACT, PRODUCT = REGISTRY["customer"], REGISTRY["contact"], REGISTRY["product"]
@@ -65,6 +70,35 @@ def test_provinces_choices_and_yes_no() -> None:
     assert cell("customer", "status", "意向客户")[:2] == ("potential", Verdict.FIXED)
     assert cell("contact", "is_primary", "√")[:2] == (True, Verdict.FIXED)
     assert cell("customer", "level", "D")[1] is Verdict.ERROR
+
+
+def test_an_address_is_read_as_a_whole_row() -> None:
+    fields = [CUSTOMER.field(name) for name in ("name", "province", "city", "district")]
+    row = clean_row(fields, ["某机械厂", "吉林", "长春", "朝阳"])
+    assert [(found.value, found.verdict) for found in row] == [
+        ("某机械厂", Verdict.CLEAN), ("吉林省", Verdict.FIXED), ("长春市", Verdict.FIXED),
+        ("朝阳区", Verdict.FIXED)]
+    row = clean_row(fields, ["某机械厂", "火星", None, "海淀区"])
+    assert [(found.value, found.verdict, found.message) for found in row[1:]] == [
+        (None, Verdict.ERROR, NOT_A_PROVINCE), (None, Verdict.CLEAN, None),
+        ("海淀区", Verdict.CLEAN, None)]
+    row = clean_row(fields[1:], ["广东省", "深圳市", "前海"])
+    assert (row[2].value, row[2].verdict, row[2].message) == (
+        "前海", Verdict.WARNING, UNKNOWN_DISTRICT)
+    # on its own a city is read across the country, a district taken as written
+    assert cell("customer", "city", "湘西州")[:2] == ("湘西土家族苗族自治州", Verdict.FIXED)
+    assert cell("customer", "district", "朝阳")[:2] == ("朝阳", Verdict.CLEAN)
+    assert cell("customer", "province", 44.0)[:2] == ("广东省", Verdict.FIXED)  # a code as a number
+
+
+def test_an_industry_is_read_against_the_live_list() -> None:
+    field = CUSTOMER.field("industry")
+    assert field.choices_from == "industry"
+    reader = industry_reader([Industry("C", "制造业", "Manufacturing")])
+    found = [clean_listed(field, raw, reader) for raw in ("制造业", "c", "光伏", "  ")]
+    assert [(cell.value, cell.verdict, cell.message) for cell in found] == [
+        ("制造业", Verdict.CLEAN, None), ("制造业", Verdict.FIXED, TIDIED),
+        ("光伏", Verdict.WARNING, NOT_LISTED), (None, Verdict.CLEAN, None)]
 
 
 def test_numbers_keep_their_places_and_bounds() -> None:

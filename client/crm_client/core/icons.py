@@ -31,6 +31,7 @@ _PATHS = {
     '<rect x="3" y="16" width="6" height="5" rx="1"/>'
     '<rect x="15" y="16" width="6" height="5" rx="1"/>'
     '<path d="M12 8v4M6 16v-4h12v4"/>',
+    "industry": '<path d="M3 21V11l5 3v-3l5 3v-3l5 3V4h3v17z"/><path d="M2 21h20"/>',
     "attachment": '<path d="M20 11.5 12.2 19.3a5 5 0 0 1-7.1-7.1l8-8a3.3 3.3 0 0 1 4.7 4.7l-8 8'
     'a1.7 1.7 0 0 1-2.4-2.4l7.3-7.3"/>',
     "search": '<circle cx="10.5" cy="10.5" r="6.5"/><path d="m15.5 15.5 5 5"/>',

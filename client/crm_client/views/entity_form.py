@@ -39,13 +39,10 @@ from crm_client.views.screens import form_extensions
 from crm_client.widgets.banner import Banner, BannerLevel
 from crm_client.widgets.conflict_dialog import ConflictChoice, ConflictDialog, ConflictRow
 from crm_client.widgets.edit_form import EditDialogMixin
-from crm_client.widgets.field_editors import (
-    FieldEditor,
-    MaskedEditor,
-    RefEditor,
-    editor_for,
-)
+from crm_client.widgets.editor_base import FieldEditor
+from crm_client.widgets.field_editors import MaskedEditor, RefEditor, editor_for
 from crm_client.widgets.field_error import ERROR_COLOUR, FieldErrorLabel
+from crm_client.widgets.suggest_editors import link_regions
 from crm_common.entities import EntitySpec, FieldSpec, Kind, entity
 from crm_common.errors import ApiError, Duplicate, StaleVersion, ValidationFailed
 from crm_common.i18n import N_
@@ -124,6 +121,7 @@ class EntityFormDialog(EditDialogMixin, QDialog):
         self.conflict_dialog: ConflictDialog | None = None
         self._build()
         self._link_lookups()
+        link_regions(self.editors.values())
         for extension in self.extensions:
             extension.fields_ready()
         QShortcut(QKeySequence.StandardKey.Save, self, self.save)

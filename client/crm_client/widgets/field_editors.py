@@ -1,8 +1,10 @@
-"""One editor per field ``Kind``, all behind the same small interface.
+"""One editor per field ``Kind`` (and per ``Format`` or list a text field is offered from),
+all behind the same small interface.
 
-The generic form only knows ``FieldEditor``: ``value()`` gives what goes on the wire (JSON
-types: text, ids, ISO dates, lists), ``set_value()`` shows a record's value, ``sig_changed``
-fires on every edit. Which Qt widget edits which kind is decided here and nowhere else.
+The generic form only knows ``FieldEditor`` (``widgets.editor_base``): ``value()`` gives
+what goes on the wire (JSON types: text, ids, ISO dates, lists), ``set_value()`` shows a
+record's value, ``sig_changed`` fires on every edit. Which Qt widget edits which kind is
+decided here and nowhere else.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from PySide6.QtCore import QDate, QDateTime, QObject, Qt, QTime, Signal
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -28,8 +30,10 @@ from crm_client.core.i18n import _
 from crm_client.core.icons import icon
 from crm_client.models.formatting import TAG_SEPARATOR, describe_value, format_decimal, to_decimal
 from crm_client.widgets.date_edit import DateEdit
+from crm_client.widgets.editor_base import PAGE_MAXIMUM, FieldEditor
 from crm_client.widgets.lookup_combo import LookupCombo
 from crm_client.widgets.number_edit import NumberEdit
+from crm_client.widgets.suggest_editors import REGION_FORMATS, ListedEditor, RegionEditor
 from crm_client.widgets.tags_edit import TagsEdit
 from crm_client.widgets.value_combo import ValueComboBox
 from crm_common.entities import FieldSpec, Kind, entity
@@ -42,40 +46,6 @@ if TYPE_CHECKING:
 LONG_TEXT_LINES = 4
 INT_MAXIMUM = 999_999_999
 REFS_VISIBLE_ROWS = (3, 8)  # the list grows with its choices between these
-REFS_LIMIT = 500  # the API's page maximum: choices such as roles are few
-
-
-class FieldEditor(QObject):
-    """Base: subclasses set ``self.widget`` and implement ``value``/``set_value``."""
-
-    sig_changed = Signal()
-
-    def __init__(self, field: FieldSpec, widget: QWidget) -> None:
-        super().__init__(widget)
-        self.field = field
-        self.widget = widget
-
-    def value(self) -> Any:
-        raise NotImplementedError
-
-    def set_value(self, value: Any, display: str | None = None) -> None:
-        """Show ``value``; ``display`` is the title of a referenced record, when known."""
-        raise NotImplementedError
-
-    def display_text(self) -> str:
-        """The current value as people read it (for the conflict comparison)."""
-        return describe_value(self.field, self.value())
-
-    def focus(self) -> None:
-        self.widget.setFocus()
-
-    def set_read_only(self, reason: str) -> None:
-        """Greyed out with ``reason`` as tooltip: shown, but not for this person to change
-        (no "type to search" hint in a box nobody can type into)."""
-        self.widget.setEnabled(False)
-        self.widget.setToolTip(reason)
-        if isinstance(self.widget, QLineEdit | QPlainTextEdit):
-            self.widget.setPlaceholderText("")
 
 
 class TextEditor(FieldEditor):
@@ -323,7 +293,7 @@ class RefsEditor(FieldEditor):
 
     def _load(self) -> None:
         spec = self._spec
-        params = {"limit": REFS_LIMIT, "sort": spec.title_field if spec.title_field in
+        params = {"limit": PAGE_MAXIMUM, "sort": spec.title_field if spec.title_field in
                   spec.sort_fields else "id"}
         (
             self._ctx.tasks.query(self.list, lambda api: api.list(spec, params))
@@ -420,4 +390,8 @@ def editor_for(ctx: AppContext, field: FieldSpec, parent: QWidget) -> FieldEdito
         return RefEditor(ctx, field, parent)
     if field.kind == Kind.REFS:
         return RefsEditor(ctx, field, parent)
+    if field.format in REGION_FORMATS:
+        return RegionEditor(field, parent)
+    if field.choices_from:
+        return ListedEditor(ctx, field, parent)
     return _SIMPLE_EDITORS[field.kind](field, parent)

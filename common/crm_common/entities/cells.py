@@ -12,10 +12,12 @@ as text: only the import can look them up, within the importer's rights.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from crm_common.cleansing import (
@@ -28,8 +30,13 @@ from crm_common.cleansing import (
     read_bool,
     read_choice,
     read_date,
+<<<<<<< HEAD
     read_province,
+=======
+    remove_zero_width,
+>>>>>>> regions
 )
+from crm_common.cleansing.regions import NOT_A_PROVINCE, read_region
 from crm_common.cleansing.values import Cleaned
 from crm_common.entities.spec import NUMERIC_KINDS, FieldSpec, Format, Kind
 from crm_common.i18n import N_
@@ -56,6 +63,8 @@ _WIDE_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000:
     | _ZERO_WIDTH
 _NORMALISERS = {Format.MOBILE: normalise_mobile, Format.PHONE: normalise_phone,
                 Format.EMAIL: normalise_email, Format.USCC: normalise_uscc}
+# The parts of an address, read together: a district is known only within its city.
+_REGION_PARTS = {Format.PROVINCE: "province", Format.CITY: "city", Format.DISTRICT: "district"}
 
 
 class Verdict(StrEnum):
@@ -86,13 +95,73 @@ def _text_of(raw: object) -> str:
 
 
 def clean_cell(field: FieldSpec, raw: object) -> Cell:
+<<<<<<< HEAD
     """``raw`` (text, number, date or bool from a sheet) as a value of ``field``."""
     if raw is None or (isinstance(raw, str) and (not raw or raw.isspace())):
+=======
+    """``raw`` (text, number, date or bool from a sheet) as a value of ``field``; a city or
+    district read on its own, without the row's other address parts (``clean_row`` has
+    them)."""
+    if field.format in _REGION_PARTS:
+        return _address_cells(((_REGION_PARTS[field.format], field.max_length,
+                                _text_of(raw)),))[0]
+    return _cell(field, raw)
+
+
+def clean_row(fields: Sequence[FieldSpec], raws: Sequence[object]) -> list[Cell]:
+    """The cells of one row, ``raws[i]`` read as ``fields[i]``: each as its declaration
+    says, the province, city and district together (天河 is a district of 广州市)."""
+    pairs = list(zip(fields, raws, strict=True))
+    address = tuple((_REGION_PARTS[field.format], field.max_length, _text_of(raw))
+                    for field, raw in pairs if field.format in _REGION_PARTS)
+    read = iter(_address_cells(address) if address else ())
+    return [next(read) if field.format in _REGION_PARTS else _cell(field, raw)
+            for field, raw in pairs]
+
+
+@lru_cache(maxsize=16_384)
+def _address_cells(address: tuple[tuple[str, int | None, str], ...]) -> tuple[Cell, ...]:
+    """The cells of an address's parts, given as (part, the field's length, cell text):
+    read together, and once for every repetition of the same address in a sheet."""
+    region = read_region(**{part: text for part, _, text in address})
+    return tuple(Cell(None) if _empty(text) else _listed_cell(length, text, getattr(region, part))
+                 for part, length, text in address)
+
+
+def _empty(raw: object) -> bool:
+    return raw is None or (isinstance(raw, str) and not clean_text(raw))
+
+
+def _cell(field: FieldSpec, raw: object) -> Cell:
+    if _empty(raw):
+>>>>>>> regions
         return Cell(None)
     try:
         return _read(field, raw)
     except ValueError as exc:
         return _error(str(exc))
+
+
+def clean_listed(field: FieldSpec, raw: object,
+                 reader: Callable[[object], Cleaned[str]]) -> Cell:
+    """A cell of a field offered from a list (``FieldSpec.choices_from``: a customer's
+    industry) read by ``reader`` over the list's live entries
+    (``crm_common.cleansing.industry_reader``): a listed name, or the text kept with a
+    warning."""
+    text = _text_of(raw)
+    return Cell(None) if _empty(text) else _listed_cell(field.max_length, text, reader(text))
+
+
+def _listed_cell(max_length: int | None, written: str, read: Cleaned[str]) -> Cell:
+    """A cell's text read against a list: an unknown province is refused (that list is
+    complete), a city, district or industry not in its list kept with a warning."""
+    if read.note == NOT_A_PROVINCE:
+        return _error(NOT_A_PROVINCE)
+    if max_length is not None and len(read.value) > max_length:
+        return _error(TOO_LONG)
+    if read.note:
+        return Cell(read.value, Verdict.WARNING, read.note)
+    return Cell(read.value) if read.value == written else Cell(read.value, Verdict.FIXED, TIDIED)
 
 
 def _read(field: FieldSpec, raw: object) -> Cell:
@@ -143,8 +212,6 @@ def _text(field: FieldSpec, raw: object) -> Cell:
         _check_letters(text)
     if field.format in _NORMALISERS:
         text = _NORMALISERS[field.format](text)
-    elif field.format is Format.PROVINCE:
-        text = read_province(text).value
     if field.max_length is not None and len(text) > field.max_length:
         return _error(TOO_LONG)
     if note:

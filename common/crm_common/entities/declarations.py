@@ -79,6 +79,26 @@ DEPARTMENT = register(EntitySpec(
     read_schema=DepartmentRead, icon="department", nav=Nav(ORGANISATION, 120),
 ))
 
+# 行业: GB/T 4754-2017's 20 sections (门类 A–T), seeded by migration 0013; administrators
+# add, rename or retire entries. A customer's industry is text offered from the active ones.
+INDUSTRY = register(EntitySpec(
+    key="industry", path="industries",
+    label=N_("Industry"), label_plural=N_("Industries"),
+    fields=(
+        FieldSpec("code", N_("Code"), required=True, sortable=True, unique=True, width=60,
+                  max_length=8, placeholder=N_("GB/T 4754 code, e.g. C")),
+        FieldSpec("name", N_("Name"), required=True, sortable=True, unique=True, width=240,
+                  max_length=64),
+        FieldSpec("english_name", N_("English name"), width=240, max_length=100),
+        FieldSpec("sort_order", N_("Sort order"), Kind.INT, sortable=True, width=70, default=0),
+        FieldSpec("is_active", N_("Active"), Kind.BOOL, filterable=True, width=60,
+                  default=True),
+        CREATED,
+    ),
+    roles=for_staff(grant(ALL)),
+    default_sort="sort_order", icon="industry", nav=Nav(ORGANISATION, 130),
+))
+
 USER = register(EntitySpec(
     key="user", path="users",
     label=N_("User"), label_plural=N_("Users"),
@@ -159,14 +179,14 @@ CUSTOMER = register(EntitySpec(
                       CustomerStatus.DORMANT: ("休眠客户", "沉睡"),
                       CustomerStatus.LOST: ("流失客户", "已流失")})),
         FieldSpec("industry", N_("Industry"), filterable=True, width=100, max_length=64,
-                  headings=("所属行业", "行业类别")),
+                  choices_from="industry", headings=("所属行业", "行业类别")),
         FieldSpec("province", N_("Province"), sortable=True, filterable=True, width=80,
                   max_length=32, format=Format.PROVINCE,
                   headings=("省份", "所在省份", "所在省", "省")),
         FieldSpec("city", N_("City"), filterable=True, width=80, max_length=32,
-                  headings=("所在城市", "城市", "市")),
+                  format=Format.CITY, headings=("所在城市", "城市", "市")),
         FieldSpec("district", N_("District"), listed=False, width=80, max_length=32,
-                  headings=("区县", "区/县", "县区")),
+                  format=Format.DISTRICT, headings=("区县", "区/县", "县区")),
         FieldSpec("address", N_("Address"), listed=False, width=240, max_length=200,
                   headings=("详细地址", "公司地址", "联系地址", "地址")),
         FieldSpec("phone", N_("Phone"), listed=False, width=120, format=Format.PHONE,

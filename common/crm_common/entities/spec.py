@@ -49,6 +49,8 @@ class Format(StrEnum):
     USCC = "uscc"
     LOGIN = "login"  # a user name: letters, digits, _ . -
     PROVINCE = "province"  # a province's full name (广东省); the import reads 广东 / 粤 as it
+    CITY = "city"  # a city of the province (广州市); not in the list is allowed, and noted
+    DISTRICT = "district"  # a district of the city (天河区); likewise
 
 
 # Decimal places of the numeric kinds; a DECIMAL field declares its own ``places``.
@@ -126,6 +128,9 @@ class FieldSpec:
     max_length: int | None = None
     min_length: int | None = None
     format: Format | None = None
+    # Text offered from a list kept as records of another entity (a customer's industry from
+    # the active industries): their titles to pick with type-ahead, other text still allowed.
+    choices_from: str | None = None
     minimum: int | None = None  # numbers: the smallest and largest value accepted
     maximum: int | None = None
     default: Any = None
