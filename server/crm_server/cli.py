@@ -291,29 +291,28 @@ def _cmd_import(args: argparse.Namespace) -> int:
         raise CliError(f"{args.file}: no such file")
     options = {"sheet": args.sheet, "mapping": args.mapping, "mode": args.mode,
                "atomic": args.all_or_nothing, "dry_run": args.dry_run}
-    spool = tempfile.TemporaryFile("w+", encoding="utf-8")
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as spool:
 
-    def keep(found: Iterator[dict[str, Any]]) -> None:
-        """The problems (all of them for --json, the first 50 otherwise) into a spool
-        file as they stream in: the summary is printed first, and a million problems are
-        never held in memory at once."""
-        for count, problem in enumerate(found):
-            if not args.json and count >= 50:
-                return
-            spool.write((",\n" if count else "") + (
-                json.dumps(problem, ensure_ascii=False) if args.json else
-                f"row {problem['row']} {problem['field'] or ''}: {problem['verdict']} "
-                f"{problem['message']} ({problem['value'] or ''})\n"))
+        def keep(found: Iterator[dict[str, Any]]) -> None:
+            """The problems (all of them for --json, the first 50 otherwise) into a spool
+            file as they stream in: the summary is printed first, and a million problems are
+            never held in memory at once."""
+            for count, problem in enumerate(found):
+                if not args.json and count >= 50:
+                    return
+                spool.write((",\n" if count and args.json else "") + (
+                    json.dumps(problem, ensure_ascii=False) if args.json else
+                    f"row {problem['row']} {problem['field'] or ''}: {problem['verdict']} "
+                    f"{problem['message']} ({problem['value'] or ''})\n"))
 
-    try:
-        result = console.run_in_console(
-            settings, args.entity, args.file, args.username, options,
-            (lambda line: None) if args.json else (lambda line: print(line, flush=True)),
-            keep)
-    except (ValueError, ApiError) as error:
-        detail = translate(error.detail, "en") if isinstance(error, ApiError) else str(error)
-        raise CliError(f"{detail} {getattr(error, 'fields', None) or ''}".strip()) from None
-    with spool:
+        try:
+            result = console.run_in_console(
+                settings, args.entity, args.file, args.username, options,
+                (lambda line: None) if args.json else (lambda line: print(line, flush=True)),
+                keep)
+        except (ValueError, ApiError) as error:
+            detail = translate(error.detail, "en") if isinstance(error, ApiError) else str(error)
+            raise CliError(f"{detail} {getattr(error, 'fields', None) or ''}".strip()) from None
         spool.seek(0)
         if args.json:
             summary = json.dumps(result, ensure_ascii=False, default=str)

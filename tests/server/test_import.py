@@ -172,9 +172,9 @@ def test_update_mode_changes_only_mapped_non_empty_cells_and_undo_restores(
                mapping={"0": "name", "1": "city", "2": "address"})
     assert done["result"]["counts"]["update"] == 1, done
     now = api.get(f"{API}/customers/{made['id']}", headers=admin).json()
-    assert (now["city"], now["address"]) == ("无锡", "工业园区1号")
+    assert (now["city"], now["address"]) == ("无锡市", "工业园区1号")
     history = api.get(f"{API}/customers/{made['id']}/history", headers=admin).json()
-    assert any(c["field"] == "city" and c["new"] == "无锡" for e in history
+    assert any(c["field"] == "city" and c["new"] == "无锡市" for e in history
                for c in e["changes"])
     run(api, admin, "import_undo", import_id=batch["id"])
     back = api.get(f"{API}/customers/{made['id']}", headers=admin).json()

@@ -30,11 +30,6 @@ from crm_common.cleansing import (
     read_bool,
     read_choice,
     read_date,
-<<<<<<< HEAD
-    read_province,
-=======
-    remove_zero_width,
->>>>>>> regions
 )
 from crm_common.cleansing.regions import NOT_A_PROVINCE, read_region
 from crm_common.cleansing.values import Cleaned
@@ -95,10 +90,6 @@ def _text_of(raw: object) -> str:
 
 
 def clean_cell(field: FieldSpec, raw: object) -> Cell:
-<<<<<<< HEAD
-    """``raw`` (text, number, date or bool from a sheet) as a value of ``field``."""
-    if raw is None or (isinstance(raw, str) and (not raw or raw.isspace())):
-=======
     """``raw`` (text, number, date or bool from a sheet) as a value of ``field``; a city or
     district read on its own, without the row's other address parts (``clean_row`` has
     them)."""
@@ -134,7 +125,6 @@ def _empty(raw: object) -> bool:
 
 def _cell(field: FieldSpec, raw: object) -> Cell:
     if _empty(raw):
->>>>>>> regions
         return Cell(None)
     try:
         return _read(field, raw)

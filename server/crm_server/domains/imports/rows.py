@@ -10,7 +10,7 @@ per page, never one per row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,9 +18,10 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_common.cleansing.values import cell_text
-from crm_common.entities import EntitySpec, FieldSpec, Kind
-from crm_common.entities.cells import Cell, Verdict, clean_cell
+from crm_common.cleansing import Industry, industry_reader
+from crm_common.cleansing.values import Cleaned, cell_text
+from crm_common.entities import REGISTRY, EntitySpec, FieldSpec, Kind
+from crm_common.entities.cells import Verdict, clean_listed, clean_row
 from crm_common.i18n import N_
 from crm_common.permissions import Action, FieldAccess
 from crm_common.schemas.imports import ImportMode, RowAction
@@ -115,6 +116,21 @@ def importable_fields(spec: EntitySpec) -> list[FieldSpec]:
     return fields
 
 
+def list_reader(session: Session, user: Principal,
+                field: FieldSpec) -> Callable[[object], Cleaned[str]]:
+    """The reader of a field offered from a list of records (``choices_from``): over the
+    live, active entries the importer may read, by code, name or English name."""
+    assert field.choices_from is not None
+    service = binding(field.choices_from).service
+    model, title = service.model, REGISTRY[field.choices_from].title_field
+    stmt = service.base_query(user)
+    if hasattr(model, "is_active"):
+        stmt = stmt.where(model.is_active.is_(True))
+    return industry_reader(Industry(str(getattr(r, "code", "") or ""), getattr(r, title),
+                                    getattr(r, "english_name", None))
+                           for r in session.scalars(stmt))
+
+
 def writable(user: Principal, spec: EntitySpec, field: FieldSpec) -> bool:
     if spec.owns(field.name) is None:
         return True  # an input such as the initial password: the create right covers it
@@ -133,6 +149,16 @@ class Decider:
         self.mapped = {column.field.name for column in columns}
         self.required = [f for f in importable_fields(spec)
                          if f.required and f.default is None]
+        # Columns by how they are read: looked up (references), from a list of records
+        # (an industry), or as their declaration says (the address parts together).
+        self.reference_at = [i for i, c in enumerate(columns) if is_reference(c.field)]
+        self.referenced = [columns[i] for i in self.reference_at]
+        self.listed_at = [i for i, c in enumerate(columns)
+                          if c.field.choices_from and i not in self.reference_at]
+        self.plain_at = [i for i in range(len(columns))
+                         if i not in self.reference_at and i not in self.listed_at]
+        self.plain_fields = [columns[i].field for i in self.plain_at]
+        self.readers = {i: list_reader(session, user, columns[i].field) for i in self.listed_at}
 
     def decide(self, page: Sequence[tuple[int, Sequence[object]]]) -> list[Row]:
         rows = [self._clean(number, raw) for number, raw in page]
@@ -149,15 +175,18 @@ class Decider:
     # --- cells ------------------------------------------------------------------------------
     def _clean(self, number: int, raw: Sequence[object]) -> Row:
         row = Row(number)
-        for column in self.columns:
-            value = raw[column.index] if column.index < len(raw) else None
+        values = [raw[c.index] if c.index < len(raw) else None for c in self.columns]
+        for column, value in zip(self.referenced, (values[i] for i in self.reference_at),
+                                 strict=True):
+            text = cell_text(value)
+            if text:
+                row.texts[column.field.name] = text
+        cells = clean_row(self.plain_fields, [values[i] for i in self.plain_at])
+        cells += [clean_listed(self.columns[i].field, values[i], self.readers[i])
+                  for i in self.listed_at]
+        for index, cell in zip(self.plain_at + self.listed_at, cells, strict=True):
+            column, value = self.columns[index], values[index]
             name = column.field.name
-            if is_reference(column.field):
-                text = cell_text(value)
-                if text:
-                    row.texts[name] = text
-                continue
-            cell: Cell = clean_cell(column.field, value)
             if cell.verdict is Verdict.ERROR:
                 row.fail(column, name, cell.message or "", value)
             elif cell.value is not None:
