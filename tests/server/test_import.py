@@ -131,6 +131,12 @@ def test_a_messy_sheet_dry_run_then_import(api: Any, admin: Headers) -> None:
     assert names[f"丁{tag}设备有限公司"]["phone"] == "020-87654321"
     history = api.get(f"{API}/imports/{batch['id']}", headers=admin).json()
     assert (history["state"], history["new_rows"], history["error_rows"]) == ("done", 2, 2)
+    logged = api.get(f"{API}/audit", headers=admin, params={
+        "action": "import", "entity": "customer", "limit": 500}).json()["items"]
+    assert any({"field": "import_batch", "old": None, "new": batch["id"]} in entry["changes"]
+               for entry in logged)
+    created = api.get(f"{API}/customers/{first['id']}/history", headers=admin).json()
+    assert [entry["action"] for entry in created] == ["create"]
     again = run(api, admin, "import", **params)
     assert again["state"] == "failed" and "already imported" in again["error"]
 

@@ -351,7 +351,7 @@ AUDIT = register(EntitySpec(
                       Choice("logout", N_("Sign-out")),
                       Choice("revoke", N_("Session revoked")),
                       Choice("permission", N_("Permissions changed")),
-                      Choice("export", N_("Export")))),
+                      Choice("export", N_("Export")), Choice("import", N_("Import")))),
         FieldSpec("entity", N_("Record type"), editable=False, filterable=True, width=90,
                   max_length=32),
         FieldSpec("record_id", N_("Record"), Kind.INT, display="record_title",

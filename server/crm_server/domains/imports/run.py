@@ -35,6 +35,7 @@ from crm_common.schemas.imports import (
     RowAction,
 )
 from crm_common.schemas.job import JobState
+from crm_server.db import audit
 from crm_server.db.types import json_safe, utcnow
 from crm_server.domains.attachments import content_path
 from crm_server.domains.imports.rows import (
@@ -219,6 +220,13 @@ class Run:
                 raise BadRequest(WITH_ERRORS, {"errors": str(self.counts[RowAction.ERROR])})
         self._pass(self.write, progress, commit=not atomic_write)
         self._finish(ImportState.DONE if self.write else ImportState.CHECKED)
+        if self.write:  # the import as one entry, beside those of the records it wrote
+            audit.append(self.session, [audit.entry(
+                self.session, "import", batch.entity, None, [
+                    {"field": "import_batch", "old": None, "new": batch.id},
+                    {"field": "file_name", "old": None, "new": batch.file_name},
+                    {"field": "counts", "old": None, "new": {
+                        a.value: self.counts[a] for a in RowAction}}])])
         return {"import_id": batch.id, "counts": {a.value: self.counts[a] for a in RowAction},
                 "problems": self.problems, "preview": self.preview}
 
@@ -308,7 +316,7 @@ def live_states(session: Session,
             if state in (ImportState.RUNNING, ImportState.CHECKING) and job_id}
     ended = dict(session.execute(select(Job.id, Job.state).where(
         Job.id.in_(busy), Job.state.in_([JobState.FAILED, JobState.CANCELLED,
-                                         JobState.SUCCEEDED])))) if busy else {}
+                                         JobState.SUCCEEDED]))).tuples().all()) if busy else {}
     return [ImportState.CANCELLED if ended.get(job_id or 0) == JobState.CANCELLED
             else ImportState.FAILED if (job_id or 0) in ended else ImportState(state)
             for state, job_id in batches]
