@@ -1,0 +1,127 @@
+"""An .xls read by calamine in a child process whose address space is bounded.
+
+calamine holds a sheet as the full rectangle its cells span: for an .xls up to 65,536 x 256
+cells, about 1 GB and half a minute for one cell at IV65536, and BIFF records carry counts
+a hostile file can inflate. A BIFF scan in the server would bound the first only; a child
+bounds both, and a Rust abort or an exhausted limit ends the child, not the server. The
+child sends pickled messages on its stdout: the sheet names, or the sheet's first column,
+merged ranges and rows in batches (values already plain: ``cells.value_of``).
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import resource
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from crm_common.i18n import N_
+from crm_server.kit.workbook.cells import Merged, value_of
+from crm_server.kit.workbook.errors import UnreadableFile
+from crm_server.kit.workbook.ole import PASSWORD
+
+ADDRESS_SPACE = 1 << 30  # the child's whole address space: interpreter, calamine, the sheet
+BATCH = 500
+TOO_BIG = N_("The file needs more memory to read than the import allows")
+FAULTS = {"password": PASSWORD,
+          "unreadable": N_("The file could not be read as a spreadsheet"),
+          "memory": TOO_BIG}
+ALLOWED = {("datetime", "date"), ("datetime", "datetime")}
+
+
+class _Values(pickle.Unpickler):
+    """Unpickles plain values only: the child's output is data, never code."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in ALLOWED:
+            raise pickle.UnpicklingError(name)
+        return super().find_class(module, name)
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The workbook's worksheets, hidden ones included, in order."""
+    for message in _child(path, ""):
+        if message[0] == "sheets":
+            names: list[str] = message[1]
+            return names
+    raise UnreadableFile(FAULTS["unreadable"])
+
+
+def sheet_rows(path: Path, sheet: str) -> tuple[int, Merged, Iterator[list[object]]]:
+    """The sheet's first column, merged ranges and its rows (streamed from the child)."""
+    messages = _child(path, sheet)
+    head = next(messages, ("end",))
+    if head[0] != "sheet":
+        raise UnreadableFile(FAULTS["unreadable"])
+
+    def rows() -> Iterator[list[object]]:
+        for message in messages:
+            yield from message[1]
+    return head[1], head[2], rows()
+
+
+def _child(path: Path, sheet: str) -> Iterator[tuple[Any, ...]]:
+    command = [sys.executable, "-m", __name__, str(path), sheet]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdout is not None
+    try:
+        reader = _Values(io.BufferedReader(process.stdout))
+        while True:
+            try:
+                message: tuple[Any, ...] = reader.load()
+            except (EOFError, pickle.UnpicklingError):
+                process.wait()
+                break
+            if message[0] == "end":
+                return
+            if message[0] == "fault":
+                raise UnreadableFile(FAULTS[message[1]])
+            yield message
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    raise UnreadableFile(TOO_BIG if process.returncode < 0 else FAULTS["unreadable"])
+
+
+def main(path: str, sheet: str) -> None:
+    """The child: bound the address space, read with calamine, send the messages."""
+    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
+    out = sys.stdout.buffer
+    try:
+        from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum
+        book = CalamineWorkbook.from_path(path)
+        if not sheet:
+            names = [meta.name for meta in book.sheets_metadata
+                     if meta.typ == SheetTypeEnum.WorkSheet]
+            pickle.dump(("sheets", names), out)
+        else:
+            _send_sheet(book.get_sheet_by_name(sheet), out)
+        pickle.dump(("end",), out)
+    except MemoryError:
+        pickle.dump(("fault", "memory"), out)
+    except PasswordError:
+        pickle.dump(("fault", "password"), out)
+    except BaseException:  # any calamine error or Rust panic: the file cannot be read
+        pickle.dump(("fault", "unreadable"), out)
+    out.flush()
+
+
+def _send_sheet(data: Any, out: Any) -> None:
+    start = data.start
+    pickle.dump(("sheet", start[1] if start else 0, data.merged_cell_ranges or []), out)
+    batch: list[list[object]] = []
+    for raw in data.iter_rows():
+        batch.append([value_of(cell) for cell in raw])
+        if len(batch) == BATCH:
+            pickle.dump(("rows", batch), out)
+            batch = []
+    pickle.dump(("rows", batch), out)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
