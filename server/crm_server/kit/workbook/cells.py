@@ -3,7 +3,7 @@ values, columns at their real positions, merged header cells filled, trailing em
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 
 HEADER_ROWS = 10  # merged cells are copied over their range within these first rows
@@ -25,7 +25,7 @@ def value_of(raw: object) -> object:
     return str(raw)
 
 
-def converted(raw_rows: Iterable[list[object]]) -> Iterator[list[object]]:
+def converted(raw_rows: Iterable[Sequence[object]]) -> Iterator[list[object]]:
     """calamine's rows with each value through ``value_of`` (done in the child for .xls)."""
     for raw in raw_rows:
         yield [value_of(cell) for cell in raw]

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 from crm_common.errors import BadRequest, PayloadTooLarge
+from crm_common.i18n import N_
+
+PASSWORD = N_("The file is password-protected: remove the password in Excel and upload "
+              "it again")
+DAMAGED = N_("The file is damaged or incomplete")
+NOT_A_SPREADSHEET = N_("This file is not a spreadsheet")
+UNREADABLE = N_("The file could not be read as a spreadsheet")
 
 
 class UnreadableFile(BadRequest):

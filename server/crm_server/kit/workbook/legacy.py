@@ -10,7 +10,6 @@ merged ranges and rows in batches (values already plain: ``cells.value_of``).
 
 from __future__ import annotations
 
-import io
 import pickle
 import resource
 import subprocess
@@ -19,17 +18,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum
+
 from crm_common.i18n import N_
 from crm_server.kit.workbook.cells import Merged, value_of
-from crm_server.kit.workbook.errors import UnreadableFile
-from crm_server.kit.workbook.ole import PASSWORD
+from crm_server.kit.workbook.errors import PASSWORD, UNREADABLE, UnreadableFile
 
 ADDRESS_SPACE = 1 << 30  # the child's whole address space: interpreter, calamine, the sheet
 BATCH = 500
 TOO_BIG = N_("The file needs more memory to read than the import allows")
-FAULTS = {"password": PASSWORD,
-          "unreadable": N_("The file could not be read as a spreadsheet"),
-          "memory": TOO_BIG}
+FAULTS = {"password": PASSWORD, "unreadable": UNREADABLE, "memory": TOO_BIG}
 ALLOWED = {("datetime", "date"), ("datetime", "datetime")}
 
 
@@ -48,7 +46,7 @@ def sheet_names(path: Path) -> list[str]:
         if message[0] == "sheets":
             names: list[str] = message[1]
             return names
-    raise UnreadableFile(FAULTS["unreadable"])
+    raise UnreadableFile(UNREADABLE)
 
 
 def sheet_rows(path: Path, sheet: str) -> tuple[int, Merged, Iterator[list[object]]]:
@@ -56,7 +54,7 @@ def sheet_rows(path: Path, sheet: str) -> tuple[int, Merged, Iterator[list[objec
     messages = _child(path, sheet)
     head = next(messages, ("end",))
     if head[0] != "sheet":
-        raise UnreadableFile(FAULTS["unreadable"])
+        raise UnreadableFile(UNREADABLE)
 
     def rows() -> Iterator[list[object]]:
         for message in messages:
@@ -69,7 +67,7 @@ def _child(path: Path, sheet: str) -> Iterator[tuple[Any, ...]]:
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert process.stdout is not None
     try:
-        reader = _Values(io.BufferedReader(process.stdout))
+        reader = _Values(process.stdout)
         while True:
             try:
                 message: tuple[Any, ...] = reader.load()
@@ -85,7 +83,7 @@ def _child(path: Path, sheet: str) -> Iterator[tuple[Any, ...]]:
         if process.poll() is None:
             process.kill()
             process.wait()
-    raise UnreadableFile(TOO_BIG if process.returncode < 0 else FAULTS["unreadable"])
+    raise UnreadableFile(TOO_BIG if process.returncode < 0 else UNREADABLE)
 
 
 def main(path: str, sheet: str) -> None:
@@ -93,7 +91,6 @@ def main(path: str, sheet: str) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
     out = sys.stdout.buffer
     try:
-        from python_calamine import CalamineWorkbook, PasswordError, SheetTypeEnum
         book = CalamineWorkbook.from_path(path)
         if not sheet:
             names = [meta.name for meta in book.sheets_metadata

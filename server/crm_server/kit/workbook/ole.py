@@ -7,16 +7,16 @@ from pathlib import Path
 
 import olefile
 
-from crm_common.i18n import N_
-from crm_server.kit.workbook.errors import UnreadableFile
+from crm_server.kit.workbook.errors import (
+    DAMAGED,
+    NOT_A_SPREADSHEET,
+    PASSWORD,
+    UnreadableFile,
+)
 
 MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED = {"encryptioninfo", "encryptedpackage"}
 WORKBOOK = {"workbook", "book"}
-PASSWORD = N_("The file is password-protected: remove the password in Excel and upload "
-              "it again")
-DAMAGED = N_("The file is damaged or incomplete")
-NOT_A_SPREADSHEET = N_("This file is not a spreadsheet")
 
 
 def check(path: Path) -> None:

@@ -19,21 +19,38 @@ from pathlib import Path
 from typing import IO
 
 from crm_common.i18n import N_
-from crm_server.kit.workbook.errors import UnreadableFile
+from crm_server.kit.workbook.errors import (
+    DAMAGED,
+    NOT_A_SPREADSHEET,
+    PASSWORD,
+    UnreadableFile,
+)
 from crm_server.kit.workbook.limits import Limits
-from crm_server.kit.workbook.ole import DAMAGED, NOT_A_SPREADSHEET, PASSWORD
 
 CHUNK = 1 << 20
 RATIO_FLOOR = 1 << 20  # members smaller than this cannot be bombs, whatever their ratio
 MAX_MEMBERS = 10_000
 MAX_TAG = 1 << 20  # one XML tag longer than this is no spreadsheet's
 XML_SUFFIXES = (".xml", ".rels", ".vml")
-TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])([^>]*)>")
+PREFIX = rb"<(?:[A-Za-z_][\w.-]*:)?"
+TAG = re.compile(PREFIX + rb"(row|c)(?=[\s/>])([^>]*)>")
 REF = re.compile(rb"""\sr\s*=\s*["']([^"']*)["']""")
 CELL = re.compile(rb"([A-Z]{1,3})([0-9]{1,7})")
+# The fast path: tags as Excel writes them (no prefix, the reference first); any other
+# row or cell tag (ODD_TAGS) sends the part to ``Span``.
+ROW_REFS = re.compile(rb'<row r="([0-9]{1,7})"')
+CELL_REFS = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+ODD_TAGS = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z]{1,3}[0-9]{1,7}")'
+                      rb'|<row(?=[\s/>])(?! r="[0-9]{1,7}")|:(?:c|row)[\s/>]')
 DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
 BOMB = N_("The file unpacks to far more data than a spreadsheet holds")
 TOO_WIDE = N_("A sheet of this file spans more rows and columns than the import reads")
+DECLARATION_REFUSED = N_("The file declares a document type or entities, which spreadsheets "
+                         "never need: refused")
+BINARY_WORKBOOK = N_("This is an Excel binary workbook (.xlsb): save it as .xlsx in Excel and "
+                     "upload that")
+OPEN_DOCUMENT = N_("This is an OpenDocument spreadsheet: save it as .xlsx and upload that")
+NOT_UTF8 = N_("A part of this file is not UTF-8 XML, as Excel writes it")
 
 
 def check(path: Path, limits: Limits) -> None:
@@ -67,12 +84,38 @@ def _kind(names: set[str]) -> None:
     if "xl/workbook.xml" in names:
         return
     if "xl/workbook.bin" in names:
-        raise UnreadableFile(N_("This is an Excel binary workbook (.xlsb): save it as .xlsx "
-                                "in Excel and upload that"))
+        raise UnreadableFile(BINARY_WORKBOOK)
     if "content.xml" in names and "mimetype" in names:
-        raise UnreadableFile(N_("This is an OpenDocument spreadsheet: save it as .xlsx and "
-                                "upload that"))
+        raise UnreadableFile(OPEN_DOCUMENT)
     raise UnreadableFile(NOT_A_SPREADSHEET)
+
+
+class Implied(Exception):
+    """A tag of the part is not as Excel writes it: ``Span`` reads every tag."""
+
+
+@dataclass
+class Reach:
+    """Where the cells of one XML part reach when each tag is as Excel writes it (prefix-
+    less, its reference first): regular expressions over each block, no Python loop over
+    the cells. Overestimates are harmless (a reference with leading zeros counts by its
+    length)."""
+
+    rows: int = 0
+    columns: int = 0
+
+    def feed(self, block: bytes) -> None:
+        if ODD_TAGS.search(block):
+            raise Implied
+        rows = ROW_REFS.findall(block)
+        cells = CELL_REFS.findall(block)
+        if cells:
+            letters, numbers = zip(*cells, strict=True)
+            self.columns = max(self.columns, *map(_column_number, set(letters)))
+            rows.extend(numbers)
+        if rows:
+            longest = max(map(len, rows))
+            self.rows = max(self.rows, int(max(row for row in rows if len(row) == longest)))
 
 
 @dataclass
@@ -112,15 +155,22 @@ def _column_number(letters: bytes) -> int:
 
 
 def _scan(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: Limits) -> None:
-    span = Span()
+    try:
+        span: Reach | Span = _reach(archive, member, Reach())
+    except Implied:
+        span = _reach(archive, member, Span())
+    if span.columns > limits.max_columns or span.rows * span.columns > limits.max_cells:
+        raise UnreadableFile(TOO_WIDE, data={"rows": span.rows, "columns": span.columns})
+
+
+def _reach(archive: zipfile.ZipFile, member: zipfile.ZipInfo, span: Reach | Span,
+           ) -> Reach | Span:
     with archive.open(member) as stream:
         for block in _Blocks(stream):
             if DECLARATION.search(block):
-                raise UnreadableFile(N_("The file declares a document type or entities, "
-                                        "which spreadsheets never need: refused"))
+                raise UnreadableFile(DECLARATION_REFUSED)
             span.feed(block)
-    if span.columns > limits.max_columns or span.rows * span.columns > limits.max_cells:
-        raise UnreadableFile(TOO_WIDE, data={"rows": span.rows, "columns": span.columns})
+    return span
 
 
 class _Blocks:
@@ -155,4 +205,4 @@ class _Blocks:
 def _check_encoding(chunk: bytes) -> None:
     start = chunk.removeprefix(b"\xef\xbb\xbf").lstrip()
     if start and (not start.startswith(b"<") or start[1:2] == b"\x00"):
-        raise UnreadableFile(N_("A part of this file is not UTF-8 XML, as Excel writes it"))
+        raise UnreadableFile(NOT_UTF8)

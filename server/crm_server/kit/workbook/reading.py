@@ -13,11 +13,9 @@ from crm_common.i18n import N_
 from crm_server.kit.workbook import legacy, text
 from crm_server.kit.workbook.cells import assembled, converted
 from crm_server.kit.workbook.checks import check_file
-from crm_server.kit.workbook.errors import UnreadableFile
+from crm_server.kit.workbook.errors import PASSWORD, UNREADABLE, UnreadableFile
 from crm_server.kit.workbook.limits import Limits
-from crm_server.kit.workbook.ole import PASSWORD
 
-UNREADABLE = N_("The file could not be read as a spreadsheet")
 NO_SHEETS = N_("The file has no sheets")
 NO_SUCH_SHEET = N_("The file has no sheet of this name")
 T = TypeVar("T")

@@ -11,23 +11,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from crm_common.i18n import N_
-from crm_server.kit.workbook.errors import UnreadableFile
-from crm_server.kit.workbook.ole import NOT_A_SPREADSHEET
+from crm_server.kit.workbook.errors import DAMAGED, NOT_A_SPREADSHEET, UnreadableFile
 
 ENCODINGS = ("utf-8-sig", "gb18030")
 DELIMITERS = (",", ";", "\t")
 CHUNK = 1 << 20
 SAMPLE_ROWS = 50
 WEB_PAGE_MARKS = (b"<html", b"<!doctype html", b"<table", b"<?xml")
+UNKNOWN_ENCODING = N_("The CSV file's text is neither UTF-8 nor GB18030 (GBK)")
+TOO_MANY_COLUMNS = N_("A row of this file has more columns than the import reads")
 WEB_PAGE = N_("This file is a web page or XML export under a spreadsheet's name: open it in "
               "Excel and save it as .xlsx")
 
 
 def check_head(head: bytes) -> None:
-    """Refuse a file whose first bytes are not text (its last few bytes may cut a
-    character), or are a web page saved under a spreadsheet's name."""
-    if b"\x00" in head or not any(_decodes(head[:-4] if len(head) > 4 else head, encoding)
-                                  for encoding in ENCODINGS):
+    """Refuse a file whose first bytes are not text (they may end inside a character), or
+    are a web page saved under a spreadsheet's name."""
+    if b"\x00" in head or not any(_decodes(head, encoding) for encoding in ENCODINGS):
         raise UnreadableFile(NOT_A_SPREADSHEET)
     if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:200].lower().startswith(WEB_PAGE_MARKS):
         raise UnreadableFile(WEB_PAGE)
@@ -35,7 +35,7 @@ def check_head(head: bytes) -> None:
 
 def _decodes(data: bytes, encoding: str) -> bool:
     try:
-        data.decode(encoding)
+        codecs.getincrementaldecoder(encoding)().decode(data)
     except UnicodeDecodeError:
         return False
     return True
@@ -55,7 +55,7 @@ def encoding_of(path: Path) -> str:
         except UnicodeDecodeError:
             continue
         return encoding
-    raise UnreadableFile(N_("The CSV file's text is neither UTF-8 nor GB18030 (GBK)"))
+    raise UnreadableFile(UNKNOWN_ENCODING)
 
 
 def delimiter_of(path: Path, encoding: str) -> str:
@@ -70,7 +70,7 @@ def delimiter_of(path: Path, encoding: str) -> str:
     try:
         return max(DELIMITERS, key=score)
     except csv.Error as error:
-        raise UnreadableFile(N_("The file is damaged or incomplete")) from error
+        raise UnreadableFile(DAMAGED) from error
 
 
 def csv_rows(path: Path, encoding: str, delimiter: str,
@@ -80,11 +80,10 @@ def csv_rows(path: Path, encoding: str, delimiter: str,
         with path.open(encoding=encoding, newline="") as handle:
             for row in csv.reader(handle, delimiter=delimiter):
                 if len(row) > max_columns:
-                    raise UnreadableFile(N_("A row of this file has more columns than the "
-                                            "import reads"), data={"columns": len(row)})
+                    raise UnreadableFile(TOO_MANY_COLUMNS, data={"columns": len(row)})
                 cells: list[object] = [cell or None for cell in row]
                 while cells and cells[-1] is None:
                     cells.pop()
                 yield cells
     except csv.Error as error:
-        raise UnreadableFile(N_("The file is damaged or incomplete")) from error
+        raise UnreadableFile(DAMAGED) from error
