@@ -376,3 +376,12 @@ def test_a_file_changed_after_its_check_is_checked_again(tmp_path: Path) -> None
     assert check_file(path, "book.xlsx", LIMITS) == "xlsx"
     raw_xlsx(path, '<row r="9"><c r="XFD9"><v>1</v></c></row>')
     assert refusal(path) == packed.TOO_WIDE
+
+
+def test_a_shared_string_count_calamine_would_reserve_is_refused(tmp_path: Path) -> None:
+    """calamine reserves room for ``uniqueCount`` strings up front: 4,000,000,000 of them
+    (96 GB) would abort this process."""
+    strings = ('<?xml version="1.0"?><sst xmlns="urn:x" count="4000000000" '
+               'uniqueCount="4000000000"><si><t>a</t></si></sst>')
+    book = raw_xlsx(tmp_path / "sst.xlsx", parts={"xl/sharedStrings.xml": strings})
+    assert refusal(book) == packed.BOMB

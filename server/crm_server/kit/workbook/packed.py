@@ -3,10 +3,11 @@
 From the central directory alone: the members' declared sizes (in all and per member, as a
 ratio to the compressed size), encrypted members, what kind of package it is. Then every XML
 part is streamed through ``zipfile`` in chunks (constant memory; zipfile stops at the
-declared size and checks the CRC, so a member cannot inflate past what it declares): a
-DOCTYPE or ENTITY refuses the file, and the span of each sheet is taken from its cells' real
-references (``<row r>``, ``<c r>``, or their implied positions) — calamine allocates the
-whole rectangle its cells span, and a single cell at XFD1048576 would abort the process.
+declared size and checks the CRC, so a member cannot inflate past what it declares). A
+DOCTYPE or ENTITY refuses the file, so does a declared count past ``max_cells``; the span of
+each sheet is taken from its cells' real references (``<row r>``, ``<c r>``, or their
+implied positions): calamine allocates the whole rectangle its cells span, and a single
+cell at XFD1048576 would abort the process.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ CELL_REFS = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 ODD_TAGS = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z]{1,3}[0-9]{1,7}")'
                       rb'|<row(?=[\s/>])(?! r="[0-9]{1,7}")|:(?:c|row)[\s/>]')
 DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
+# Declared counts (the shared strings' uniqueCount, ...): calamine reserves room for that
+# many entries up front, and 4,000,000,000 of them abort the process.
+COUNT = re.compile(rb"""ount=["']([0-9]{8,})["']""")
 BOMB = N_("The file unpacks to far more data than a spreadsheet holds")
 TOO_WIDE = N_("A sheet of this file spans more rows and columns than the import reads")
 DECLARATION_REFUSED = N_("The file declares a document type or entities, which spreadsheets "
@@ -156,19 +160,21 @@ def _column_number(letters: bytes) -> int:
 
 def _scan(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: Limits) -> None:
     try:
-        span: Reach | Span = _reach(archive, member, Reach())
+        span: Reach | Span = _reach(archive, member, limits, Reach())
     except Implied:
-        span = _reach(archive, member, Span())
+        span = _reach(archive, member, limits, Span())
     if span.columns > limits.max_columns or span.rows * span.columns > limits.max_cells:
         raise UnreadableFile(TOO_WIDE, data={"rows": span.rows, "columns": span.columns})
 
 
-def _reach(archive: zipfile.ZipFile, member: zipfile.ZipInfo, span: Reach | Span,
-           ) -> Reach | Span:
+def _reach(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: Limits,
+           span: Reach | Span) -> Reach | Span:
     with archive.open(member) as stream:
         for block in _Blocks(stream):
             if DECLARATION.search(block):
                 raise UnreadableFile(DECLARATION_REFUSED)
+            if any(int(count) > limits.max_cells for count in COUNT.findall(block)):
+                raise UnreadableFile(BOMB)
             span.feed(block)
     return span
 
