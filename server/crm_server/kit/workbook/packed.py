@@ -38,11 +38,16 @@ TAG = re.compile(PREFIX + rb"(row|c)(?=[\s/>])([^>]*)>")
 REF = re.compile(rb"""\sr\s*=\s*["']([^"']*)["']""")
 CELL = re.compile(rb"([A-Z]{1,3})([0-9]{1,7})")
 # The fast path: tags as Excel writes them (no prefix, the reference first); any other
-# row or cell tag (ODD_TAGS) sends the part to ``Span``.
+# row or cell tag (ODD_TAGS) sends the part to ``Span``. Each pattern starts with a literal,
+# which keeps each search fast (one alternation over them takes four times as long).
 ROW_REFS = re.compile(rb'<row r="([0-9]{1,7})"')
-CELL_REFS = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
-ODD_TAGS = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z]{1,3}[0-9]{1,7}")'
-                      rb'|<row(?=[\s/>])(?! r="[0-9]{1,7}")|:(?:c|row)[\s/>]')
+# Two patterns, letters and digits apart: two lists of shared objects cost half as much as
+# one list of pairs.
+CELL_COLUMNS = re.compile(rb'<c r="([A-Z]{1,3})[0-9]{1,7}"')
+CELL_ROWS = re.compile(rb'<c r="[A-Z]{1,3}([0-9]{1,7})"')
+ODD_TAGS = (re.compile(rb'<c(?=[\s/>])(?! r="[A-Z]{1,3}[0-9]{1,7}")'),
+            re.compile(rb'<row(?=[\s/>])(?! r="[0-9]{1,7}")'),
+            re.compile(rb":(?:c|row)[\s/>]"))
 DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
 # Declared counts (the shared strings' uniqueCount, ...): calamine reserves room for that
 # many entries up front, and 4,000,000,000 of them abort the process.
@@ -109,15 +114,14 @@ class Reach:
     columns: int = 0
 
     def feed(self, block: bytes) -> None:
-        if ODD_TAGS.search(block):
+        if any(odd.search(block) for odd in ODD_TAGS):
             raise Implied
-        rows = ROW_REFS.findall(block)
-        cells = CELL_REFS.findall(block)
-        if cells:
-            letters, numbers = zip(*cells, strict=True)
-            self.columns = max(self.columns, *map(_column_number, set(letters)))
-            rows.extend(numbers)
-        if rows:
+        rows = set(ROW_REFS.findall(block))
+        rows.update(CELL_ROWS.findall(block))
+        columns = set(CELL_COLUMNS.findall(block))
+        if columns:
+            self.columns = max(self.columns, *map(_column_number, columns))
+        if rows:  # digits of one length compare as their numbers
             longest = max(map(len, rows))
             self.rows = max(self.rows, int(max(row for row in rows if len(row) == longest)))
 
