@@ -7,7 +7,7 @@ import io
 import random
 import zipfile
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 import openpyxl
@@ -247,6 +247,8 @@ def _good_xlsx(path: Path) -> Path:
     sheet.write_datetime("F5", datetime(2024, 1, 2), day)
     sheet.write_datetime("G5", datetime(2024, 1, 2, 9, 30), moment)
     sheet.write_boolean("H5", True)
+    sheet.write_datetime("I5", time(9, 30), book.add_format({"num_format": "hh:mm"}))
+    sheet.write_number("J5", 1.5, book.add_format({"num_format": "[h]:mm"}))
     sheet.set_row(4, None, None, {"hidden": True})
     sheet.set_column("C:C", None, None, {"hidden": True})
     book.add_worksheet("隐藏").write("A1", "hidden")
@@ -260,7 +262,8 @@ GOOD_ROWS = [
     [None, "客户名称", "联系方式", "联系方式", "金额"],
     [None, "客户名称", "手机", "邮箱", "金额"],
     [None, "华为", 13800138000, "a@b.cn", 2000],
-    [None, "中兴", None, None, 2000 / 3, date(2024, 1, 2), datetime(2024, 1, 2, 9, 30), True],
+    [None, "中兴", None, None, 2000 / 3, date(2024, 1, 2), datetime(2024, 1, 2, 9, 30), True,
+     "09:30:00", "1 day, 12:00:00"],
 ]
 
 
