@@ -289,7 +289,7 @@ def test_rows_stream(tmp_path: Path) -> None:
 def test_an_unknown_sheet_is_refused(tmp_path: Path) -> None:
     with open_book(_good_xlsx(tmp_path / "good.xlsx"), "good.xlsx", LIMITS) as book, \
             pytest.raises(UnreadableFile) as refused:
-        next(book.rows("nope"))
+        book.rows("nope")
     assert refused.value.detail == reading.NO_SUCH_SHEET
 
 

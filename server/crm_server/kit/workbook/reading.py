@@ -24,13 +24,15 @@ T = TypeVar("T")
 class Workbook:
     """An open spreadsheet (a context manager): its sheets and their rows."""
 
-    sheets: list[str]
+    sheets: list[str]  # worksheets, visible and hidden, in order (a CSV: one, its name)
 
     def rows(self, sheet: str) -> Iterator[list[object]]:
-        """Each row of the sheet as cell values: str, int, float, bool, date, datetime or
-        None; formulas as their cached values; hidden rows/columns like any other; the
+        """Each row of the sheet, from its first, as cell values: str, int, float, bool,
+        date, datetime or None (a whole number is an int, a time of day or a duration its
+        text); formulas as their cached values; hidden rows/columns like any other; the
         values of merged cells within the first 10 rows copied over their merged range;
-        trailing empty cells cut. Streams: never a list of all rows."""
+        trailing empty cells cut (an empty row is []). Streams: never a list of all rows.
+        An unknown sheet is refused here, a file that fails while read when iterated."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -77,9 +79,8 @@ class _Excel(Workbook):
         self._known(sheet)
         data = _calamine(lambda: self.book.get_sheet_by_name(sheet))
         first_column = data.start[1] if data.start else 0
-        raw = _calamine(data.iter_rows)
-        yield from assembled(converted(raw), first_column, data.merged_cell_ranges,
-                             self.limits.max_columns)
+        return assembled(converted(_calamine(data.iter_rows)), first_column,
+                         data.merged_cell_ranges, self.limits.max_columns)
 
     def close(self) -> None:
         self.book.close()
@@ -95,7 +96,7 @@ class _Legacy(Workbook):
     def rows(self, sheet: str) -> Iterator[list[object]]:
         self._known(sheet)
         first_column, merged, raw = legacy.sheet_rows(self.path, sheet)
-        yield from assembled(raw, first_column, merged, self.limits.max_columns)
+        return assembled(raw, first_column, merged, self.limits.max_columns)
 
 
 class _Csv(Workbook):
