@@ -3,9 +3,9 @@
 calamine holds a sheet as the full rectangle its cells span: for an .xls up to 65,536 x 256
 cells, about 1 GB and half a minute for one cell at IV65536, and BIFF records carry counts
 a hostile file can inflate. A BIFF scan in the server would bound the first only; a child
-bounds both, and a Rust abort or an exhausted limit ends the child, not the server. The
-child sends pickled messages on its stdout: the sheet names, or the sheet's first column,
-merged ranges and rows in batches (values already plain: ``cells.value_of``).
+bounds both (and its CPU time), and a Rust abort or an exhausted limit ends the child, not
+the server. The child sends pickled messages on its stdout: the sheet names, or the sheet's
+first column, merged ranges and rows in batches (values already plain: ``cells.value_of``).
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from crm_server.kit.workbook.cells import Merged, value_of
 from crm_server.kit.workbook.errors import PASSWORD, UNREADABLE, UnreadableFile
 
 ADDRESS_SPACE = 1 << 30  # the child's whole address space: interpreter, calamine, the sheet
+CPU_SECONDS = 120  # a legitimate .xls (65,536 x 50 cells) reads in a few seconds
 BATCH = 500
-TOO_BIG = N_("The file needs more memory to read than the import allows")
+TOO_BIG = N_("The file needs more memory or time to read than the import allows")
 FAULTS = {"password": PASSWORD, "unreadable": UNREADABLE, "memory": TOO_BIG}
 ALLOWED = {("datetime", "date"), ("datetime", "datetime")}
 
@@ -87,8 +88,10 @@ def _child(path: Path, sheet: str) -> Iterator[tuple[Any, ...]]:
 
 
 def main(path: str, sheet: str) -> None:
-    """The child: bound the address space, read with calamine, send the messages."""
+    """The child: bound its address space and time, read with calamine, send the
+    messages."""
     resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
     out = sys.stdout.buffer
     try:
         book = CalamineWorkbook.from_path(path)
