@@ -388,3 +388,16 @@ def test_a_shared_string_count_calamine_would_reserve_is_refused(tmp_path: Path)
                'uniqueCount="4000000000"><si><t>a</t></si></sst>')
     book = raw_xlsx(tmp_path / "sst.xlsx", parts={"xl/sharedStrings.xml": strings})
     assert refusal(book) == packed.BOMB
+
+
+class PanicException(BaseException):
+    """Stands for pyo3's exception for a Rust panic, which derives from BaseException."""
+
+
+def test_a_rust_panic_in_calamine_is_unreadable_not_a_500(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def panic(path: str) -> None:
+        raise PanicException("index out of bounds")
+
+    monkeypatch.setattr(reading.CalamineWorkbook, "from_path", panic)
+    assert refusal(raw_xlsx(tmp_path / "book.xlsx")) == errors.UNREADABLE
