@@ -30,6 +30,8 @@ BATCH = 500
 TOO_BIG = N_("The file needs more memory or time to read than the import allows")
 FAULTS = {"password": PASSWORD, "unreadable": UNREADABLE, "memory": TOO_BIG}
 ALLOWED = {("datetime", "date"), ("datetime", "datetime")}
+# Not ``-m`` this module: its package imports it first, and runpy would warn.
+CHILD = f"import sys; from {__name__} import main; main(sys.argv[1], sys.argv[2])"
 
 
 class _Values(pickle.Unpickler):
@@ -64,7 +66,7 @@ def sheet_rows(path: Path, sheet: str) -> tuple[int, Merged, Iterator[list[objec
 
 
 def _child(path: Path, sheet: str) -> Iterator[tuple[Any, ...]]:
-    command = [sys.executable, "-m", __name__, str(path), sheet]
+    command = [sys.executable, "-c", CHILD, str(path), sheet]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert process.stdout is not None
     try:
@@ -84,6 +86,7 @@ def _child(path: Path, sheet: str) -> Iterator[tuple[Any, ...]]:
         if process.poll() is None:
             process.kill()
             process.wait()
+        process.stdout.close()
     raise UnreadableFile(TOO_BIG if process.returncode < 0 else UNREADABLE)
 
 
@@ -121,7 +124,3 @@ def _send_sheet(data: Any, out: Any) -> None:
             pickle.dump(("rows", batch), out)
             batch = []
     pickle.dump(("rows", batch), out)
-
-
-if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
