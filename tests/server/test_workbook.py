@@ -18,6 +18,7 @@ from msoffcrypto.format.ooxml import OOXMLFile
 from workbook_files import (
     EXTERNAL_ENTITY,
     PDF,
+    WORKBOOK_RELS,
     XML_BOMB,
     empty_rows,
     raw_xlsx,
@@ -401,3 +402,15 @@ def test_a_rust_panic_in_calamine_is_unreadable_not_a_500(
 
     monkeypatch.setattr(reading.CalamineWorkbook, "from_path", panic)
     assert refusal(raw_xlsx(tmp_path / "book.xlsx")) == errors.UNREADABLE
+
+
+def test_a_sheet_part_under_any_name_is_scanned_and_binary_parts_are_not(
+        tmp_path: Path) -> None:
+    rels = WORKBOOK_RELS.replace("sheet1.xml", "sheet1.dat")
+    huge = sheet_xml('<row r="9"><c r="XFD9"><v>1</v></c></row>')
+    hidden = raw_xlsx(tmp_path / "dat.xlsx", parts={
+        "xl/_rels/workbook.xml.rels": rels, "xl/worksheets/sheet1.dat": huge})
+    assert refusal(hidden) == packed.TOO_WIDE
+    pictures = {"xl/media/image1.emf": b"\x01\x00\x00\x00" + bytes(100),
+                "xl/media/image2.png": b"\x89PNG\r\n\x1a\n" + bytes(100)}
+    assert read(raw_xlsx(tmp_path / "pictures.xlsx", parts=pictures)) == {"Sheet1": [[1]]}

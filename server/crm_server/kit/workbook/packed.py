@@ -32,7 +32,7 @@ CHUNK = 1 << 20
 RATIO_FLOOR = 1 << 20  # members smaller than this cannot be bombs, whatever their ratio
 MAX_MEMBERS = 10_000
 MAX_TAG = 1 << 20  # one XML tag longer than this is no spreadsheet's
-XML_SUFFIXES = (".xml", ".rels", ".vml")
+UTF16_STARTS = (b"\xff\xfe<\x00", b"\xfe\xff\x00<", b"\x00<\x00")
 PREFIX = rb"<(?:[A-Za-z_][\w.-]*:)?"
 TAG = re.compile(PREFIX + rb"(row|c)(?=[\s/>])([^>]*)>")
 REF = re.compile(rb"""\sr\s*=\s*["']([^"']*)["']""")
@@ -69,9 +69,8 @@ def check(path: Path, limits: Limits) -> None:
             members = archive.infolist()
             _guard(members, limits)
             _kind({member.filename for member in members})
-            for member in members:
-                if member.filename.lower().endswith(XML_SUFFIXES):
-                    _scan(archive, member, limits)
+            for member in members:  # by content: a sheet part may have any name
+                _scan(archive, member, limits)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as error:
         raise UnreadableFile(DAMAGED) from error
 
@@ -184,8 +183,8 @@ def _reach(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: Limits,
 
 
 class _Blocks:
-    """The part in blocks that end before a ``<``, so no tag is ever cut in two; the first
-    block must be UTF-8 XML (a UTF-16 part would hide its tags from the byte patterns)."""
+    """An XML part in blocks that end before a ``<``, so no tag is ever cut in two; none for
+    a part that is no XML (an image, a VBA project)."""
 
     def __init__(self, stream: IO[bytes]) -> None:
         self.stream, self.carry, self.first = stream, b"", True
@@ -196,8 +195,9 @@ class _Blocks:
     def __next__(self) -> bytes:
         while chunk := self.stream.read(CHUNK):
             if self.first:
-                _check_encoding(chunk)
                 self.first = False
+                if not _is_xml(chunk):
+                    raise StopIteration
             data = self.carry + chunk
             cut = data.rfind(b"<")
             if cut > 0:
@@ -212,7 +212,10 @@ class _Blocks:
         raise StopIteration
 
 
-def _check_encoding(chunk: bytes) -> None:
+def _is_xml(chunk: bytes) -> bool:
+    """Whether a part starts as UTF-8 XML; XML in UTF-16 is refused, as it would hide its
+    tags from the byte patterns."""
     start = chunk.removeprefix(b"\xef\xbb\xbf").lstrip()
-    if start and (not start.startswith(b"<") or start[1:2] == b"\x00"):
+    if chunk.startswith(UTF16_STARTS) or start.startswith(b"<\x00"):
         raise UnreadableFile(NOT_UTF8)
+    return start.startswith(b"<")
