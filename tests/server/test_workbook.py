@@ -404,10 +404,10 @@ def test_a_rust_panic_in_calamine_is_unreadable_not_a_500(
     assert refusal(raw_xlsx(tmp_path / "book.xlsx")) == errors.UNREADABLE
 
 
-def test_a_sheet_part_under_any_name_is_scanned_and_binary_parts_are_not(
+def test_a_sheet_part_under_any_name_and_start_is_scanned_and_pictures_pass(
         tmp_path: Path) -> None:
     rels = WORKBOOK_RELS.replace("sheet1.xml", "sheet1.dat")
-    huge = sheet_xml('<row r="9"><c r="XFD9"><v>1</v></c></row>')
+    huge = "junk" + sheet_xml('<row r="9"><c r="XFD9"><v>1</v></c></row>')
     hidden = raw_xlsx(tmp_path / "dat.xlsx", parts={
         "xl/_rels/workbook.xml.rels": rels, "xl/worksheets/sheet1.dat": huge})
     assert refusal(hidden) == packed.TOO_WIDE

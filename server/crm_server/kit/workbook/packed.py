@@ -69,7 +69,7 @@ def check(path: Path, limits: Limits) -> None:
             members = archive.infolist()
             _guard(members, limits)
             _kind({member.filename for member in members})
-            for member in members:  # by content: a sheet part may have any name
+            for member in members:  # all: a sheet part may have any name, any start
                 _scan(archive, member, limits)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, ValueError) as error:
         raise UnreadableFile(DAMAGED) from error
@@ -183,8 +183,9 @@ def _reach(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: Limits,
 
 
 class _Blocks:
-    """An XML part in blocks that end before a ``<``, so no tag is ever cut in two; none for
-    a part that is no XML (an image, a VBA project)."""
+    """A part in blocks that end before a ``<``, so no tag is ever cut in two. Binary parts
+    (pictures, a VBA project) go through too: calamine's XML reader skips what precedes a
+    tag, so a part is not trusted by how it starts."""
 
     def __init__(self, stream: IO[bytes]) -> None:
         self.stream, self.carry, self.first = stream, b"", True
@@ -196,8 +197,7 @@ class _Blocks:
         while chunk := self.stream.read(CHUNK):
             if self.first:
                 self.first = False
-                if not _is_xml(chunk):
-                    raise StopIteration
+                _refuse_utf16(chunk)
             data = self.carry + chunk
             cut = data.rfind(b"<")
             if cut > 0:
@@ -212,10 +212,7 @@ class _Blocks:
         raise StopIteration
 
 
-def _is_xml(chunk: bytes) -> bool:
-    """Whether a part starts as UTF-8 XML; XML in UTF-16 is refused, as it would hide its
-    tags from the byte patterns."""
-    start = chunk.removeprefix(b"\xef\xbb\xbf").lstrip()
-    if chunk.startswith(UTF16_STARTS) or start.startswith(b"<\x00"):
+def _refuse_utf16(chunk: bytes) -> None:
+    """XML in UTF-16 would hide its tags from the byte patterns."""
+    if chunk.startswith(UTF16_STARTS) or chunk.lstrip().startswith(b"<\x00"):
         raise UnreadableFile(NOT_UTF8)
-    return start.startswith(b"<")
