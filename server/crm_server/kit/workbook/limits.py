@@ -1,0 +1,16 @@
+"""How much of a spreadsheet the server agrees to read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds checked before a file is inflated or parsed."""
+
+    max_bytes: int = 50 * 2**20  # the upload itself
+    max_uncompressed: int = 1 * 2**30  # the sum of a zip's members' declared sizes
+    max_ratio: int = 200  # per zip member (above RATIO_FLOOR): uncompressed / compressed
+    max_cells: int = 30_000_000  # rows x columns a sheet may span, by its cells' references
+    max_columns: int = 1_000
