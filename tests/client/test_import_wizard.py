@@ -1,0 +1,283 @@
+"""The import wizard end to end against a fake of the import API (``fake_import_api``):
+upload, sheet and header row, mapping and templates, options, dry run (counts, preview,
+problems, error report), commit with progress and Cancel, Undo; and a file dropped on a
+list. The end-to-end test against the real server comes with the server's import."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_import_api import COUNTS, IMPORT_ID, PROBLEMS, FakeImportApi, me
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QMessageBox, QWizard
+
+from crm_client.core.changes import ChangeBus
+from crm_client.core.context import AppContext
+from crm_client.core.settings import ClientSettings
+from crm_client.core.tasks import TaskRunner
+from crm_client.views import (
+    import_mapping,
+    import_results,
+    import_run,
+    import_wizard,
+    job_watcher,
+)
+from crm_client.views.entity_list import EntityListView
+from crm_client.views.import_wizard import ImportWizard
+from crm_common.entities import entity
+from crm_common.permissions import DataScope, Permissions, grant
+
+CUSTOMER = replace(entity("customer"), importable=True)
+NEXT = QWizard.WizardButton.NextButton
+COMMIT = QWizard.WizardButton.CommitButton
+
+
+@pytest.fixture
+def fake() -> FakeImportApi:
+    return FakeImportApi()
+
+
+@pytest.fixture
+def make_ctx(client_settings: ClientSettings,
+             monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[FakeImportApi], AppContext]]:
+    monkeypatch.setattr(job_watcher, "POLL_MS", 10)
+    runners: list[TaskRunner] = []
+
+    def make(api: FakeImportApi) -> AppContext:
+        runner = TaskRunner(api, ChangeBus())  # type: ignore[arg-type]
+        runners.append(runner)
+        return AppContext(api, client_settings, api.me(), runner.changes,  # type: ignore[arg-type]
+                          runner)
+
+    yield make
+    for runner in runners:
+        runner.wait_for_done()
+
+
+@pytest.fixture
+def workbook(tmp_path: Path) -> Path:
+    path = tmp_path / "客户名单.xlsx"
+    path.write_bytes(b"a workbook")
+    return path
+
+
+def _wizard(qtbot: Any, ctx: AppContext, path: Path | None = None) -> ImportWizard:
+    wizard = ImportWizard(ctx, CUSTOMER, path=path)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    return wizard
+
+
+def _next(qtbot: Any, wizard: ImportWizard, which: QWizard.WizardButton = NEXT) -> None:
+    button = wizard.button(which)
+    qtbot.waitUntil(button.isEnabled)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def _mapping(wizard: ImportWizard) -> list[Any]:
+    page = wizard.mapping_page
+    return [page.field_box(row).currentData() for row in range(page.table.rowCount())]
+
+
+def _upload_and_map(qtbot: Any, wizard: ImportWizard, fake: FakeImportApi, path: Path,
+                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(import_wizard.QFileDialog, "getOpenFileName",
+                        lambda *args: (str(path), ""))
+    qtbot.mouseClick(wizard.file_page.browse_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(wizard.file_page.isComplete)
+    assert fake.called("upload_import") == [("customer", path)]
+    assert "2 sheets; “Customers” has 4 columns" in wizard.file_page.status.text()
+    _next(qtbot, wizard)
+    sheet = wizard.sheet_page
+    assert (sheet.sheet_box.currentText(), sheet.header_box.value()) == ("Customers", 2)
+    assert sheet.table.item(1, 1).text() == "手机"
+    sheet.header_box.setValue(1)  # the title row: no usable headings
+    assert not wizard.button(NEXT).isEnabled()
+    qtbot.waitUntil(lambda: sheet.isComplete() and wizard.session.layout.header_row == 1)
+    assert sheet.table.item(0, 1).text() == "2024 年客户名单"
+    sheet.header_box.setValue(2)
+    qtbot.waitUntil(lambda: sheet.isComplete() and wizard.session.layout.header_row == 2)
+    assert fake.called("import_layout")[-2:] == [(IMPORT_ID, "Customers", 1),
+                                                 (IMPORT_ID, "Customers", 2)]
+    _next(qtbot, wizard)
+
+
+def test_the_wizard_imports_a_file_end_to_end(
+        qtbot: Any, fake: FakeImportApi, make_ctx: Callable[..., AppContext],
+        workbook: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx = make_ctx(fake)
+    changed: list[tuple[str, list[int]]] = []
+    ctx.changes.sig_entity_changed.connect(lambda key, ids: changed.append((key, ids)))
+    wizard = _wizard(qtbot, ctx)
+    _upload_and_map(qtbot, wizard, fake, workbook, monkeypatch)
+
+    page = wizard.mapping_page
+    assert _mapping(wizard) == ["name", "mobile", "level", None]
+    page.field_box(0).setCurrentIndex(0)  # the required name left out
+    assert page.warning.text() == "Required fields not mapped: Customer name"
+    assert not wizard.button(NEXT).isEnabled()
+    page.field_box(0).setCurrentIndex(page.field_box(0).findData("name"))
+    page.field_box(3).setCurrentIndex(page.field_box(3).findData("mobile"))
+    assert page.warning.text() == "Mapped to more than one column: Mobile"
+    page.field_box(3).setCurrentIndex(page.field_box(3).findData("remark"))
+    assert page.warning.isHidden() and wizard.button(NEXT).isEnabled()
+    owner = page.field_box(0).findData("owner_id")
+    assert not page.field_box(0).model().item(owner).isEnabled()  # read-only field
+
+    monkeypatch.setattr(import_mapping.QInputDialog, "getText", lambda *a, **k: ("标准", True))
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.template_box.currentText() == "标准")
+    assert fake.called("save_import_mapping")[0][:3] == (
+        "customer", "标准", {"客户名称": "name", "手机": "mobile", "级别": "level",
+                           "备注": "remark"})
+    fake.templates[1] = fake.templates[1].model_copy(
+        update={"columns": {"客户名称": "name", "手机": "mobile"}})
+    page.load_templates()
+    qtbot.waitUntil(lambda: page.templates[0].columns.get("级别") is None)
+    page.template_box.activated.emit(page.template_box.currentIndex())
+    assert _mapping(wizard) == ["name", "mobile", None, None]  # applied by heading
+
+    _next(qtbot, wizard)
+    wizard.options_page.modes.button(1).setChecked(True)  # update existing
+    _next(qtbot, wizard)
+    check = wizard.check_page
+    qtbot.waitUntil(check.isComplete)
+    assert fake.called("start_job")[0] == ("import_check", {
+        "import_id": IMPORT_ID, "sheet": "Customers", "header_row": 2,
+        "mapping": {"0": "name", "1": "mobile"}, "mode": "update", "atomic": False})
+    assert check.counts.text() == ("New: 2 · Update: 1 · Skipped: 1 · Errors: 1 · "
+                                   "Empty rows: 1")
+    assert [check.preview.horizontalHeaderItem(c).text() for c in range(4)] == [
+        "Row", "Action", "Customer name", "Mobile"]
+    assert [check.preview.item(r, 1).text() for r in range(3)] == ["New", "Update", "Error"]
+    assert check.preview.item(1, 3).text() == ""
+    assert wizard.button(COMMIT).text() == "&Import"
+
+    problems = check.problems
+    qtbot.waitUntil(lambda: problems.table.rowCount() == 200)
+    assert problems.total_label.text() == "200 of 230 shown"
+    assert [problems.table.item(0, c).text() for c in range(5)] == [
+        "3", "手机", "Auto-fixed", "message 0", "13800138000"]
+    problems.row_box.setValue(225)
+    qtbot.mouseClick(problems.go_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: problems.table.rowCount() == 230)
+    assert problems.table.currentRow() == 222 and not problems.more_button.isEnabled()
+    problems.verdict.setCurrentIndex(problems.verdict.findData("error"))
+    qtbot.waitUntil(lambda: problems.table.rowCount() == len(PROBLEMS) // 3)
+    assert {problems.table.item(r, 2).text() for r in range(76)} == {"Error"}
+
+    report = tmp_path / "错误"
+    monkeypatch.setattr(import_results.QFileDialog, "getSaveFileName",
+                        lambda *args: (str(report), ""))
+    qtbot.mouseClick(check.report_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(check.report_label.isVisible)
+    assert report.with_suffix(".xlsx").read_bytes() == b"error report"
+
+    _next(qtbot, wizard, COMMIT)
+    commit = wizard.commit_page
+    assert commit.cancel_button.isVisible() and not wizard.button(
+        QWizard.WizardButton.FinishButton).isEnabled()
+    qtbot.waitUntil(commit.isComplete)
+    assert fake.called("start_job")[1][0] == "import"
+    assert commit.counts.text().startswith("New: 2 · Update: 1")
+    assert commit.subTitle() == "“客户名单.xlsx” is imported."
+    assert ("customer", []) in changed and not commit.cancel_button.isVisible()
+    assert not wizard.button(QWizard.WizardButton.BackButton).isEnabled()
+
+    monkeypatch.setattr(import_run.QMessageBox, "question",
+                        lambda *args: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(commit.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: commit.undo_label.text().startswith("Undone"))
+    assert fake.called("start_job")[2] == ("import_undo", {"import_id": IMPORT_ID})
+    assert commit.undo_label.text() == (
+        "Undone: 2 records removed, 1 restored.\n"
+        "1 records were changed since the import and keep those changes:\n"
+        "  Customer 12: Phone, Level")
+    assert not commit.undo_button.isVisible()
+    _next(qtbot, wizard, QWizard.WizardButton.FinishButton)
+    assert not wizard.isVisible()
+
+
+def test_the_import_can_be_cancelled_while_it_runs(
+        qtbot: Any, fake: FakeImportApi, make_ctx: Callable[..., AppContext],
+        workbook: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    wizard = _wizard(qtbot, make_ctx(fake), workbook)  # as a dropped file
+    qtbot.waitUntil(wizard.file_page.isComplete)
+    assert wizard.file_page.path_edit.text() == str(workbook)
+    for _page in range(4):
+        _next(qtbot, wizard)
+    qtbot.waitUntil(wizard.check_page.isComplete)
+    fake.hold = True
+    _next(qtbot, wizard, COMMIT)
+    commit = wizard.commit_page
+    qtbot.waitUntil(lambda: commit.progress_label.text() == "2 / 4 rows · 2.0 /s · 1 s left")
+    assert commit.progress.value() == 2 and commit.progress.maximum() == 4
+    qtbot.mouseClick(commit.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(commit.isComplete)
+    assert commit.banner.label.text() == "The job was cancelled."
+    assert fake.called("cancel_job") == [(101,)]
+    assert commit.undo_button.isHidden() and commit.counts.isHidden()
+
+
+def test_all_or_nothing_with_errors_cannot_be_committed(
+        qtbot: Any, fake: FakeImportApi, make_ctx: Callable[..., AppContext],
+        workbook: Path) -> None:
+    wizard = _wizard(qtbot, make_ctx(fake), workbook)
+    qtbot.waitUntil(wizard.file_page.isComplete)
+    for _page in range(3):
+        _next(qtbot, wizard)
+    wizard.options_page.atomic.setChecked(True)
+    _next(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.check_page.outcome is not None)
+    assert COUNTS["error"] and not wizard.check_page.isComplete()
+    assert wizard.check_page.note.text().startswith("All or nothing was chosen")
+    assert fake.called("start_job")[0][1]["atomic"] is True
+
+
+def _drag(view: EntityListView, path: Path) -> tuple[bool, ImportWizard | None]:
+    """Drag ``path`` over the list and drop it: accepted?, and the wizard it opened."""
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(path))])
+    position = QPointF(view.table.geometry().center())
+    enter = QDragEnterEvent(position.toPoint(), Qt.DropAction.CopyAction, data,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(view, enter)
+    if not enter.isAccepted():
+        return False, None
+    drop = QDropEvent(position, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(view, drop)
+    return drop.isAccepted(), view.findChild(ImportWizard)
+
+
+def test_a_file_dropped_on_the_list_opens_the_wizard_with_it(
+        qtbot: Any, fake: FakeImportApi, make_ctx: Callable[..., AppContext],
+        show_list: Callable[..., EntityListView], workbook: Path, tmp_path: Path) -> None:
+    view = show_list(make_ctx(fake), CUSTOMER)
+    assert view.import_action.isVisible() and view.acceptDrops()
+    text = tmp_path / "notes.txt"
+    text.write_text("not a spreadsheet")
+    assert _drag(view, text) == (False, None)
+    accepted, wizard = _drag(view, workbook)
+    assert accepted and wizard is not None and wizard.isVisible()
+    qtbot.waitUntil(wizard.file_page.isComplete)
+    assert fake.called("upload_import") == [("customer", workbook)]
+    wizard.close()
+    view.recycle_action.trigger()  # nothing is imported into the recycle bin
+    assert not view.import_action.isVisible() and not view.acceptDrops()
+
+
+def test_no_import_without_the_right_or_for_entities_not_importable(
+        qtbot: Any, make_ctx: Callable[..., AppContext],
+        show_list: Callable[..., EntityListView], workbook: Path) -> None:
+    reader = FakeImportApi(me(Permissions(entities={"customer": grant(DataScope.ALL)})))
+    view = show_list(make_ctx(reader), CUSTOMER)
+    assert not view.import_action.isVisible() and not view.acceptDrops()
+    assert _drag(view, workbook) == (False, None)
+    admin_view = show_list(make_ctx(FakeImportApi()), entity("department"))
+    assert not admin_view.import_action.isVisible()
