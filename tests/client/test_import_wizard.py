@@ -14,7 +14,7 @@ import pytest
 from fake_import_api import COUNTS, IMPORT_ID, PROBLEMS, FakeImportApi, me
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QMessageBox, QWizard
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget, QWizard
 
 from crm_client.core.changes import ChangeBus
 from crm_client.core.context import AppContext
@@ -163,10 +163,15 @@ def test_the_wizard_imports_a_file_end_to_end(
     assert problems.total_label.text() == "200 of 230 shown"
     assert [problems.table.item(0, c).text() for c in range(5)] == [
         "3", "手机", "Auto-fixed", "message 0", "13800138000"]
-    problems.row_box.setValue(225)
+    problems.row_box.setValue(100)
     qtbot.mouseClick(problems.go_button, Qt.MouseButton.LeftButton)
+    assert problems.table.currentRow() == 97  # on the page loaded already
+    problems.row_box.lineEdit().selectAll()
+    qtbot.keyClicks(problems.row_box, "225")
+    qtbot.keyClick(problems.row_box, Qt.Key.Key_Return)  # Enter goes to the row, not Import
     qtbot.waitUntil(lambda: problems.table.rowCount() == 230)
     assert problems.table.currentRow() == 222 and not problems.more_button.isEnabled()
+    assert wizard.currentPage() is check
     problems.verdict.setCurrentIndex(problems.verdict.findData("error"))
     qtbot.waitUntil(lambda: problems.table.rowCount() == len(PROBLEMS) // 3)
     assert {problems.table.item(r, 2).text() for r in range(76)} == {"Error"}
@@ -196,7 +201,7 @@ def test_the_wizard_imports_a_file_end_to_end(
     assert fake.called("start_job")[2] == ("import_undo", {"import_id": IMPORT_ID})
     assert commit.undo_label.text() == (
         "Undone: 2 records removed, 1 restored.\n"
-        "1 records were changed since the import and keep those changes:\n"
+        "Changed since the import, so kept as they are (1):\n"
         "  Customer 12: Phone, Level")
     assert not commit.undo_button.isVisible()
     _next(qtbot, wizard, QWizard.WizardButton.FinishButton)
@@ -206,7 +211,8 @@ def test_the_wizard_imports_a_file_end_to_end(
 def test_the_import_can_be_cancelled_while_it_runs(
         qtbot: Any, fake: FakeImportApi, make_ctx: Callable[..., AppContext],
         workbook: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    wizard = _wizard(qtbot, make_ctx(fake), workbook)  # as a dropped file
+    wizard = _wizard(qtbot, make_ctx(fake))
+    assert _drag(wizard.file_page, workbook)
     qtbot.waitUntil(wizard.file_page.isComplete)
     assert wizard.file_page.path_edit.text() == str(workbook)
     for _page in range(4):
@@ -239,20 +245,20 @@ def test_all_or_nothing_with_errors_cannot_be_committed(
     assert fake.called("start_job")[0][1]["atomic"] is True
 
 
-def _drag(view: EntityListView, path: Path) -> tuple[bool, ImportWizard | None]:
-    """Drag ``path`` over the list and drop it: accepted?, and the wizard it opened."""
+def _drag(widget: QWidget, path: Path) -> bool:
+    """Drag ``path`` over ``widget`` and drop it there: whether it was taken."""
     data = QMimeData()
     data.setUrls([QUrl.fromLocalFile(str(path))])
-    position = QPointF(view.table.geometry().center())
+    position = QPointF(widget.rect().center())
     enter = QDragEnterEvent(position.toPoint(), Qt.DropAction.CopyAction, data,
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(view, enter)
+    QApplication.sendEvent(widget, enter)
     if not enter.isAccepted():
-        return False, None
+        return False
     drop = QDropEvent(position, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
                       Qt.KeyboardModifier.NoModifier)
-    QApplication.sendEvent(view, drop)
-    return drop.isAccepted(), view.findChild(ImportWizard)
+    QApplication.sendEvent(widget, drop)
+    return drop.isAccepted()
 
 
 def test_a_file_dropped_on_the_list_opens_the_wizard_with_it(
@@ -262,9 +268,10 @@ def test_a_file_dropped_on_the_list_opens_the_wizard_with_it(
     assert view.import_action.isVisible() and view.acceptDrops()
     text = tmp_path / "notes.txt"
     text.write_text("not a spreadsheet")
-    assert _drag(view, text) == (False, None)
-    accepted, wizard = _drag(view, workbook)
-    assert accepted and wizard is not None and wizard.isVisible()
+    assert not _drag(view, text) and view.findChild(ImportWizard) is None
+    assert _drag(view, workbook)
+    wizard = view.findChild(ImportWizard)
+    assert wizard is not None and wizard.isVisible()
     qtbot.waitUntil(wizard.file_page.isComplete)
     assert fake.called("upload_import") == [("customer", workbook)]
     wizard.close()
@@ -278,6 +285,26 @@ def test_no_import_without_the_right_or_for_entities_not_importable(
     reader = FakeImportApi(me(Permissions(entities={"customer": grant(DataScope.ALL)})))
     view = show_list(make_ctx(reader), CUSTOMER)
     assert not view.import_action.isVisible() and not view.acceptDrops()
-    assert _drag(view, workbook) == (False, None)
+    assert not _drag(view, workbook) and view.findChild(ImportWizard) is None
     admin_view = show_list(make_ctx(FakeImportApi()), entity("department"))
     assert not admin_view.import_action.isVisible()
+
+
+def test_a_dry_run_left_behind_is_cancelled(
+        qtbot: Any, fake: FakeImportApi, make_ctx: Callable[..., AppContext],
+        workbook: Path) -> None:
+    wizard = _wizard(qtbot, make_ctx(fake), workbook)
+    qtbot.waitUntil(wizard.file_page.isComplete)
+    fake.hold = True
+    for _page in range(4):
+        _next(qtbot, wizard)
+    check = wizard.check_page
+    qtbot.waitUntil(lambda: check.progress.maximum() == 4)
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.BackButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: fake.called("cancel_job") == [(100,)])
+    assert wizard.currentPage() is wizard.options_page
+    _next(qtbot, wizard)
+    qtbot.waitUntil(lambda: check.progress.maximum() == 4)
+    assert [args[0] for args in fake.called("start_job")] == ["import_check"] * 2
+    wizard.reject()
+    qtbot.waitUntil(lambda: fake.called("cancel_job") == [(100,), (101,)])

@@ -37,7 +37,7 @@ from crm_client.models.entity_model import EntityTableModel
 from crm_client.models.page_loader import PageLoader
 from crm_client.views import list_export
 from crm_client.views.entity_form import EntityFormDialog
-from crm_client.views.import_wizard import ImportWizard, is_importable_file
+from crm_client.views.import_wizard import ImportWizard, dropped_file
 from crm_client.views.screens import has_record_screen
 from crm_client.widgets.actions import tool_action
 from crm_client.widgets.banner import Banner, BannerLevel
@@ -435,12 +435,12 @@ class EntityListView(QWidget):
         return wizard
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if _dropped_file(event) is not None and self.import_action.isVisible():
+        if dropped_file(event) is not None and self.import_action.isVisible():
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
         """A spreadsheet dropped on the list opens the import wizard with it."""
-        path = _dropped_file(event)
+        path = dropped_file(event)
         if path is None or not self.import_action.isVisible():
             return
         event.acceptProposedAction()
@@ -492,15 +492,6 @@ class EntityListView(QWidget):
                 self.model.update_record(record)
         self._show_total()
         self._update_actions()
-
-
-def _dropped_file(event: QDropEvent) -> Path | None:
-    """The one local spreadsheet file being dragged, if that is what it is."""
-    urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
-    if len(urls) != 1 or not urls[0].isLocalFile():
-        return None
-    path = Path(urls[0].toLocalFile())
-    return path if is_importable_file(path) else None
 
 
 def _fetch_or_none(api: Any, spec: EntitySpec, record_id: int) -> BaseModel | None:

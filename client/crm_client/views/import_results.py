@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 from crm_client.admin.common import read_only_table, titled_table
 from crm_client.api.imports import ImportCounts, ImportOutcome, LayoutField, Problem, ProblemPage
 from crm_client.core.i18n import N_, _
+from crm_client.widgets.enter_spin_box import EnterSpinBox
 
 if TYPE_CHECKING:
     from crm_client.core.context import AppContext
@@ -40,6 +40,7 @@ VERDICT_COLOURS = {"error": "#cf1322", "warning": "#ad6800", "fixed": "#389e0d"}
 PROBLEM_COLUMNS = (N_("Row"), N_("Column"), N_("Verdict"), N_("Message"), N_("Value"))
 PROBLEM_WIDTHS = (60, 140, 90, 320, 160)
 PROBLEM_PAGE = 200
+PREVIEW_PADDING = 16
 COUNTS = (("new", N_("New: {n}")), ("update", N_("Update: {n}")), ("skip", N_("Skipped: {n}")),
           ("error", N_("Errors: {n}")), ("empty", N_("Empty rows: {n}")))
 
@@ -65,6 +66,8 @@ def fill_preview(table: QTableWidget, outcome: ImportOutcome, fields: list[Layou
                 item.setForeground(QColor(VERDICT_COLOURS["error"]))
             table.setItem(row, column, item)
     table.resizeColumnsToContents()
+    for column in range(table.columnCount()):
+        table.setColumnWidth(column, table.columnWidth(column) + PREVIEW_PADDING)
 
 
 def _text(value: Any) -> str:
@@ -74,6 +77,7 @@ def _text(value: Any) -> str:
 def preview_table(parent: QWidget) -> QTableWidget:
     table = QTableWidget(0, 0, parent)
     read_only_table(table)
+    table.horizontalHeader().setStretchLastSection(True)
     return table
 
 
@@ -95,7 +99,8 @@ class ProblemsWidget(QWidget):
         for value, label in VERDICT_FILTERS:
             self.verdict.addItem(_(label), value)
         self.verdict.currentIndexChanged.connect(lambda _index: self.reload())
-        self.row_box = QSpinBox(self, minimum=1, maximum=10_000_000)
+        self.row_box = EnterSpinBox(self, minimum=1, maximum=10_000_000)
+        self.row_box.sig_entered.connect(self.go_to_row)
         self.go_button = QPushButton(_("&Go to row"), self)
         self.go_button.setAutoDefault(False)
         self.go_button.clicked.connect(lambda: self.go_to_row(self.row_box.value()))

@@ -61,7 +61,6 @@ class RunPage(QWizardPage):
         self.counts = QLabel(self)
         self.counts.setStyleSheet("font-weight: bold;")
         self.tabs = QTabWidget(self)
-        self.preview = results.preview_table(self)
         self.problems = results.ProblemsWidget(ctx, self)
         self.report_button = QPushButton(_("Save the &error report…"), self)
         self.report_button.setAutoDefault(False)
@@ -69,11 +68,15 @@ class RunPage(QWizardPage):
         self.report_label = QLabel(self)
         self.button_row = QHBoxLayout()
         self.button_row.addWidget(self.report_button)
-        self.button_row.addWidget(self.report_label, 1)
+        self.button_row.addWidget(self.report_label)
+        self.button_row.addStretch(1)
         self.box = QVBoxLayout(self)
         for widget in (self.banner, self.progress, self.progress_label, self.counts):
             self.box.addWidget(widget)
-        self.box.addWidget(self.tabs, 1)
+        # While the job runs the results are hidden and the stretch keeps the progress on
+        # top; then the results take nearly all the height.
+        self.box.addWidget(self.tabs, 100)
+        self.box.addStretch(1)
         self.box.addLayout(self.button_row)
 
     def run(self) -> None:
@@ -149,9 +152,10 @@ class CheckPage(RunPage):
     def __init__(self, ctx: AppContext, session: ImportSession,
                  parent: QWidget | None = None) -> None:
         super().__init__(ctx, session, parent)
-        self.setTitle(_("Check"))
-        self.setSubTitle(_("A dry run: nothing is written yet. Review what would happen, "
-                           "then choose Import."))
+        self.setTitle(_("Dry run"))
+        self.setSubTitle(_("Nothing is written yet. Review what would happen, then choose "
+                           "Import."))
+        self.preview = results.preview_table(self)
         self.setCommitPage(True)
         self.setButtonText(QWizard.WizardButton.CommitButton, _("&Import"))
         self.tabs.addTab(self.preview, _("Pre&view"))
@@ -282,8 +286,8 @@ def undo_text(outcome: UndoOutcome) -> str:
     lines = [_("Undone: {removed} records removed, {restored} restored.").format(
         removed=outcome.removed, restored=outcome.restored)]
     if outcome.kept:
-        lines.append(_("{count} records were changed since the import and keep those "
-                       "changes:").format(count=len(outcome.kept)))
+        lines.append(_("Changed since the import, so kept as they are ({count}):").format(
+            count=len(outcome.kept)))
         lines += [_kept_line(kept.entity, kept.record_id, kept.fields)
                   for kept in outcome.kept[:KEPT_SHOWN]]
         if len(outcome.kept) > KEPT_SHOWN:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -25,7 +26,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
-    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -40,6 +40,7 @@ from crm_client.core.i18n import N_, _
 from crm_client.views.import_mapping import SAMPLES_SHOWN, MappingPage, column_letter
 from crm_client.views.import_run import CheckPage, CommitPage
 from crm_client.views.import_session import ImportSession
+from crm_client.widgets.enter_spin_box import EnterSpinBox
 from crm_common.entities import EntitySpec
 
 if TYPE_CHECKING:
@@ -57,12 +58,18 @@ MODE_LABELS = {
 SHEET_COLUMNS = (N_("Column"), N_("Heading"), N_("Sample values"))
 
 
-def is_importable_file(path: Path) -> bool:
-    return path.suffix.lower() in SUFFIXES
+def dropped_file(event: QDropEvent) -> Path | None:
+    """The one local spreadsheet file being dragged, if that is what it is."""
+    urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+    if len(urls) != 1 or not urls[0].isLocalFile():
+        return None
+    path = Path(urls[0].toLocalFile())
+    return path if path.suffix.lower() in SUFFIXES else None
 
 
 class FilePage(QWizardPage):
-    """Choose the file; it is uploaded at once and its first sheet's layout read."""
+    """Choose the file (or drop it on the page); it is uploaded at once and its first
+    sheet's layout read."""
 
     def __init__(self, ctx: AppContext, session: ImportSession,
                  parent: QWidget | None = None) -> None:
@@ -70,8 +77,8 @@ class FilePage(QWizardPage):
         self.ctx, self.session = ctx, session
         self.busy = False
         self.setTitle(_("Choose the file"))
-        self.setSubTitle(_("An Excel workbook (.xlsx, .xls, .xlsm) or a CSV file. You can also "
-                           "drop a file on the list."))
+        self.setSubTitle(_("An Excel workbook (.xlsx, .xls, .xlsm) or a CSV file: choose it, "
+                           "or drop it here or on the list."))
         self.path_edit = QLineEdit(self)
         self.path_edit.setReadOnly(True)
         self.path_edit.setPlaceholderText(_("No file chosen"))
@@ -93,9 +100,20 @@ class FilePage(QWizardPage):
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addStretch(1)
+        self.setAcceptDrops(True)
 
     def initializePage(self) -> None:
         self.browse_button.setFocus()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_file(event) is not None and not self.busy:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = dropped_file(event)
+        if path is not None and not self.busy:
+            event.acceptProposedAction()
+            self.choose(path)
 
     def browse(self) -> None:
         patterns = " ".join(f"*{suffix}" for suffix in SUFFIXES)
@@ -166,11 +184,14 @@ class SheetPage(QWizardPage):
         self.sheet_box.activated.connect(lambda _index: self._ask(detect_header=True))
         self._timer = QTimer(self, singleShot=True, interval=LAYOUT_DELAY_MS)
         self._timer.timeout.connect(lambda: self._ask(detect_header=False))
-        self.header_box = QSpinBox(self, minimum=1, maximum=MAX_HEADER_ROW)
+        self.header_box = EnterSpinBox(self, minimum=1, maximum=MAX_HEADER_ROW)
+        self.header_box.setMinimumWidth(100)
         self.header_box.valueChanged.connect(self._header_changed)
+        self.header_box.sig_entered.connect(lambda _row: self._ask(detect_header=False))
         self.table = QTableWidget(0, len(SHEET_COLUMNS), self)
         titled_table(self.table, SHEET_COLUMNS, (80, 220, 400), 2)
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         form.addRow(_("&Sheet:"), self.sheet_box)
         form.addRow(_("&Header row:"), self.header_box)
         layout = QVBoxLayout(self)
@@ -254,7 +275,7 @@ class OptionsPage(QWizardPage):
         errors = QGroupBox(_("Rows with errors"), self)
         box = QVBoxLayout(errors)
         self.valid_rows = QRadioButton(_("Import the &valid rows; report the others"), errors)
-        self.atomic = QRadioButton(_("Import &nothing unless every row is valid"), errors)
+        self.atomic = QRadioButton(_("Import n&othing unless every row is valid"), errors)
         for button in (self.valid_rows, self.atomic):
             box.addWidget(button)
         (self.atomic if session.atomic else self.valid_rows).setChecked(True)
@@ -291,3 +312,10 @@ class ImportWizard(QWizard):
         self.resize(*SIZE)
         if path is not None:
             self.file_page.choose(path)
+
+    def done(self, result: int) -> None:
+        """Closing the wizard stops a dry run nobody will look at; an import goes on (the
+        jobs panel follows it)."""
+        if self.check_page.running:
+            self.check_page.watcher.cancel()
+        super().done(result)
