@@ -28,6 +28,7 @@ from crm_client.api.imports import (
     ProblemPage,
 )
 from crm_common.entities import EntitySpec
+from crm_common.errors import PayloadTooLarge
 from crm_common.permissions import Permissions
 from crm_common.schemas.auth import Me
 from crm_common.schemas.job import JobRead, JobState
@@ -94,6 +95,8 @@ class FakeImportApi:
 
     def upload_import(self, entity: str, path: Path) -> ImportFile:
         self._record("upload_import", entity, path)
+        if path.name.startswith("too-large"):
+            raise PayloadTooLarge("The file is larger than the import allows (20 MB)")
         return ImportFile(id=IMPORT_ID, entity=entity, file_name=path.name,
                           size=path.stat().st_size)
 

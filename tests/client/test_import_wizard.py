@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 from fake_import_api import COUNTS, IMPORT_ID, PROBLEMS, FakeImportApi, me
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget, QWizard
 
 from crm_client.core.changes import ChangeBus
@@ -81,7 +81,7 @@ def _next(qtbot: Any, wizard: ImportWizard, which: QWizard.WizardButton = NEXT) 
 
 def _mapping(wizard: ImportWizard) -> list[Any]:
     page = wizard.mapping_page
-    return [page.field_box(row).currentData() for row in range(page.table.rowCount())]
+    return [page.field_box(row).value() for row in range(page.table.rowCount())]
 
 
 def _upload_and_map(qtbot: Any, wizard: ImportWizard, fake: FakeImportApi, path: Path,
@@ -121,13 +121,18 @@ def test_the_wizard_imports_a_file_end_to_end(
     page.field_box(0).setCurrentIndex(0)  # the required name left out
     assert page.warning.text() == "Required fields not mapped: Customer name"
     assert not wizard.button(NEXT).isEnabled()
-    page.field_box(0).setCurrentIndex(page.field_box(0).findData("name"))
-    page.field_box(3).setCurrentIndex(page.field_box(3).findData("mobile"))
+    page.field_box(0).set_value("name")
+    page.field_box(3).set_value("mobile")
     assert page.warning.text() == "Mapped to more than one column: Mobile"
-    page.field_box(3).setCurrentIndex(page.field_box(3).findData("remark"))
+    page.field_box(3).set_value("remark")
     assert page.warning.isHidden() and wizard.button(NEXT).isEnabled()
-    owner = page.field_box(0).findData("owner_id")
-    assert not page.field_box(0).model().item(owner).isEnabled()  # read-only field
+    owner = page.field_box(0).findText("Owner (read-only)")
+    assert owner > 0 and not page.field_box(0).model().item(owner).isEnabled()  # read-only
+    wheel = QWheelEvent(QPointF(5, 5), QPointF(5, 5), QPoint(0, 0), QPoint(0, -120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(page.field_box(2), wheel)  # scrolling the table past it
+    assert page.field_box(2).value() == "level"
 
     monkeypatch.setattr(import_mapping.QInputDialog, "getText", lambda *a, **k: ("标准", True))
     qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
@@ -162,7 +167,7 @@ def test_the_wizard_imports_a_file_end_to_end(
     qtbot.waitUntil(lambda: problems.table.rowCount() == 200)
     assert problems.total_label.text() == "200 of 230 shown"
     assert [problems.table.item(0, c).text() for c in range(5)] == [
-        "3", "手机", "Auto-fixed", "message 0", "13800138000"]
+        "3", "B  手机", "Auto-fixed", "message 0", "13800138000"]
     problems.row_box.setValue(100)
     qtbot.mouseClick(problems.go_button, Qt.MouseButton.LeftButton)
     assert problems.table.currentRow() == 97  # on the page loaded already
@@ -172,7 +177,7 @@ def test_the_wizard_imports_a_file_end_to_end(
     qtbot.waitUntil(lambda: problems.table.rowCount() == 230)
     assert problems.table.currentRow() == 222 and not problems.more_button.isEnabled()
     assert wizard.currentPage() is check
-    problems.verdict.setCurrentIndex(problems.verdict.findData("error"))
+    problems.verdict.set_value("error")
     qtbot.waitUntil(lambda: problems.table.rowCount() == len(PROBLEMS) // 3)
     assert {problems.table.item(r, 2).text() for r in range(76)} == {"Error"}
 
@@ -228,6 +233,25 @@ def test_the_import_can_be_cancelled_while_it_runs(
     assert commit.banner.label.text() == "The job was cancelled."
     assert fake.called("cancel_job") == [(101,)]
     assert commit.undo_button.isHidden() and commit.counts.isHidden()
+
+
+def test_a_refused_upload_is_explained_and_another_file_can_be_chosen(
+        qtbot: Any, fake: FakeImportApi, make_ctx: Callable[..., AppContext],
+        workbook: Path, tmp_path: Path) -> None:
+    ctx = make_ctx(fake)
+    wizard = _wizard(qtbot, ctx)
+    page = wizard.file_page
+    too_large = tmp_path / "too-large.xlsx"
+    too_large.write_bytes(b"big")
+    page.choose(too_large)
+    qtbot.waitUntil(lambda: bool(ctx.tasks.presenter.open_boxes()))
+    [box] = ctx.tasks.presenter.open_boxes()
+    assert "larger than the import allows" in box.text() + box.informativeText()
+    assert page.browse_button.isEnabled() and not page.isComplete()
+    assert page.status.text() == "" and page.progress.isHidden()
+    box.close()
+    page.choose(workbook)
+    qtbot.waitUntil(page.isComplete)
 
 
 def test_all_or_nothing_with_errors_cannot_be_committed(

@@ -11,11 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-# Answers of a job as it is written in ``JobRead.result``.
+# The job kinds: dry run, commit, undo (their results are the models below).
 IMPORT_CHECK, IMPORT, IMPORT_UNDO = "import_check", "import", "import_undo"
-# What the wizard offers for duplicates, and the verdicts of a cell.
+# What to do with duplicates, and the files the import reads.
 MODES = ("skip", "update", "create")
-VERDICTS = ("error", "warning", "fixed")
 SUFFIXES = (".xlsx", ".xls", ".xlsm", ".csv")
 
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, cast
 
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
-    QComboBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -25,8 +24,9 @@ from PySide6.QtWidgets import (
 from crm_client.admin.common import titled_table
 from crm_client.api.imports import ImportLayout, LayoutColumn, MappingTemplate
 from crm_client.core.i18n import N_, _
-from crm_client.views.import_results import ERROR_STYLE
+from crm_client.views.import_results import ERROR_STYLE, column_letter
 from crm_client.views.import_session import ImportSession
+from crm_client.widgets.value_combo import CellComboBox, ValueComboBox
 
 if TYPE_CHECKING:
     from crm_client.core.context import AppContext
@@ -35,16 +35,6 @@ MAPPINGS = "import_mapping"  # the entity of mapping templates (its changes are 
 COLUMNS = (N_("Column"), N_("Sample values"), N_("Import as"))
 WIDTHS = (200, 300, 220)
 SAMPLES_SHOWN = 3
-
-
-def column_letter(index: int) -> str:
-    """0 → A, 25 → Z, 26 → AA: the column as Excel names it."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(ord("A") + rest) + letters
-    return letters
 
 
 class MappingPage(QWizardPage):
@@ -59,7 +49,7 @@ class MappingPage(QWizardPage):
         self.setTitle(_("Map the columns"))
         self.setSubTitle(_("Choose the field each column goes to. Columns set to “do not "
                            "import” are left out."))
-        self.template_box = QComboBox(self)
+        self.template_box = ValueComboBox(self)
         self.template_box.setMinimumWidth(220)
         self.template_box.activated.connect(lambda _index: self._apply_chosen_template())
         self.save_button = QPushButton(_("&Save as template…"), self)
@@ -114,22 +104,22 @@ class MappingPage(QWizardPage):
             self.table.setCellWidget(row, 2, self._field_box(column))
         self._show_problems()
 
-    def _field_box(self, column: LayoutColumn) -> QComboBox:
-        box = QComboBox()
-        box.addItem(_("— do not import —"), None)
+    def _field_box(self, column: LayoutColumn) -> CellComboBox:
+        box = CellComboBox()
+        box.add_option(_("— do not import —"), None)
         items = cast(QStandardItemModel, box.model())
         for spec in self.session.fields.values():
             label = f"{spec.label} *" if spec.required else spec.label
             if not spec.writable:
                 label = _("{field} (read-only)").format(field=label)
-            box.addItem(label, spec.name)
+            box.add_option(label, spec.name)
             items.item(box.count() - 1).setEnabled(spec.writable)
-        box.setCurrentIndex(max(box.findData(self.session.mapping.get(column.index)), 0))
-        box.currentIndexChanged.connect(lambda _i: self._choose(column.index, box.currentData()))
+        box.set_value(self.session.mapping.get(column.index))
+        box.currentIndexChanged.connect(lambda _i: self._choose(column.index, box.value()))
         return box
 
-    def field_box(self, row: int) -> QComboBox:
-        return cast(QComboBox, self.table.cellWidget(row, 2))
+    def field_box(self, row: int) -> CellComboBox:
+        return cast(CellComboBox, self.table.cellWidget(row, 2))
 
     def _choose(self, index: int, name: str | None) -> None:
         if name:
@@ -170,16 +160,16 @@ class MappingPage(QWizardPage):
     def _show_templates(self, templates: list[MappingTemplate], select: str | None) -> None:
         self.templates = templates
         chosen = select or self.template_box.currentText()
-        self.template_box.clear()
-        self.template_box.addItem(_("(none)"), None)
+        self.template_box.clear_options()
+        self.template_box.add_option(_("(none)"), None)
         for template in templates:
-            self.template_box.addItem(template.name, template.id)
+            self.template_box.add_option(template.name, template)
         self.template_box.setCurrentIndex(max(self.template_box.findText(chosen), 0))
         self.delete_button.setEnabled(self.chosen_template() is not None)
 
     def chosen_template(self) -> MappingTemplate | None:
-        chosen = self.template_box.currentData()
-        return next((t for t in self.templates if t.id == chosen), None)
+        chosen: MappingTemplate | None = self.template_box.value()
+        return chosen
 
     def _apply_chosen_template(self) -> None:
         template = self.chosen_template()
@@ -192,8 +182,7 @@ class MappingPage(QWizardPage):
         columns = self.session.layout.columns if self.session.layout else []
         for row, column in enumerate(columns):
             name = template.columns.get(column.heading)
-            box = self.field_box(row)
-            box.setCurrentIndex(max(box.findData(name), 0) if name else 0)
+            self.field_box(row).set_value(name)
 
     def template_columns(self) -> dict[str, str]:
         """The current mapping by heading (columns without a heading cannot be saved)."""

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -27,6 +26,7 @@ from crm_client.admin.common import read_only_table, titled_table
 from crm_client.api.imports import ImportCounts, ImportOutcome, LayoutField, Problem, ProblemPage
 from crm_client.core.i18n import N_, _
 from crm_client.widgets.enter_spin_box import EnterSpinBox
+from crm_client.widgets.value_combo import ValueComboBox
 
 if TYPE_CHECKING:
     from crm_client.core.context import AppContext
@@ -43,6 +43,16 @@ PROBLEM_PAGE = 200
 PREVIEW_PADDING = 16
 COUNTS = (("new", N_("New: {n}")), ("update", N_("Update: {n}")), ("skip", N_("Skipped: {n}")),
           ("error", N_("Errors: {n}")), ("empty", N_("Empty rows: {n}")))
+
+
+def column_letter(index: int) -> str:
+    """0 → A, 25 → Z, 26 → AA: the column as Excel names it."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def counts_text(counts: ImportCounts) -> str:
@@ -95,9 +105,9 @@ class ProblemsWidget(QWidget):
         self.next: str | None = None
         self._generation = 0
         self._wanted_row: int | None = None
-        self.verdict = QComboBox(self)
+        self.verdict = ValueComboBox(self)
         for value, label in VERDICT_FILTERS:
-            self.verdict.addItem(_(label), value)
+            self.verdict.add_option(_(label), value)
         self.verdict.currentIndexChanged.connect(lambda _index: self.reload())
         self.row_box = EnterSpinBox(self, minimum=1, maximum=10_000_000)
         self.row_box.sig_entered.connect(self.go_to_row)
@@ -146,7 +156,7 @@ class ProblemsWidget(QWidget):
     def load_more(self) -> None:
         if self.import_id is None:
             return
-        import_id, verdict, after = self.import_id, self.verdict.currentData(), self.next
+        import_id, verdict, after = self.import_id, self.verdict.value(), self.next
         generation = self._generation
         self.more_button.setEnabled(False)
         (self.ctx.tasks.query(self, lambda api: api.import_problems(
@@ -190,7 +200,8 @@ class ProblemsWidget(QWidget):
         self._seek()
 
     def _fill_row(self, row: int, problem: Problem) -> None:
-        column = problem.heading or ("" if problem.column is None else str(problem.column + 1))
+        column = "" if problem.column is None else column_letter(problem.column)
+        column = f"{column}  {problem.heading or ''}".strip()
         texts = (str(problem.row), column, _(VERDICTS.get(problem.verdict, problem.verdict)),
                  problem.message, problem.value or "")
         colour = VERDICT_COLOURS.get(problem.verdict)

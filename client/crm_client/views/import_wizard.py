@@ -37,7 +37,8 @@ from PySide6.QtWidgets import (
 from crm_client.admin.common import titled_table
 from crm_client.api.imports import MODES, SUFFIXES, ImportFile, ImportLayout
 from crm_client.core.i18n import N_, _
-from crm_client.views.import_mapping import SAMPLES_SHOWN, MappingPage, column_letter
+from crm_client.views.import_mapping import SAMPLES_SHOWN, MappingPage
+from crm_client.views.import_results import column_letter
 from crm_client.views.import_run import CheckPage, CommitPage
 from crm_client.views.import_session import ImportSession
 from crm_client.widgets.enter_spin_box import EnterSpinBox
