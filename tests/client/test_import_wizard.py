@@ -114,6 +114,8 @@ def test_the_wizard_imports_a_file_end_to_end(
     changed: list[tuple[str, list[int]]] = []
     ctx.changes.sig_entity_changed.connect(lambda key, ids: changed.append((key, ids)))
     wizard = _wizard(qtbot, ctx)
+    room = wizard.screen().availableGeometry()  # 800 × 600 offscreen
+    assert wizard.width() < room.width() and wizard.height() < room.height()
     _upload_and_map(qtbot, wizard, fake, workbook, monkeypatch)
 
     page = wizard.mapping_page

@@ -47,8 +47,8 @@ class MappingPage(QWizardPage):
         self.templates: list[MappingTemplate] = []
         self._shown_layout: ImportLayout | None = None
         self.setTitle(_("Map the columns"))
-        self.setSubTitle(_("Choose the field each column goes to. Columns set to “do not "
-                           "import” are left out."))
+        self.setSubTitle(_("Choose the field each column goes to (* required). Columns set "
+                           "to “do not import” are left out."))
         self.template_box = ValueComboBox(self)
         self.template_box.setMinimumWidth(220)
         self.template_box.activated.connect(lambda _index: self._apply_chosen_template())

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSize, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -41,6 +41,7 @@ from crm_client.views.import_mapping import SAMPLES_SHOWN, MappingPage
 from crm_client.views.import_results import column_letter
 from crm_client.views.import_run import CheckPage, CommitPage
 from crm_client.views.import_session import ImportSession
+from crm_client.views.window_fit import FRAME
 from crm_client.widgets.enter_spin_box import EnterSpinBox
 from crm_common.entities import EntitySpec
 
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
 IMPORTS = "import"  # the entity of uploaded files (the import history)
 LAYOUT_DELAY_MS = 400  # typing "12" in the header row asks once, not twice
 MAX_HEADER_ROW = 1000
-SIZE = (940, 640)
+SIZE = QSize(940, 640)
 MODE_LABELS = {
     "skip": N_("&Skip them (keep the existing records as they are)"),
     "update": N_("&Update the existing records (only the mapped, non-empty cells)"),
@@ -310,7 +311,8 @@ class ImportWizard(QWizard):
         for page in (self.file_page, self.sheet_page, self.mapping_page, self.options_page,
                      self.check_page, self.commit_page):
             self.addPage(page)
-        self.resize(*SIZE)
+        room = self.screen().availableGeometry().marginsRemoved(FRAME).size()
+        self.resize(SIZE.boundedTo(room))  # a laptop at 125 % has about 1092 × 580
         if path is not None:
             self.file_page.choose(path)
 
