@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from crm_client.core.context import AppContext
 
 KEPT_SHOWN = 10
+IMPORTS = "import"  # the import history's entity
 
 
 class RunPage(QWizardPage):
@@ -171,7 +172,8 @@ class CheckPage(RunPage):
         self.run()
 
     def cleanupPage(self) -> None:
-        """Back: a dry run still running is of no use any more."""
+        """Back, or the wizard closed (``QWizard`` cleans up every page then): a dry run
+        still running is of no use any more. An import goes on (the jobs panel shows it)."""
         self.watcher.cancel()
         self.watcher.forget()
         self.running = False
@@ -243,7 +245,7 @@ class CommitPage(RunPage):
     def _ended(self, job: JobRead) -> None:
         self.cancel_button.hide()
         super()._ended(job)
-        self.ctx.changes.sig_entity_changed.emit(self.session.spec.key, [])
+        self._announce()
 
     def _lost(self) -> None:
         self.cancel_button.hide()
@@ -255,6 +257,11 @@ class CommitPage(RunPage):
         written = outcome.counts.new + outcome.counts.update
         self.undo_button.setVisible(written > 0)
         self.undo_button.setEnabled(True)
+
+    def _announce(self) -> None:
+        """Open lists of the entity and the import history show what changed."""
+        for key in (self.session.spec.key, IMPORTS):
+            self.ctx.changes.sig_entity_changed.emit(key, [])
 
     def undo(self) -> None:
         if self.outcome is None:
@@ -278,7 +285,7 @@ class CommitPage(RunPage):
             return
         self.undo_button.hide()
         self.undo_label.setText(undo_text(UndoOutcome.model_validate(job.result)))
-        self.ctx.changes.sig_entity_changed.emit(self.session.spec.key, [])
+        self._announce()
 
 
 def undo_text(outcome: UndoOutcome) -> str:

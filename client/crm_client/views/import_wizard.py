@@ -39,7 +39,7 @@ from crm_client.api.imports import MODES, SUFFIXES, ImportFile, ImportLayout
 from crm_client.core.i18n import N_, _
 from crm_client.views.import_mapping import SAMPLES_SHOWN, MappingPage
 from crm_client.views.import_results import column_letter
-from crm_client.views.import_run import CheckPage, CommitPage
+from crm_client.views.import_run import IMPORTS, CheckPage, CommitPage
 from crm_client.views.import_session import ImportSession
 from crm_client.views.window_fit import FRAME
 from crm_client.widgets.enter_spin_box import EnterSpinBox
@@ -48,7 +48,6 @@ from crm_common.entities import EntitySpec
 if TYPE_CHECKING:
     from crm_client.core.context import AppContext
 
-IMPORTS = "import"  # the entity of uploaded files (the import history)
 LAYOUT_DELAY_MS = 400  # typing "12" in the header row asks once, not twice
 MAX_HEADER_ROW = 1000
 SIZE = QSize(940, 640)
@@ -315,10 +314,3 @@ class ImportWizard(QWizard):
         self.resize(SIZE.boundedTo(room))  # a laptop at 125 % has about 1092 × 580
         if path is not None:
             self.file_page.choose(path)
-
-    def done(self, result: int) -> None:
-        """Closing the wizard stops a dry run nobody will look at; an import goes on (the
-        jobs panel follows it)."""
-        if self.check_page.running:
-            self.check_page.watcher.cancel()
-        super().done(result)
