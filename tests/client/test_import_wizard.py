@@ -235,7 +235,19 @@ def test_the_import_can_be_cancelled_while_it_runs(
     qtbot.waitUntil(commit.isComplete)
     assert commit.banner.label.text() == "The job was cancelled."
     assert fake.called("cancel_job") == [(101,)]
-    assert commit.undo_button.isHidden() and commit.counts.isHidden()
+    assert commit.counts.isHidden()
+    asked: list[str] = []
+
+    def answer(_parent: Any, _title: str, text: str) -> QMessageBox.StandardButton:
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(import_run.QMessageBox, "question", answer)
+    qtbot.mouseClick(commit.undo_button, Qt.MouseButton.LeftButton)  # the rows written so far
+    fake.hold = False
+    qtbot.waitUntil(lambda: commit.undo_label.text().startswith("Undone"))
+    assert asked[0].startswith("Undo this import? The records it created are removed")
+    assert fake.called("start_job")[-1] == ("import_undo", {"import_id": IMPORT_ID})
 
 
 def test_a_refused_upload_is_explained_and_another_file_can_be_chosen(

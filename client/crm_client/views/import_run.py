@@ -246,6 +246,10 @@ class CommitPage(RunPage):
         self.cancel_button.hide()
         super()._ended(job)
         self._announce()
+        if self.outcome is None and not self.session.atomic:
+            # Valid rows only: the rows written before the job stopped can be taken back.
+            self.undo_button.show()
+            self.undo_button.setEnabled(True)
 
     def _lost(self) -> None:
         self.cancel_button.hide()
@@ -264,19 +268,24 @@ class CommitPage(RunPage):
             self.ctx.changes.sig_entity_changed.emit(key, [])
 
     def undo(self) -> None:
-        if self.outcome is None:
-            return
-        counts = self.outcome.counts
-        question = _("Undo this import? The {new} records it created are removed and the "
-                     "{update} records it updated get their earlier values back, except "
-                     "fields changed since.").format(new=counts.new, update=counts.update)
-        if QMessageBox.question(self, _("Undo the import"), question) != (
+        """Ask first, then take the import back (job ``import_undo``)."""
+        if self.session.upload is None or QMessageBox.question(
+                self, _("Undo the import"), self._undo_question()) != (
                 QMessageBox.StandardButton.Yes):
             return
         self.undo_button.setEnabled(False)
         self.undo_label.setText(_("Undoing…"))
         self.undo_label.show()
-        self.undo_watcher.start(IMPORT_UNDO, {"import_id": self.outcome.import_id})
+        self.undo_watcher.start(IMPORT_UNDO, {"import_id": self.session.upload.id})
+
+    def _undo_question(self) -> str:
+        if self.outcome is None:  # stopped part-way: how much it wrote is not known here
+            return _("Undo this import? The records it created are removed and the records "
+                     "it updated get their earlier values back, except fields changed since.")
+        counts = self.outcome.counts
+        return _("Undo this import? The {new} records it created are removed and the "
+                 "{update} records it updated get their earlier values back, except "
+                 "fields changed since.").format(new=counts.new, update=counts.update)
 
     def _undone(self, job: JobRead) -> None:
         if job.state is not JobState.SUCCEEDED or job.result is None:
