@@ -8,6 +8,9 @@ near its end (``fetchMore``) — so a list of a million customers opens as fast 
 The list follows the person's role: no New, Delete or Restore without the right (nor on a
 record the right does not reach), no column of a hidden field, no sorting or filtering by a
 field it may not read; masked values show masked. Previewing a role opens lists read-only.
+
+An ``importable`` entity's list offers Import… (the import wizard) to a role with the import
+right, and a spreadsheet dropped on the list opens the wizard with it.
 """
 
 from __future__ import annotations
