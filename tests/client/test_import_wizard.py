@@ -243,8 +243,8 @@ def test_the_import_can_be_cancelled_while_it_runs(
         return QMessageBox.StandardButton.Yes
 
     monkeypatch.setattr(import_run.QMessageBox, "question", answer)
-    qtbot.mouseClick(commit.undo_button, Qt.MouseButton.LeftButton)  # the rows written so far
     fake.hold = False
+    qtbot.mouseClick(commit.undo_button, Qt.MouseButton.LeftButton)  # the rows written so far
     qtbot.waitUntil(lambda: commit.undo_label.text().startswith("Undone"))
     assert asked[0].startswith("Undo this import? The records it created are removed")
     assert fake.called("start_job")[-1] == ("import_undo", {"import_id": IMPORT_ID})
