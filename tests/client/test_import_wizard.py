@@ -96,6 +96,15 @@ def _upload_and_map(qtbot: Any, wizard: ImportWizard, fake: FakeImportApi, path:
     sheet = wizard.sheet_page
     assert (sheet.sheet_box.currentText(), sheet.header_box.value()) == ("Customers", 2)
     assert sheet.table.item(1, 1).text() == "手机"
+    sheet.sheet_box.setCurrentIndex(0)
+    sheet.sheet_box.activated.emit(0)  # another sheet: its header row is found again
+    qtbot.waitUntil(lambda: sheet.isComplete() and wizard.session.layout.sheet == "Notes")
+    assert fake.called("import_layout")[-1] == (IMPORT_ID, "Notes", None)
+    assert sheet.table.rowCount() == 1 and sheet.header_box.value() == 1
+    sheet.sheet_box.setCurrentIndex(1)
+    sheet.sheet_box.activated.emit(1)
+    qtbot.waitUntil(lambda: sheet.isComplete() and wizard.session.layout.sheet == "Customers")
+    assert sheet.header_box.value() == 2
     sheet.header_box.setValue(1)  # the title row: no usable headings
     assert not wizard.button(NEXT).isEnabled()
     qtbot.waitUntil(lambda: sheet.isComplete() and wizard.session.layout.header_row == 1)
