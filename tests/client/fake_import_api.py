@@ -43,15 +43,19 @@ FIELDS = [LayoutField(name="name", label="Customer name", required=True),
           LayoutField(name="remark", label="Remark"),
           LayoutField(name="owner_id", label="Owner", writable=False)]
 COUNTS = {"new": 2, "update": 1, "skip": 1, "error": 1, "empty": 1}
-PROBLEMS = [Problem(row=3 + n, column=1, heading="手机", field="mobile",
-                    verdict=("fixed", "warning", "error")[n % 3],
-                    message=f"message {n}", value=f"1380013800{n % 10}") for n in range(230)]
+# A whole column refused first, then a problem in each of 230 rows.
+PROBLEMS = [Problem(column=3, heading="备注", field="owner_id", verdict="error",
+                    message="This field cannot be imported")] + [
+    Problem(row=3 + n, column=1, heading="手机", field="mobile",
+            verdict=("fixed", "warning", "error")[n % 3], message=f"message {n}",
+            value=f"1380013800{n % 10}") for n in range(230)]
 PREVIEW = [{"row": 3, "action": "new", "values": {"name": "上海精工", "mobile": "13800138000",
                                                   "level": "A"}},
            {"row": 4, "action": "update", "values": {"name": "北京大地", "mobile": None}},
            {"row": 5, "action": "error", "values": {"name": "广州海通"}}]
 UNDO = {"removed": 2, "restored": 1,
-        "kept": [{"entity": "customer", "record_id": 12, "fields": ["phone", "level"]}]}
+        "kept": [{"entity": "customer", "record_id": 12, "fields": ["phone", "level"]}],
+        "kept_total": 1}
 
 
 def admin_me() -> Me:

@@ -176,21 +176,24 @@ def test_the_wizard_imports_a_file_end_to_end(
 
     problems = check.problems
     qtbot.waitUntil(lambda: problems.table.rowCount() == 200)
-    assert problems.total_label.text() == "200 of 230 shown"
+    assert problems.total_label.text() == "200 of 231 shown"
     assert [problems.table.item(0, c).text() for c in range(5)] == [
+        "", "D  备注", "Error", "This field cannot be imported", ""]  # a whole column
+    assert [problems.table.item(1, c).text() for c in range(5)] == [
         "3", "B  手机", "Auto-fixed", "message 0", "13800138000"]
     problems.row_box.setValue(100)
     qtbot.mouseClick(problems.go_button, Qt.MouseButton.LeftButton)
-    assert problems.table.currentRow() == 97  # on the page loaded already
+    assert problems.table.currentRow() == 98  # on the page loaded already
     problems.row_box.lineEdit().selectAll()
     qtbot.keyClicks(problems.row_box, "225")
     qtbot.keyClick(problems.row_box, Qt.Key.Key_Return)  # Enter goes to the row, not Import
-    qtbot.waitUntil(lambda: problems.table.rowCount() == 230)
-    assert problems.table.currentRow() == 222 and not problems.more_button.isEnabled()
+    qtbot.waitUntil(lambda: problems.table.rowCount() == 231)
+    assert problems.table.currentRow() == 223 and not problems.more_button.isEnabled()
     assert wizard.currentPage() is check
     problems.verdict.set_value("error")
-    qtbot.waitUntil(lambda: problems.table.rowCount() == len(PROBLEMS) // 3)
-    assert {problems.table.item(r, 2).text() for r in range(76)} == {"Error"}
+    errors = sum(p.verdict == "error" for p in PROBLEMS)
+    qtbot.waitUntil(lambda: problems.table.rowCount() == errors)
+    assert {problems.table.item(r, 2).text() for r in range(errors)} == {"Error"}
 
     report = tmp_path / "错误"
     monkeypatch.setattr(import_results.QFileDialog, "getSaveFileName",
@@ -207,7 +210,7 @@ def test_the_wizard_imports_a_file_end_to_end(
     assert fake.called("start_job")[1][0] == "import"
     assert commit.counts.text().startswith("New: 2 · Update: 1")
     assert commit.subTitle() == "“客户名单.xlsx” is imported."
-    assert {("customer", ()), ("import", ())} <= {(k, tuple(i)) for k, i in changed}
+    assert {("customer", ()), ("import_batch", ())} <= {(k, tuple(i)) for k, i in changed}
     assert not commit.cancel_button.isVisible()
     assert not wizard.button(QWizard.WizardButton.BackButton).isEnabled()
 

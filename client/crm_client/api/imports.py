@@ -60,9 +60,10 @@ class ImportLayout(BaseModel):
 
 
 class Problem(BaseModel):
-    """One cell (or row, when ``column`` is None) the run fixed, warns about or refused."""
+    """One cell the run fixed, warns about or refused (a whole row when ``column`` is None,
+    a whole column when ``row`` is None)."""
 
-    row: int
+    row: int | None = None
     column: int | None = None
     heading: str | None = None
     field: str | None = None
@@ -121,6 +122,9 @@ class KeptRecord(BaseModel):
 
 
 class UndoOutcome(BaseModel):
+    """What the undo did; ``kept`` may be the first of ``kept_total``."""
+
     removed: int = 0
     restored: int = 0
     kept: list[KeptRecord] = Field(default_factory=list)
+    kept_total: int | None = None

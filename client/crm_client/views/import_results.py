@@ -31,7 +31,8 @@ from crm_client.widgets.value_combo import ValueComboBox
 if TYPE_CHECKING:
     from crm_client.core.context import AppContext
 
-ACTIONS = {"new": N_("New"), "update": N_("Update"), "skip": N_("Skip"), "error": N_("Error")}
+ACTIONS = {"new": N_("New"), "update": N_("Update"), "skip": N_("Skip"), "error": N_("Error"),
+           "empty": N_("Empty row")}
 VERDICTS = {"error": N_("Error"), "warning": N_("Warning"), "fixed": N_("Auto-fixed")}
 VERDICT_FILTERS = ((None, N_("All problems")), ("error", N_("Errors")),
                    ("warning", N_("Warnings")), ("fixed", N_("Auto-fixed")))
@@ -174,7 +175,7 @@ class ProblemsWidget(QWidget):
         row = self._wanted_row
         if row is None:
             return
-        found = next((i for i, p in enumerate(self.problems) if p.row >= row), None)
+        found = next((i for i, p in enumerate(self.problems) if (p.row or 0) >= row), None)
         if found is None and self.next is not None:
             self.load_more()  # its arrival seeks again
             return
@@ -202,7 +203,8 @@ class ProblemsWidget(QWidget):
     def _fill_row(self, row: int, problem: Problem) -> None:
         column = "" if problem.column is None else column_letter(problem.column)
         column = f"{column}  {problem.heading or ''}".strip()
-        texts = (str(problem.row), column, _(VERDICTS.get(problem.verdict, problem.verdict)),
+        number = "" if problem.row is None else str(problem.row)
+        texts = (number, column, _(VERDICTS.get(problem.verdict, problem.verdict)),
                  problem.message, problem.value or "")
         colour = VERDICT_COLOURS.get(problem.verdict)
         for index, text in enumerate(texts):

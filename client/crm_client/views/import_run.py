@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from crm_client.core.context import AppContext
 
 KEPT_SHOWN = 10
-IMPORTS = "import"  # the import history's entity
+IMPORTS = "import_batch"  # the import history's entity
 
 
 class RunPage(QWizardPage):
@@ -302,12 +302,13 @@ def undo_text(outcome: UndoOutcome) -> str:
     lines = [_("Undone: {removed} records removed, {restored} restored.").format(
         removed=outcome.removed, restored=outcome.restored)]
     if outcome.kept:
+        total = max(outcome.kept_total or 0, len(outcome.kept))
         lines.append(_("Changed since the import, so kept as they are ({count}):").format(
-            count=len(outcome.kept)))
+            count=total))
         lines += [_kept_line(kept.entity, kept.record_id, kept.fields)
                   for kept in outcome.kept[:KEPT_SHOWN]]
-        if len(outcome.kept) > KEPT_SHOWN:
-            lines.append(_("… and {count} more").format(count=len(outcome.kept) - KEPT_SHOWN))
+        if total > KEPT_SHOWN:
+            lines.append(_("… and {count} more").format(count=total - KEPT_SHOWN))
     return "\n".join(lines)
 
 
