@@ -273,7 +273,7 @@ class OptionsPage(QWizardPage):
             self.modes.addButton(button, number)
             box.addWidget(button)
         self.modes.button(MODES.index(session.mode)).setChecked(True)
-        errors = QGroupBox(_("Rows with errors"), self)
+        errors = QGroupBox(_("When rows have errors"), self)
         box = QVBoxLayout(errors)
         self.valid_rows = QRadioButton(_("Import the &valid rows; report the others"), errors)
         self.atomic = QRadioButton(_("Import n&othing unless every row is valid"), errors)
