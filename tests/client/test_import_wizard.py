@@ -129,6 +129,12 @@ def test_the_wizard_imports_a_file_end_to_end(
 
     page = wizard.mapping_page
     assert _mapping(wizard) == ["name", "mobile", "level", None]
+    wizard.activateWindow()
+    qtbot.waitUntil(wizard.isActiveWindow)
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_Tab)  # from the table to the fields, in order
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is page.field_box(1) and page.table.currentRow() == 1
     page.field_box(0).setCurrentIndex(0)  # the required name left out
     assert page.warning.text() == "Required fields not mapped: Customer name"
     assert not wizard.button(NEXT).isEnabled()

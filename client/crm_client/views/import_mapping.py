@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, cast
 
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -59,6 +60,9 @@ class MappingPage(QWizardPage):
         self.table = QTableWidget(0, len(COLUMNS), self)
         titled_table(self.table, COLUMNS, WIDTHS, 1)
         self.table.verticalHeader().setDefaultSectionSize(32)
+        # Tab walks from field to field (the combos), not from cell to cell.
+        self.table.setTabKeyNavigation(False)
+        cast(QApplication, QApplication.instance()).focusChanged.connect(self._focus_moved)
         self.warning = QLabel(self)
         self.warning.setWordWrap(True)
         self.warning.setStyleSheet(ERROR_STYLE)
@@ -117,6 +121,13 @@ class MappingPage(QWizardPage):
         box.set_value(self.session.mapping.get(column.index))
         box.currentIndexChanged.connect(lambda _i: self._choose(column.index, box.value()))
         return box
+
+    def _focus_moved(self, _old: QWidget | None, new: QWidget | None) -> None:
+        """A field reached with Tab shows its row (a sheet may have 60 columns)."""
+        for row in range(self.table.rowCount()):
+            if new is not None and self.table.cellWidget(row, 2) is new:
+                self.table.setCurrentCell(row, 2)
+                return
 
     def field_box(self, row: int) -> CellComboBox:
         return cast(CellComboBox, self.table.cellWidget(row, 2))
