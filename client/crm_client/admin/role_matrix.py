@@ -14,7 +14,7 @@ the next upgrade.
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFocusEvent, QWheelEvent
+from PySide6.QtGui import QBrush, QColor, QFocusEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from crm_client.admin.common import read_only_table
 from crm_client.core.i18n import _
-from crm_client.widgets.value_combo import ValueComboBox
+from crm_client.widgets.value_combo import CellComboBox, ValueComboBox
 from crm_common.entities import REGISTRY, EntitySpec, FieldSpec
 from crm_common.permissions import (
     ACCESS_LABELS,
@@ -65,7 +65,7 @@ _ACCESS_COLOURS: dict[str, tuple[str, str]] = {
 _SELECTED_ENTITY = "#e6f4ff"
 
 
-class _CellCombo(ValueComboBox):
+class _CellCombo(CellComboBox):
     """A combo in a table cell: tells the table when it gets focus (so its row is selected)
     and colours its text by value, so a matrix reads at a glance."""
 
@@ -75,18 +75,11 @@ class _CellCombo(ValueComboBox):
                  ) -> None:
         super().__init__(parent)
         self._colours = colours
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # no focus steal on the mouse wheel
         self.currentIndexChanged.connect(lambda _index: self._colour())
 
     def focusInEvent(self, event: QFocusEvent) -> None:
         super().focusInEvent(event)
         self.sig_focused.emit()
-
-    def wheelEvent(self, event: QWheelEvent) -> None:
-        if self.hasFocus():  # scrolling the table must not change 48 scopes on the way
-            super().wheelEvent(event)
-        else:
-            event.ignore()
 
     def _colour(self) -> None:
         colours = self._colours.get(str(self.value()))

@@ -50,6 +50,7 @@ from crm_client.api.errors import (
     DownloadCancelled,
     ServerUnreachable,
 )
+from crm_client.api.imports import ImportFile, ImportLayout, MappingTemplate, ProblemPage
 from crm_common import API_PREFIX
 from crm_common.entities import EntitySpec
 from crm_common.errors import (
@@ -83,6 +84,8 @@ _SESSIONS = TypeAdapter(list[SessionRead])
 PREVIEW_HEADER = "X-Preview-Role"
 _DUPLICATES = TypeAdapter(list[DuplicateMatch])
 _ACTIVITIES = TypeAdapter(list[ActivityRead])
+_MAPPINGS = TypeAdapter(list[MappingTemplate])
+MAPPINGS_PATH = "/import-mappings"
 _TRANSFER_TIMEOUT = 300.0
 # An idle connection is dropped after this long, before the server would close it
 # (``crm_server.serve.KEEP_ALIVE_SECONDS``), so no request races the server's close.
@@ -385,16 +388,63 @@ class ApiClient:
         with self._stream("GET", url) as response:
             name = filename_from_disposition(response.headers.get("content-disposition"))
             target = unique_path(dest_dir, name or f"attachment-{attachment_id}")
-            partial = target.with_name(target.name + ".part")
-            try:
-                with partial.open("wb") as out:
-                    for chunk in response.iter_bytes():
-                        out.write(chunk)
-                os.replace(partial, target)
-            except BaseException:
-                partial.unlink(missing_ok=True)
-                raise
+            _save_body(response, target)
         return target
+
+    # --- import (issue 10) -------------------------------------------------------------------
+
+    def upload_import(self, entity: str, path: Path) -> ImportFile:
+        """Upload a spreadsheet to import into ``entity`` (``PayloadTooLarge`` over the limit,
+        ``BadRequest`` for a file that is no readable spreadsheet)."""
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        with path.open("rb") as stream:
+            response = self._request("POST", "/imports", data={"entity": entity},
+                                     files={"file": (path.name, stream, content_type)},
+                                     timeout=self._transfer_timeout())
+        return ImportFile.model_validate_json(response.content)
+
+    def import_layout(self, import_id: int, sheet: str | None = None,
+                      header_row: int | None = None) -> ImportLayout:
+        """The columns of ``sheet`` under ``header_row`` (1-based) with their automatic
+        mapping; without them the server takes the first sheet and finds the header."""
+        params = query_params({"sheet": sheet, "header_row": header_row})
+        response = self._request("GET", f"/imports/{import_id}/layout", params=params)
+        return ImportLayout.model_validate_json(response.content)
+
+    def import_problems(self, import_id: int, verdict: str | None = None,
+                        after: str | None = None, limit: int = 200) -> ProblemPage:
+        """One page of the last run's problems, in row order (``next`` pages on)."""
+        params = query_params({"verdict": verdict, "after": after, "limit": limit})
+        response = self._request("GET", f"/imports/{import_id}/problems", params=params)
+        return ProblemPage.model_validate_json(response.content)
+
+    def import_errors_file(self, import_id: int, target: Path) -> Path:
+        """Save the error report (the failed rows, an error column, bad cells marked) as
+        ``target``; nothing is left behind on failure."""
+        with self._stream("GET", f"/imports/{import_id}/errors") as response:
+            _save_body(response, target)
+        return target
+
+    def import_mappings(self, entity: str) -> builtins.list[MappingTemplate]:
+        """The saved mapping templates of ``entity``, by name."""
+        params = query_params({"entity": entity, "sort": "name", "limit": 500})
+        response = self._request("GET", MAPPINGS_PATH, params=params)
+        return _MAPPINGS.validate_python(response.json()["items"])
+
+    def save_import_mapping(self, entity: str, name: str, columns: Mapping[str, str],
+                            replacing: MappingTemplate | None = None) -> MappingTemplate:
+        """Save a mapping template as ``name``, or change the columns of ``replacing``."""
+        if replacing is None:
+            payload: dict[str, Any] = {"name": name, "entity": entity, "columns": dict(columns)}
+            response = self._request("POST", MAPPINGS_PATH, json=payload)
+        else:
+            payload = {"columns": dict(columns), "version": replacing.version}
+            response = self._request("PATCH", f"{MAPPINGS_PATH}/{replacing.id}", json=payload)
+        return MappingTemplate.model_validate_json(response.content)
+
+    def delete_import_mapping(self, template: MappingTemplate) -> None:
+        self._request("DELETE", f"{MAPPINGS_PATH}/{template.id}",
+                      params=[("version", str(template.version))])
 
     # --- client updates ---------------------------------------------------------------------
 
@@ -554,6 +604,19 @@ class ApiClient:
 
     def _tr(self, text: str) -> str:
         return translate(text, self.language)
+
+
+def _save_body(response: httpx.Response, target: Path) -> None:
+    """Write a streamed body to ``target`` through a ``.part`` file: whole or not at all."""
+    partial = target.with_name(target.name + ".part")
+    try:
+        with partial.open("wb") as out:
+            for chunk in response.iter_bytes():
+                out.write(chunk)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def filename_from_disposition(header: str | None) -> str | None:

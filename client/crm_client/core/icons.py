@@ -53,6 +53,9 @@ _PATHS = {
     "recycle_bin": '<path d="M4 7h16M10 4h4M6 7l1 13h10l1-13"/><path d="m10 14 2-2 2 2M12 12v5"/>',
     "upload": '<path d="M12 16V4M7 9l5-5 5 5"/><path d="M4 15v5h16v-5"/>',
     "download": '<path d="M12 4v12M7 11l5 5 5-5"/><path d="M4 15v5h16v-5"/>',
+    # A sheet with an arrow into it: the import history and mapping templates.
+    "import": '<path d="M14 3H5v18h14V8z"/><path d="M14 3v5h5"/><path d="M12 10.5v6.5"/>'
+    '<path d="m9 14 3 3 3-3"/>',
     "job": '<rect x="3" y="9" width="18" height="6" rx="3"/><path d="M6 12h6"/>'
     '<path d="M12 3.5v2.5M12 18v2.5"/>',
     "history": '<circle cx="12" cy="12" r="8.5"/><path d="M12 7.5V12l3 2"/>',

@@ -8,16 +8,20 @@ near its end (``fetchMore``) — so a list of a million customers opens as fast 
 The list follows the person's role: no New, Delete or Restore without the right (nor on a
 record the right does not reach), no column of a hidden field, no sorting or filtering by a
 field it may not read; masked values show masked. Previewing a role opens lists read-only.
+
+An ``importable`` entity's list offers Import… (the import wizard) to a role with the import
+right, and a spreadsheet dropped on the list opens the wizard with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 from PySide6.QtCore import QPoint, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -36,6 +40,7 @@ from crm_client.models.entity_model import EntityTableModel
 from crm_client.models.page_loader import PageLoader
 from crm_client.views import list_export
 from crm_client.views.entity_form import EntityFormDialog
+from crm_client.views.import_wizard import ImportWizard, dropped_file
 from crm_client.views.screens import has_record_screen
 from crm_client.widgets.actions import tool_action
 from crm_client.widgets.banner import Banner, BannerLevel
@@ -160,6 +165,9 @@ class EntityListView(QWidget):
         self.recycle_action.setVisible(self._spec.soft_delete and self.can(Action.DELETE))
         self.export_action = self._action(_("Export…"), "download", [], self._export)
         self.export_action.setToolTip(_("Write this list, as filtered, to a file"))
+        self.import_action = self._action(_("Import…"), "upload", [], lambda: self.open_import())
+        self.import_action.setToolTip(_("Add or update records from an Excel or CSV file "
+                                        "(or drop the file on the list)"))
         self._show_write_actions()
 
     def _action(
@@ -169,10 +177,12 @@ class EntityListView(QWidget):
         return tool_action(self, text, icon_name, slot, keys, owner)
 
     def _show_write_actions(self) -> None:
-        """New/Delete/Export for the live list, Restore in the recycle bin; none without
-        rights."""
+        """New/Delete/Export/Import for the live list, Restore in the recycle bin; none
+        without rights."""
         live = not self._recycle_bin
         self.export_action.setVisible(live and self.can(Action.EXPORT))
+        self.import_action.setVisible(live and self.may_import)
+        self.setAcceptDrops(live and self.may_import)
         self.new_action.setVisible(live and self.can(Action.CREATE)
                                    and self._spec.create is not None)
         self.open_action.setVisible(live)
@@ -189,6 +199,7 @@ class EntityListView(QWidget):
         toolbar.addAction(self.refresh_action)
         toolbar.addAction(self.recycle_action)
         toolbar.addAction(self.export_action)
+        toolbar.addAction(self.import_action)
         toolbar.addWidget(self.columns)
         self.toolbar = toolbar
         top = QHBoxLayout()
@@ -414,6 +425,29 @@ class EntityListView(QWidget):
         (self._ctx.tasks.mutation(self, lambda api: list_export.run_export(api, params, path),
                                   list_export.JOB.key)
          .success(lambda written: self.sig_exported.emit(str(written))).run())
+
+    @property
+    def may_import(self) -> bool:
+        return self._spec.importable and self.can(Action.IMPORT)
+
+    def open_import(self, path: Path | None = None) -> ImportWizard:
+        """Open the import wizard for this entity (uploading ``path`` at once, if given)."""
+        wizard = ImportWizard(self._ctx, self._spec, self, path)
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.show()
+        return wizard
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_file(event) is not None and self.import_action.isVisible():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """A spreadsheet dropped on the list opens the import wizard with it."""
+        path = dropped_file(event)
+        if path is None or not self.import_action.isVisible():
+            return
+        event.acceptProposedAction()
+        self.open_import(path)
 
     def _toggle_recycle_bin(self, on: bool) -> None:
         self._recycle_bin = on

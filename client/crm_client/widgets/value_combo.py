@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QComboBox, QWidget
 
 
@@ -22,6 +24,10 @@ class ValueComboBox(QComboBox):
         self._values.append(value)
         self.addItem(text)
 
+    def clear_options(self) -> None:
+        self.clear()
+        self._values.clear()
+
     def value(self) -> Any:
         index = self.currentIndex()
         return self._values[index] if 0 <= index < len(self._values) else None
@@ -30,3 +36,18 @@ class ValueComboBox(QComboBox):
         """Select the option with ``value`` (the first option when there is none)."""
         index = self._values.index(value) if value in self._values else 0
         self.setCurrentIndex(index)
+
+
+class CellComboBox(ValueComboBox):
+    """A ``ValueComboBox`` in a table cell: the mouse wheel changes it only once it has
+    focus, so scrolling the table does not change every combo on the way."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # no focus steal on the mouse wheel
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if self.hasFocus():
+            super().wheelEvent(event)
+        else:
+            event.ignore()

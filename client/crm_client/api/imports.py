@@ -1,0 +1,130 @@
+"""The import API's answers as the client reads them (issue 10): the uploaded file, the
+layout of a sheet, the problems of a run, mapping templates and the results of the
+``import_check`` / ``import`` / ``import_undo`` jobs.
+
+Extra keys are ignored, so a newer server that says more does not break an older client.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+# The job kinds: dry run, commit, undo (their results are the models below).
+IMPORT_CHECK, IMPORT, IMPORT_UNDO = "import_check", "import", "import_undo"
+# What to do with duplicates, and the files the import reads.
+MODES = ("skip", "update", "create")
+SUFFIXES = (".xlsx", ".xls", ".xlsm", ".csv")
+
+
+class ImportFile(BaseModel):
+    """An uploaded file (a record of the "import" entity: the import history)."""
+
+    id: int
+    version: int = 1
+    entity: str
+    file_name: str
+    size: int = 0
+    state: str = "uploaded"
+    sheet: str | None = None
+    header_row: int | None = None
+
+
+class LayoutColumn(BaseModel):
+    """A column of the sheet: its heading, the field it maps to by itself, some values."""
+
+    index: int
+    heading: str = ""
+    field: str | None = None
+    samples: list[str] = Field(default_factory=list)
+
+
+class LayoutField(BaseModel):
+    """A field the entity imports, labelled in the request's language."""
+
+    name: str
+    label: str
+    required: bool = False
+    writable: bool = True
+
+
+class ImportLayout(BaseModel):
+    """One sheet's columns under the header row, and the fields they may map to."""
+
+    sheets: list[str]
+    sheet: str
+    header_row: int
+    columns: list[LayoutColumn]
+    fields: list[LayoutField]
+
+
+class Problem(BaseModel):
+    """One cell the run fixed, warns about or refused (a whole row when ``column`` is None,
+    a whole column when ``row`` is None)."""
+
+    row: int | None = None
+    column: int | None = None
+    heading: str | None = None
+    field: str | None = None
+    verdict: str
+    message: str
+    value: str | None = None
+
+
+class ProblemPage(BaseModel):
+    items: list[Problem]
+    next: str | None = None
+    total: int = 0
+
+
+class MappingTemplate(BaseModel):
+    """A saved mapping: headings (not positions) to field names."""
+
+    id: int
+    version: int = 1
+    name: str
+    entity: str
+    columns: dict[str, str] = Field(default_factory=dict)
+
+
+class PreviewRow(BaseModel):
+    """A data row as it will be stored: its action and its values as display text."""
+
+    row: int
+    action: str
+    values: dict[str, Any] = Field(default_factory=dict)
+
+
+class ImportCounts(BaseModel):
+    new: int = 0
+    update: int = 0
+    skip: int = 0
+    error: int = 0
+    empty: int = 0
+
+
+class ImportOutcome(BaseModel):
+    """The result of a dry run or a commit."""
+
+    import_id: int
+    counts: ImportCounts = Field(default_factory=ImportCounts)
+    problems: int = 0
+    preview: list[PreviewRow] = Field(default_factory=list)
+
+
+class KeptRecord(BaseModel):
+    """A record the undo left as it is: these fields changed since the import."""
+
+    entity: str
+    record_id: int
+    fields: list[str] = Field(default_factory=list)
+
+
+class UndoOutcome(BaseModel):
+    """What the undo did; ``kept`` may be the first of ``kept_total``."""
+
+    removed: int = 0
+    restored: int = 0
+    kept: list[KeptRecord] = Field(default_factory=list)
+    kept_total: int | None = None
