@@ -18,34 +18,26 @@ from typing import Any
 from pydantic import BaseModel
 
 from crm_client.api.client import PageResult
-from crm_client.api.imports import (
-    ImportFile,
-    ImportLayout,
-    LayoutColumn,
-    LayoutField,
-    MappingTemplate,
-    Problem,
-    ProblemPage,
-)
+from crm_client.api.imports import ImportFile, MappingTemplate
 from crm_common.entities import EntitySpec
 from crm_common.errors import PayloadTooLarge
 from crm_common.permissions import Permissions
 from crm_common.schemas.auth import Me
+from crm_common.schemas.imports import Layout, LayoutColumn, LayoutField, Problem, ProblemPage
 from crm_common.schemas.job import JobRead, JobState
 from crm_common.schemas.user import UserRead
 
 IMPORT_ID = 7
 HEADINGS = {1: ["2024 年客户名单", "", "", ""], 2: ["客户名称", "手机", "级别", "备注"]}
 AUTOMATIC = {"客户名称": "name", "手机": "mobile", "级别": "level"}
-FIELDS = [LayoutField(name="name", label="Customer name", required=True),
-          LayoutField(name="mobile", label="Mobile"),
-          LayoutField(name="level", label="Level"),
-          LayoutField(name="remark", label="Remark"),
-          LayoutField(name="owner_id", label="Owner", writable=False)]
+FIELDS = [LayoutField(name=name, label=label, required=name == "name",
+                      writable=name != "owner_id")
+          for name, label in (("name", "Customer name"), ("mobile", "Mobile"),
+                              ("level", "Level"), ("remark", "Remark"), ("owner_id", "Owner"))]
 COUNTS = {"new": 2, "update": 1, "skip": 1, "error": 1, "empty": 1}
 # A whole column refused first, then a problem in each of 230 rows.
-PROBLEMS = [Problem(column=3, heading="备注", field="owner_id", verdict="error",
-                    message="This field cannot be imported")] + [
+PROBLEMS = [Problem(row=None, column=3, heading="备注", field="owner_id", verdict="error",
+                    message="This field cannot be imported", value=None)] + [
     Problem(row=3 + n, column=1, heading="手机", field="mobile",
             verdict=("fixed", "warning", "error")[n % 3], message=f"message {n}",
             value=f"1380013800{n % 10}") for n in range(230)]
@@ -105,7 +97,7 @@ class FakeImportApi:
                           size=path.stat().st_size)
 
     def import_layout(self, import_id: int, sheet: str | None = None,
-                      header_row: int | None = None) -> ImportLayout:
+                      header_row: int | None = None) -> Layout:
         self._record("import_layout", import_id, sheet, header_row)
         sheet = sheet or "Customers"
         header = header_row or (2 if sheet == "Customers" else 1)
@@ -113,7 +105,7 @@ class FakeImportApi:
         columns = [LayoutColumn(index=i, heading=h, field=AUTOMATIC.get(h),
                                 samples=[f"{h}样例{n}" for n in range(5)])
                    for i, h in enumerate(headings)]
-        return ImportLayout(sheets=["Notes", "Customers"], sheet=sheet, header_row=header,
+        return Layout(sheets=["Notes", "Customers"], sheet=sheet, header_row=header,
                             columns=columns, fields=FIELDS)
 
     def import_problems(self, import_id: int, verdict: str | None = None,

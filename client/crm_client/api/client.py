@@ -50,7 +50,7 @@ from crm_client.api.errors import (
     DownloadCancelled,
     ServerUnreachable,
 )
-from crm_client.api.imports import ImportFile, ImportLayout, MappingTemplate, ProblemPage
+from crm_client.api.imports import ImportFile, MappingTemplate
 from crm_common import API_PREFIX
 from crm_common.entities import EntitySpec
 from crm_common.errors import (
@@ -74,6 +74,7 @@ from crm_common.schemas.auth import (
     SearchResults,
 )
 from crm_common.schemas.customer import DuplicateMatch
+from crm_common.schemas.imports import Layout, ProblemPage
 from crm_common.schemas.job import JobRead
 from crm_common.schemas.release import ClientRelease
 from crm_common.schemas.security import SecurityPolicy, SessionRead
@@ -404,12 +405,12 @@ class ApiClient:
         return ImportFile.model_validate_json(response.content)
 
     def import_layout(self, import_id: int, sheet: str | None = None,
-                      header_row: int | None = None) -> ImportLayout:
+                      header_row: int | None = None) -> Layout:
         """The columns of ``sheet`` under ``header_row`` (1-based) with their automatic
         mapping; without them the server takes the first sheet and finds the header."""
         params = query_params({"sheet": sheet, "header_row": header_row})
         response = self._request("GET", f"/imports/{import_id}/layout", params=params)
-        return ImportLayout.model_validate_json(response.content)
+        return Layout.model_validate_json(response.content)
 
     def import_problems(self, import_id: int, verdict: str | None = None,
                         after: str | None = None, limit: int = 200) -> ProblemPage:

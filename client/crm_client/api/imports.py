@@ -1,6 +1,7 @@
-"""The import API's answers as the client reads them (issue 10): the uploaded file, the
-layout of a sheet, the problems of a run, mapping templates and the results of the
-``import_check`` / ``import`` / ``import_undo`` jobs.
+"""The import API's answers as the client reads them (issue 10) beside the shared ones
+(``crm_common.schemas.imports``: the layout of a sheet, the problems of a run): the uploaded
+file, mapping templates and the results of the ``import_check`` / ``import`` /
+``import_undo`` jobs.
 
 Extra keys are ignored, so a newer server that says more does not break an older client.
 """
@@ -11,10 +12,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from crm_common.schemas.imports import ImportMode
+
 # The job kinds: dry run, commit, undo (their results are the models below).
 IMPORT_CHECK, IMPORT, IMPORT_UNDO = "import_check", "import", "import_undo"
 # What to do with duplicates, and the files the import reads.
-MODES = ("skip", "update", "create")
+MODES = tuple(mode.value for mode in ImportMode)
 SUFFIXES = (".xlsx", ".xls", ".xlsm", ".csv")
 
 
@@ -29,53 +32,6 @@ class ImportFile(BaseModel):
     state: str = "uploaded"
     sheet: str | None = None
     header_row: int | None = None
-
-
-class LayoutColumn(BaseModel):
-    """A column of the sheet: its heading, the field it maps to by itself, some values."""
-
-    index: int
-    heading: str = ""
-    field: str | None = None
-    samples: list[str] = Field(default_factory=list)
-
-
-class LayoutField(BaseModel):
-    """A field the entity imports, labelled in the request's language."""
-
-    name: str
-    label: str
-    required: bool = False
-    writable: bool = True
-
-
-class ImportLayout(BaseModel):
-    """One sheet's columns under the header row, and the fields they may map to."""
-
-    sheets: list[str]
-    sheet: str
-    header_row: int
-    columns: list[LayoutColumn]
-    fields: list[LayoutField]
-
-
-class Problem(BaseModel):
-    """One cell the run fixed, warns about or refused (a whole row when ``column`` is None,
-    a whole column when ``row`` is None)."""
-
-    row: int | None = None
-    column: int | None = None
-    heading: str | None = None
-    field: str | None = None
-    verdict: str
-    message: str
-    value: str | None = None
-
-
-class ProblemPage(BaseModel):
-    items: list[Problem]
-    next: str | None = None
-    total: int = 0
 
 
 class MappingTemplate(BaseModel):

@@ -23,11 +23,12 @@ from PySide6.QtWidgets import (
 )
 
 from crm_client.admin.common import titled_table
-from crm_client.api.imports import ImportLayout, LayoutColumn, MappingTemplate
+from crm_client.api.imports import MappingTemplate
 from crm_client.core.i18n import N_, _
 from crm_client.views.import_results import ERROR_STYLE, column_letter
 from crm_client.views.import_session import ImportSession
 from crm_client.widgets.value_combo import CellComboBox, ValueComboBox
+from crm_common.schemas.imports import Layout, LayoutColumn
 
 if TYPE_CHECKING:
     from crm_client.core.context import AppContext
@@ -46,7 +47,7 @@ class MappingPage(QWizardPage):
         super().__init__(parent)
         self.ctx, self.session = ctx, session
         self.templates: list[MappingTemplate] = []
-        self._shown_layout: ImportLayout | None = None
+        self._shown_layout: Layout | None = None
         self.setTitle(_("Map the columns"))
         self.setSubTitle(_("Choose the field each column goes to (* required). Columns set "
                            "to “do not import” are left out."))

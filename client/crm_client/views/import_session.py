@@ -7,15 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from crm_client.api.imports import ImportFile, ImportLayout, ImportOutcome, LayoutField
+from crm_client.api.imports import ImportFile, ImportOutcome
 from crm_common.entities import EntitySpec
+from crm_common.schemas.imports import Layout, LayoutField
 
 
 @dataclass
 class ImportSession:
     spec: EntitySpec
     upload: ImportFile | None = None
-    layout: ImportLayout | None = None
+    layout: Layout | None = None
     mapping: dict[int, str] = field(default_factory=dict)  # column index → field name
     mode: str = "skip"  # duplicates: skip, update or create
     atomic: bool = False  # all or nothing, else the valid rows

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from crm_client.admin.common import titled_table
-from crm_client.api.imports import MODES, SUFFIXES, ImportFile, ImportLayout
+from crm_client.api.imports import MODES, SUFFIXES, ImportFile
 from crm_client.core.i18n import N_, _
 from crm_client.views.import_mapping import SAMPLES_SHOWN, MappingPage
 from crm_client.views.import_results import column_letter
@@ -44,6 +44,7 @@ from crm_client.views.import_session import ImportSession
 from crm_client.views.window_fit import FRAME
 from crm_client.widgets.enter_spin_box import EnterSpinBox
 from crm_common.entities import EntitySpec
+from crm_common.schemas.imports import Layout
 
 if TYPE_CHECKING:
     from crm_client.core.context import AppContext
@@ -148,7 +149,7 @@ class FilePage(QWizardPage):
          .finished(lambda: self._set_busy(False, None))
          .run())
 
-    def _read(self, layout: ImportLayout) -> None:
+    def _read(self, layout: Layout) -> None:
         self.session.layout = layout
         upload = self.session.upload
         self.status.setText(_("“{file}” is uploaded: {sheets} sheets; “{sheet}” has "
@@ -203,7 +204,7 @@ class SheetPage(QWizardPage):
         self._show(self.session.layout)
         self.sheet_box.setFocus()
 
-    def _show(self, layout: ImportLayout | None) -> None:
+    def _show(self, layout: Layout | None) -> None:
         if layout is None:
             return
         self.sheet_box.clear()
@@ -240,7 +241,7 @@ class SheetPage(QWizardPage):
          .with_progress(_("Reading the sheet…"))
          .run())
 
-    def _arrived(self, asked: int, layout: ImportLayout) -> None:
+    def _arrived(self, asked: int, layout: Layout) -> None:
         if asked == self._asked:
             self.session.layout = layout
             self._show(layout)
