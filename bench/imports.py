@@ -164,11 +164,17 @@ def floor(url: str, path: Path) -> dict[str, float]:
     return {"read_seconds": round(read, 3), "total_seconds": round(total, 3)}
 
 
-def child_import(url: str, path: Path, data_dir: Path) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, str(BENCH / "import_child.py"), "--database-url",
-                           url, "--data-dir", str(data_dir), "--file", str(path)],
-                          check=True, capture_output=True, text=True)
+def child(*args: str) -> dict[str, Any]:
+    """``bench/import_child.py`` with ``args``: its one JSON line."""
+    done = subprocess.run([sys.executable, str(BENCH / "import_child.py"), *args],
+                          check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"import_child.py {' '.join(args)} failed:\n{done.stderr}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def child_import(url: str, path: Path, data_dir: Path) -> dict[str, Any]:
+    return child("--database-url", url, "--data-dir", str(data_dir), "--file", str(path))
 
 
 @contextmanager
@@ -190,9 +196,7 @@ def scratch_copy(url: str) -> Iterator[str]:
 
 
 def export_part(url: str) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, str(BENCH / "import_child.py"), "--database-url",
-                           url, "--export"], check=True, capture_output=True, text=True)
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    return child("--database-url", url, "--export")
 
 
 def main(argv: list[str] | None = None) -> int:

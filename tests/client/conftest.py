@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shiboken6
 from client_tls_server import Pair, TlsTestServer, ca_pair, issue, make_ca
 from PySide6.QtCore import QSettings
 
@@ -17,9 +18,10 @@ from crm_client.core.context import AppContext
 from crm_client.core.i18n import set_language
 from crm_client.core.settings import ClientSettings
 from crm_client.core.tasks import TaskRunner
+from crm_client.views.entity_form import EntityFormDialog
 from crm_client.views.entity_list import EntityListView
 from crm_client.views.main_window import MainWindow
-from crm_common.entities import EntitySpec
+from crm_common.entities import EntitySpec, entity
 
 PASSWORD = "demo1234"
 # The offscreen platform warns about what it cannot do with windows (size limits of every
@@ -147,3 +149,28 @@ def show_list(qtbot: Any) -> Callable[..., EntityListView]:
         return view
 
     return show
+
+
+@pytest.fixture
+def sales_ctx(sales_api: ApiClient, make_context: Callable[[ApiClient], AppContext]
+              ) -> AppContext:
+    return make_context(sales_api)
+
+
+@pytest.fixture
+def open_form(qtbot: Any, sales_ctx: AppContext) -> Iterator[Callable[..., EntityFormDialog]]:
+    """``open_form(record_id=None, **kwargs)``: the sales rep's customer form, shown (and
+    loaded when editing); closed after the test without asking about unsaved input."""
+    forms: list[EntityFormDialog] = []
+
+    def open_(record_id: int | None = None, **kwargs: Any) -> EntityFormDialog:
+        form = EntityFormDialog(sales_ctx, entity("customer"), record_id, **kwargs)
+        forms.append(form)
+        form.show()
+        qtbot.waitUntil(form.save_button.isEnabled)
+        return form
+
+    yield open_
+    for form in forms:
+        if shiboken6.isValid(form):
+            form.done(0)

@@ -5,11 +5,8 @@ and nothing typed lost when the server cannot be reached."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterator
 from typing import Any
 
-import pytest
-import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
@@ -23,29 +20,6 @@ from crm_client.widgets.conflict_dialog import ConflictDialog
 from crm_common.entities import entity
 
 CUSTOMER = entity("customer")
-
-
-@pytest.fixture
-def ctx(sales_api: Any, make_context: Callable[[Any], AppContext]) -> AppContext:
-    return make_context(sales_api)
-
-
-@pytest.fixture
-def open_form(qtbot: Any, ctx: AppContext) -> Iterator[Callable[..., EntityFormDialog]]:
-    """``open_form(record_id=None, **kwargs)``: a shown form, loaded when editing."""
-    forms: list[EntityFormDialog] = []
-
-    def open_(record_id: int | None = None, **kwargs: Any) -> EntityFormDialog:
-        form = EntityFormDialog(ctx, CUSTOMER, record_id, **kwargs)
-        forms.append(form)
-        form.show()
-        qtbot.waitUntil(form.save_button.isEnabled)
-        return form
-
-    yield open_
-    for form in forms:
-        if shiboken6.isValid(form):
-            form.done(0)  # closes without asking about unsaved input
 
 
 def type_into(form: EntityFormDialog, name: str, text: str) -> None:
@@ -81,14 +55,14 @@ def test_required_fields_are_checked_before_sending(qtbot: Any, open_form: Any) 
 
 
 def test_create_sends_the_record_and_announces_it(
-    qtbot: Any, open_form: Any, ctx: AppContext, sales_api: Any
+    qtbot: Any, open_form: Any, sales_ctx: AppContext, sales_api: Any
 ) -> None:
     form = open_form()
     data = customer_data()
     type_into(form, "name", data["name"])
     type_into(form, "tags", "老客户，重点项目、老客户")
     with (
-        qtbot.waitSignal(ctx.changes.sig_entity_changed) as changed,
+        qtbot.waitSignal(sales_ctx.changes.sig_entity_changed) as changed,
         qtbot.waitSignal(form.sig_saved) as saved,
     ):
         qtbot.keyClick(form.editors["tags"].widget, Qt.Key.Key_Return)  # Enter saves
@@ -182,19 +156,19 @@ def test_a_similar_customer_is_flagged_while_typing_and_on_save(
 
 
 def test_an_unreachable_server_keeps_the_input_and_retries(
-    qtbot: Any, open_form: Any, ctx: AppContext, live_server: Any
+    qtbot: Any, open_form: Any, sales_ctx: AppContext, live_server: Any
 ) -> None:
     form = open_form()
     name = customer_data()["name"]
     type_into(form, "name", name)
-    real_api = ctx.tasks.api
-    ctx.tasks.api = ApiClient(f"https://127.0.0.1:{_closed_port()}", live_server.ca_pem)
+    real_api = sales_ctx.tasks.api
+    sales_ctx.tasks.api = ApiClient(f"https://127.0.0.1:{_closed_port()}", live_server.ca_pem)
     try:
         form.save()
         qtbot.waitUntil(lambda: form.banner.isVisible() and form.save_button.isEnabled())
     finally:
-        ctx.tasks.api.close()
-        ctx.tasks.api = real_api
+        sales_ctx.tasks.api.close()
+        sales_ctx.tasks.api = real_api
     assert "your input has been kept" in form.banner.label.text()
     assert form.isVisible() and form.editors["name"].value() == name
 

@@ -3,42 +3,19 @@ type-ahead over the shipped divisions and the server's active industries, free t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
-import pytest
-import shiboken6
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QLineEdit
 
 from builders import customer as customer_data
-from crm_client.core.context import AppContext
 from crm_client.views.entity_form import EntityFormDialog
 from crm_client.widgets.suggest_combo import SuggestCombo
 from crm_client.widgets.suggest_editors import ListedEditor, RegionEditor
 from crm_common.entities import entity
 
 CUSTOMER = entity("customer")
-
-
-@pytest.fixture
-def open_form(qtbot: Any, sales_api: Any, make_context: Callable[[Any], AppContext]
-              ) -> Iterator[Callable[..., EntityFormDialog]]:
-    forms: list[EntityFormDialog] = []
-    ctx = make_context(sales_api)
-
-    def open_(record_id: int | None = None) -> EntityFormDialog:
-        form = EntityFormDialog(ctx, CUSTOMER, record_id)
-        forms.append(form)
-        form.show()
-        qtbot.waitUntil(form.save_button.isEnabled)
-        return form
-
-    yield open_
-    for form in forms:
-        if shiboken6.isValid(form):
-            form.done(0)
 
 
 def combo(form: EntityFormDialog, name: str) -> SuggestCombo:
