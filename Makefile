@@ -52,6 +52,7 @@ migration: $(VENV)/ready
 bench: $(VENV)/ready
 	.ci/system-deps.sh
 	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/imports.py $(BENCH_IMPORT_ARGS)
 
 # Fifty and two hundred people at once against one `crm-server run` on the same database
 # (bench/load.py). BENCH_LOAD_ARGS="--users 50 --duration 60" for a single phase.

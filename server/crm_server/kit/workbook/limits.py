@@ -12,5 +12,8 @@ class Limits:
     max_bytes: int = 50 * 2**20  # the upload itself
     max_uncompressed: int = 1 * 2**30  # the sum of a zip's members' declared sizes
     max_ratio: int = 200  # per zip member (above RATIO_FLOOR): uncompressed / compressed
-    max_cells: int = 30_000_000  # rows x columns a sheet may span, by its cells' references
+    # Rows x columns a sheet may span, by its cells' references: calamine holds about 32
+    # bytes per spanned cell, so this keeps a sheet's worst case near 400 MB (a million
+    # rows of twelve columns still fit).
+    max_cells: int = 12_000_000
     max_columns: int = 1_000
