@@ -25,6 +25,12 @@ from crm_server.settings import Settings  # noqa: E402
 
 
 def peak_rss_mb() -> float:
+    """This process's own peak RSS (``VmHWM``). Not ``getrusage``: Linux carries the
+    high-water mark of the forked parent's memory across ``execve`` into ``ru_maxrss``, so
+    a child of a big parent would report the parent's size."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -145,7 +145,10 @@ class Decider:
         self.session, self.user, self.spec = session, user, spec
         self.columns, self.mode, self.imported = columns, mode, imported
         self.references = References(session, user)
-        self.seen: dict[tuple[str, object], int] = {}  # (match field, key) → first row
+        # hash((match field, key)) → the first row holding it: a number, not the key, so a
+        # million rows' keys fit in a few tens of megabytes (a clash of two 64-bit hashes
+        # in one file is too unlikely to matter).
+        self.seen: dict[int, int] = {}
         self.mapped = {column.field.name for column in columns}
         self.required = [f for f in importable_fields(spec)
                          if f.required and f.default is None]
@@ -234,7 +237,7 @@ class Decider:
                 key = keys.get(row.number)
                 if key is None or row.action is not RowAction.NEW or row.target:
                     continue
-                first = self.seen.setdefault((match.field, key), row.number)
+                first = self.seen.setdefault(hash((match.field, key)), row.number)
                 if first != row.number and self.mode is not ImportMode.CREATE:
                     row.action = RowAction.SKIP
                     row.note(None, match.field, Verdict.WARNING, SAME_AS_ROW, first)
