@@ -14,6 +14,6 @@ class Limits:
     max_ratio: int = 200  # per zip member (above RATIO_FLOOR): uncompressed / compressed
     # Rows x columns a sheet may span, by its cells' references: calamine holds about 32
     # bytes per spanned cell, so this keeps a sheet's worst case near 400 MB (a million
-    # rows of twelve columns still fit).
-    max_cells: int = 12_000_000
+    # rows of twelve columns under their header still fit).
+    max_cells: int = 12_100_000
     max_columns: int = 1_000
