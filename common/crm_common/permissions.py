@@ -92,6 +92,9 @@ class Guarded(Protocol):
     @property
     def admin_only_write(self) -> bool: ...
 
+    @property
+    def actions(self) -> frozenset[Action]: ...
+
 
 class EntityGrant(BaseModel):
     """One entity in a role: the scope of each action, and the fields not simply editable."""
@@ -159,6 +162,8 @@ class Permissions(BaseModel):
         which enforces it, and the client, which hides what it would refuse."""
         if action in WRITES and spec.read_only:
             return N_("These records cannot be changed")
+        if action not in spec.actions:  # no export or import exists for these records
+            return N_("Not available for these records")
         if action in WRITES and spec.admin_only_write and not self.admin:
             return N_("Only administrators may do this")
         if not self.can(spec.key, action):

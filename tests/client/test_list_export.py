@@ -66,3 +66,12 @@ def test_no_export_without_the_right(sales_api: Any,
                                      show_list: Callable[..., EntityListView]) -> None:
     view = show_list(make_context(sales_api), CUSTOMER)
     assert not view.export_action.isVisible()
+
+
+def test_no_export_where_none_exists_even_for_administrators(
+        admin_api: Any, make_context: Callable[[Any], AppContext],
+        show_list: Callable[..., EntityListView]) -> None:
+    """An administrator holds every right, but departments have no export to offer."""
+    ctx = make_context(admin_api)
+    assert not show_list(ctx, entity("department")).export_action.isVisible()
+    assert show_list(ctx, CUSTOMER).export_action.isVisible()
