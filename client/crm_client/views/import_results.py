@@ -23,11 +23,16 @@ from PySide6.QtWidgets import (
 )
 
 from crm_client.admin.common import read_only_table, titled_table
-from crm_client.api.imports import ImportCounts, ImportOutcome
 from crm_client.core.i18n import N_, _
 from crm_client.widgets.enter_spin_box import EnterSpinBox
 from crm_client.widgets.value_combo import ValueComboBox
-from crm_common.schemas.imports import LayoutField, Problem, ProblemPage
+from crm_common.schemas.imports import (
+    ImportCounts,
+    ImportOutcome,
+    LayoutField,
+    Problem,
+    ProblemPage,
+)
 
 if TYPE_CHECKING:
     from crm_client.core.context import AppContext

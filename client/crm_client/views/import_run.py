@@ -24,13 +24,13 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from crm_client.api.imports import IMPORT, IMPORT_CHECK, IMPORT_UNDO, ImportOutcome, UndoOutcome
 from crm_client.core.i18n import _
 from crm_client.views import import_results as results
 from crm_client.views.import_session import ImportSession
 from crm_client.views.job_watcher import JobWatcher, progress_text
 from crm_client.widgets.banner import Banner, BannerLevel
 from crm_common.entities import REGISTRY
+from crm_common.schemas.imports import CHECK_JOB, IMPORT_JOB, UNDO_JOB, ImportOutcome, UndoOutcome
 from crm_common.schemas.job import JobRead, JobState
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ class RunPage(QWizardPage):
 class CheckPage(RunPage):
     """The dry run. Its Import button commits (there is no way back from there)."""
 
-    kind = IMPORT_CHECK
+    kind = CHECK_JOB
 
     def __init__(self, ctx: AppContext, session: ImportSession,
                  parent: QWidget | None = None) -> None:
@@ -205,7 +205,7 @@ class CheckPage(RunPage):
 class CommitPage(RunPage):
     """The import itself, then its summary; Undo takes it back."""
 
-    kind = IMPORT
+    kind = IMPORT_JOB
 
     def __init__(self, ctx: AppContext, session: ImportSession,
                  parent: QWidget | None = None) -> None:
@@ -276,7 +276,7 @@ class CommitPage(RunPage):
         self.undo_button.setEnabled(False)
         self.undo_label.setText(_("Undoing…"))
         self.undo_label.show()
-        self.undo_watcher.start(IMPORT_UNDO, {"import_id": self.session.upload.id})
+        self.undo_watcher.start(UNDO_JOB, {"import_id": self.session.upload.id})
 
     def _undo_question(self) -> str:
         if self.outcome is None:  # stopped part-way: how much it wrote is not known here

@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from crm_client.api.imports import ImportFile, ImportOutcome
+from crm_client.api.imports import ImportFile
 from crm_common.entities import EntitySpec
-from crm_common.schemas.imports import Layout, LayoutField
+from crm_common.schemas.imports import ImportOutcome, Layout, LayoutField
 
 
 @dataclass

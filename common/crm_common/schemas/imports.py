@@ -5,7 +5,7 @@ and ``crm-server import`` speak these shapes."""
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, StringConstraints, field_validator
 
@@ -41,6 +41,10 @@ class RowAction(StrEnum):
 
 
 MAX_COLUMNS = 1000
+# The files an import reads, by extension, and what each holds.
+FILE_FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".csv": "csv"}
+# The job kinds of an import: the dry run, the import itself and its undo.
+CHECK_JOB, IMPORT_JOB, UNDO_JOB = "import_check", "import", "import_undo"
 
 
 class ImportParams(BaseModel):
@@ -126,3 +130,48 @@ class ProblemPage(BaseModel):
     items: list[Problem]
     next: str | None
     total: int
+
+
+# --- what the jobs answer (their ``result``) --------------------------------------------
+
+class PreviewRow(BaseModel):
+    """A data row as it will be stored: its action and its values as display text."""
+
+    row: int
+    action: str
+    values: dict[str, Any] = Field(default_factory=dict)
+
+
+class ImportCounts(BaseModel):
+    new: int = 0
+    update: int = 0
+    skip: int = 0
+    error: int = 0
+    empty: int = 0
+
+
+class ImportOutcome(BaseModel):
+    """The result of a dry run or a commit."""
+
+    import_id: int
+    counts: ImportCounts = Field(default_factory=ImportCounts)
+    problems: int = 0
+    preview: list[PreviewRow] = Field(default_factory=list)
+
+
+class KeptRecord(BaseModel):
+    """A record the undo left as it is: these fields changed since the import."""
+
+    entity: str
+    record_id: int
+    fields: list[str] = Field(default_factory=list)
+
+
+class UndoOutcome(BaseModel):
+    """What the undo did; ``kept`` may be the first of ``kept_total``."""
+
+    import_id: int | None = None
+    removed: int = 0
+    restored: int = 0
+    kept: list[KeptRecord] = Field(default_factory=list)
+    kept_total: int | None = None

@@ -10,7 +10,6 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse
@@ -21,7 +20,7 @@ from crm_common.i18n import N_
 from crm_common.permissions import Action
 from crm_common.schemas.scalars import DbId
 from crm_server.kit.binding import binding
-from crm_server.kit.web import Caller, settings_of, signed_in, transaction
+from crm_server.kit.web import Caller, disposition, settings_of, signed_in, transaction
 from crm_server.models import Attachment
 from crm_server.security import access
 from crm_server.settings import Settings
@@ -108,9 +107,9 @@ def download(request: Request, caller: Caller, attachment_id: DbId) -> FileRespo
     path = content_path(settings_of(request), record.sha256)
     if not path.exists():
         raise NotFound(N_("The file is missing from the file store"))
-    disposition = f"attachment; filename*=UTF-8''{quote(download_name(shown))}"
     return StoredFile(path, media_type=shown.get("content_type") or "application/octet-stream",
-                      headers={"Content-Disposition": disposition, "Cache-Control": "no-store"})
+                      headers={"Content-Disposition": disposition(download_name(shown)),
+                               "Cache-Control": "no-store"})
 
 
 def download_name(shown: dict[str, Any]) -> str:

@@ -21,7 +21,6 @@ import tempfile
 import threading
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
@@ -30,7 +29,7 @@ from crm_common import authenticode
 from crm_common.errors import NotFound
 from crm_common.i18n import N_
 from crm_common.schemas.release import ClientRelease, parse_installer_name, version_key
-from crm_server.kit.web import Caller, json_response, settings_of, signed_in
+from crm_server.kit.web import Caller, disposition, json_response, settings_of, signed_in
 from crm_server.settings import Settings
 
 FOLDER = "client"
@@ -156,9 +155,8 @@ def download(request: Request, caller: Caller, file_name: str) -> Any:
     settings = settings_of(request)
     if file_name not in installers(settings):
         raise NotFound(N_("This server offers no such client installer"))
-    disposition = f"attachment; filename*=UTF-8''{quote(file_name)}"
     return FileResponse(folder(settings) / file_name, media_type="application/octet-stream",
-                        headers={"Content-Disposition": disposition})
+                        headers={"Content-Disposition": disposition(file_name)})
 
 
 def _authenticate(request: Request, caller: Caller) -> None:

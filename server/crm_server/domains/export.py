@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
@@ -34,7 +33,7 @@ from crm_server.kit.binding import binding
 from crm_server.kit.jobs import JobKind, Progress, register_kind
 from crm_server.kit.service import ListQuery
 from crm_server.kit.unit import console_user
-from crm_server.kit.web import Caller, settings_of, signed_in
+from crm_server.kit.web import Caller, disposition, settings_of, signed_in
 from crm_server.models import Job
 from crm_server.security import access
 from crm_server.security.principal import Principal
@@ -187,10 +186,8 @@ def job_file(request: Request, caller: Caller, job_id: DbId) -> Response:
                                               user)
         except FileNotFoundError:
             raise NotFound(N_("The record does not exist or was deleted")) from None
-    fallback = "export." + name.rpartition(".")[2]
-    return FileResponse(path, media_type=media_type, headers={
-        "Content-Disposition": f"attachment; filename=\"{fallback}\"; "
-                               f"filename*=UTF-8''{quote(name, safe='')}"})
+    return FileResponse(path, media_type=media_type,
+                        headers={"Content-Disposition": disposition(name, "export")})
 
 
 def run_in_console(settings: Settings, params: ExportParams, out: Path,

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -19,6 +20,15 @@ from crm_server.kit.unit import unit_of_work
 from crm_server.security import bearer, sessions
 from crm_server.security.principal import Principal
 from crm_server.settings import Settings
+
+
+def disposition(name: str, fallback_stem: str | None = None) -> str:
+    """A ``Content-Disposition`` that saves the download as ``name`` (RFC 5987, for Chinese
+    names), with a plain ASCII ``fallback_stem.<extension>`` for clients that need one."""
+    plain = ""
+    if fallback_stem:
+        plain = f'; filename="{fallback_stem}.{name.rpartition(".")[2]}"'
+    return f"attachment{plain}; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def language_of(request: Request) -> str:

@@ -14,18 +14,24 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from crm_common.i18n import N_
-from crm_common.schemas.imports import ImportParams, UndoParams
+from crm_common.schemas.imports import (
+    CHECK_JOB,
+    IMPORT_JOB,
+    UNDO_JOB,
+    ImportParams,
+    UndoParams,
+)
 from crm_server.domains.imports.run import check_job, import_job, live_states, may_import
 from crm_server.domains.imports.undo import undo_job
 from crm_server.kit.jobs import JobKind, register_kind
 from crm_server.kit.service import CrudService
 from crm_server.security.principal import Principal
 
-CHECK = register_kind(JobKind(name="import_check", label=N_("Import dry run"),
+CHECK = register_kind(JobKind(name=CHECK_JOB, label=N_("Import dry run"),
                               params=ImportParams, run=check_job, may_start=may_import))
-IMPORT = register_kind(JobKind(name="import", label=N_("Import"), params=ImportParams,
+IMPORT = register_kind(JobKind(name=IMPORT_JOB, label=N_("Import"), params=ImportParams,
                                run=import_job, may_start=may_import))
-UNDO = register_kind(JobKind(name="import_undo", label=N_("Undo import"), params=UndoParams,
+UNDO = register_kind(JobKind(name=UNDO_JOB, label=N_("Undo import"), params=UndoParams,
                              run=undo_job, may_start=may_import))
 
 

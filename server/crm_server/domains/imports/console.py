@@ -15,9 +15,8 @@ from sqlalchemy.orm import Session
 from crm_common.errors import BadRequest, NotFound, PayloadTooLarge
 from crm_common.i18n import N_, translate
 from crm_common.schemas.imports import ImportMode, ImportParams
-from crm_server.db import audit
 from crm_server.domains.attachments import content_path
-from crm_server.domains.imports.run import Run, check_name, layout, limits, spec_for
+from crm_server.domains.imports.run import Run, layout, limits, new_batch, spec_for
 from crm_server.kit import workbook
 from crm_server.kit.unit import console_user
 from crm_server.models.imports import ImportBatch, ImportMapping, ImportProblem
@@ -66,15 +65,10 @@ def run_in_console(settings: Settings, entity: str, source: Path, username: str 
     from the database: a million rows' worth is never held at once."""
     with console_user(settings, username) as (session, user):
         spec_for(user, entity)
-        check_name(source.name)
+        workbook.check_name(source.name)
         sha256, size = store(settings, source)
         workbook.check_file(content_path(settings, sha256), source.name, limits(settings))
-        batch = ImportBatch(entity=entity, file_name=source.name[:255], stored_name=sha256,
-                            size=size, sha256=sha256, owner_id=user.user_id, state="uploaded")
-        session.add(batch)
-        session.flush()
-        audit.append(session, [audit.entry(session, "create", "import_batch", batch.id, [
-            {"field": "file_name", "old": None, "new": batch.file_name}])])
+        batch = new_batch(session, user, entity, source.name[:255], sha256, size)
         session.commit()
         result = _run(session, user, settings, batch, options, say)
         columns = (ImportProblem.row, ImportProblem.column, ImportProblem.field,

@@ -9,7 +9,6 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import FileResponse
@@ -19,21 +18,21 @@ from crm_common.errors import BadRequest, NotFound
 from crm_common.i18n import N_, translate
 from crm_common.schemas.imports import Layout, Problem, ProblemPage
 from crm_common.schemas.scalars import DbId, parse_int
-from crm_server.db import audit
 from crm_server.domains.attachments import content_path, receive
 from crm_server.domains.imports.report import write_report
 from crm_server.domains.imports.run import (
     batch_of,
-    check_name,
     forbid_others,
     layout,
     limits,
+    new_batch,
     spec_for,
 )
 from crm_server.kit import workbook
 from crm_server.kit.binding import binding
 from crm_server.kit.web import (
     Caller,
+    disposition,
     json_response,
     language_of,
     settings_of,
@@ -58,7 +57,7 @@ async def upload(request: Request, caller: Caller, entity: Annotated[str, Form()
         spec_for(user, entity)
         if not name:
             raise BadRequest(N_("The file has no name"), {"file": ""})
-        check_name(name)
+        workbook.check_name(name)
     sha256, size = await receive(file, settings, settings.import_max_mb)
     path = content_path(settings, sha256)
     try:
@@ -69,14 +68,7 @@ async def upload(request: Request, caller: Caller, entity: Annotated[str, Form()
                 path.unlink(missing_ok=True)
         raise
     with transaction(request, user) as session:
-        batch = ImportBatch(entity=entity, file_name=name, stored_name=sha256, size=size,
-                            sha256=sha256, owner_id=user.user_id, state="uploaded")
-        session.add(batch)
-        session.flush()
-        audit.append(session, [audit.entry(session, "create", "import_batch", batch.id, [
-            {"field": "entity", "old": None, "new": entity},
-            {"field": "file_name", "old": None, "new": name},
-            {"field": "size", "old": None, "new": size}])])
+        batch = new_batch(session, user, entity, name, sha256, size)
         service = binding("import_batch").service
         found = service.present(session, user, batch)
         return json_response(service.spec.read, found, status_code=201)
@@ -137,10 +129,8 @@ def _headings(batch: ImportBatch) -> dict[str, str]:
 
 def _download(path: Path, media_type: str, name: str, background: BackgroundTasks | None
               ) -> FileResponse:
-    fallback = "import." + name.rpartition(".")[2]
-    return FileResponse(path, media_type=media_type, background=background, headers={
-        "Content-Disposition": f"attachment; filename=\"{fallback}\"; "
-                               f"filename*=UTF-8''{quote(name, safe='')}"})
+    return FileResponse(path, media_type=media_type, background=background,
+                        headers={"Content-Disposition": disposition(name, "import")})
 
 
 @router.get("/{import_id}/errors", summary="The error report of an import's last run")

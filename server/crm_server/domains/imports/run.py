@@ -27,11 +27,14 @@ from crm_common.errors import BadRequest, Forbidden, NotFound, ValidationFailed
 from crm_common.i18n import N_, translate
 from crm_common.permissions import Action
 from crm_common.schemas.imports import (
+    ImportCounts,
+    ImportOutcome,
     ImportParams,
     ImportState,
     Layout,
     LayoutColumn,
     LayoutField,
+    PreviewRow,
     RowAction,
 )
 from crm_common.schemas.job import JobState
@@ -65,16 +68,6 @@ NO_SHEET = N_("The file has no sheet of this name")
 WITH_ERRORS = N_("Some rows have errors: nothing was imported (all or nothing)")
 
 
-SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
-WRONG_SUFFIX = N_("Only .xlsx, .xlsm, .xls and .csv files can be imported")
-
-
-def check_name(name: str) -> None:
-    """Refuse a file whose name says it is no spreadsheet (its content is checked next)."""
-    if not name.lower().endswith(SUFFIXES):
-        raise BadRequest(WRONG_SUFFIX, {"file": name})
-
-
 def limits(settings: Settings) -> workbook.Limits:
     return workbook.Limits(max_bytes=settings.import_max_mb * 2**20)
 
@@ -87,6 +80,20 @@ def batch_of(session: Session, user: Principal, import_id: int) -> ImportBatch:
                             .with_for_update()).first()
     if batch is None:
         raise NotFound(N_("The record does not exist or was deleted"))
+    return batch
+
+
+def new_batch(session: Session, user: Principal, entity: str, file_name: str, sha256: str,
+              size: int) -> ImportBatch:
+    """The import of a stored, checked file by ``user`` (state "uploaded"), audited."""
+    batch = ImportBatch(entity=entity, file_name=file_name, stored_name=sha256, size=size,
+                        sha256=sha256, owner_id=user.user_id, state=ImportState.UPLOADED)
+    session.add(batch)
+    session.flush()
+    audit.append(session, [audit.entry(session, "create", "import_batch", batch.id, [
+        {"field": "entity", "old": None, "new": entity},
+        {"field": "file_name", "old": None, "new": file_name},
+        {"field": "size", "old": None, "new": size}])])
     return batch
 
 
@@ -171,7 +178,7 @@ class Run:
                                 "import it once more"))
         self.columns: list[Column] = []
         self.counts: Counter[str] = Counter()
-        self.preview: list[dict[str, Any]] = []
+        self.preview: list[PreviewRow] = []
         self.problems = 0
 
     def _map(self, headings: Sequence[object]) -> None:
@@ -227,8 +234,9 @@ class Run:
                     {"field": "file_name", "old": None, "new": batch.file_name},
                     {"field": "counts", "old": None, "new": {
                         a.value: self.counts[a] for a in RowAction}}])])
-        return {"import_id": batch.id, "counts": {a.value: self.counts[a] for a in RowAction},
-                "problems": self.problems, "preview": self.preview}
+        return ImportOutcome(import_id=batch.id, counts=ImportCounts(**{
+            a.value: self.counts[a] for a in RowAction}), problems=self.problems,
+            preview=self.preview).model_dump(mode="json")
 
     def _pass(self, write: bool, progress: Progress, commit: bool = True) -> None:
         """Read, decide and (``write``) write every row of the sheet once."""
@@ -285,10 +293,10 @@ class Run:
         for row in rows:
             self.counts[row.action] += 1
             if len(self.preview) < PREVIEW_ROWS:
-                self.preview.append({"row": row.number, "action": row.action.value,
-                                     "values": {k: _display(row, k, v)
-                                                for k, v in row.values.items()
-                                                if k != "password"}})
+                self.preview.append(PreviewRow(
+                    row=row.number, action=row.action.value,
+                    values={k: _display(row, k, v) for k, v in row.values.items()
+                            if k != "password"}))
 
     def _finish(self, state: ImportState) -> None:
         batch, counts = self.batch, self.counts

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 from crm_common.errors import BadRequest
 from crm_common.i18n import N_
 from crm_common.permissions import Action
-from crm_common.schemas.imports import ImportState, RowAction, UndoParams
+from crm_common.schemas.imports import (
+    ImportState,
+    KeptRecord,
+    RowAction,
+    UndoOutcome,
+    UndoParams,
+)
 from crm_server.db.types import json_safe, utcnow
 from crm_server.domains.imports.run import batch_of, forbid_others, live_state, spec_for
 from crm_server.kit.binding import binding
@@ -42,7 +48,7 @@ def undo_job(session: Session, user: Principal, params: UndoParams,
     total = session.scalar(select(func.count()).select_from(ImportRow)
                            .where(ImportRow.import_id == batch.id)) or 0
     removed = restored = done = 0
-    kept: list[dict[str, Any]] = []
+    kept: list[KeptRecord] = []
     after = 0
     progress(0, None)
     while True:
@@ -58,10 +64,10 @@ def undo_job(session: Session, user: Principal, params: UndoParams,
         for row in page:
             record = records.get(row.record_id)
             if record is None:
-                kept.append({"entity": spec.key, "record_id": row.record_id, "fields": []})
+                kept.append(KeptRecord(entity=spec.key, record_id=row.record_id))
             elif row.action == RowAction.NEW:
                 if record.version != row.version:
-                    kept.append({"entity": spec.key, "record_id": record.id, "fields": []})
+                    kept.append(KeptRecord(entity=spec.key, record_id=record.id))
                     continue
                 if spec.soft_delete:
                     record.deleted_at = utcnow()
@@ -75,16 +81,16 @@ def undo_job(session: Session, user: Principal, params: UndoParams,
                     if name not in changed:
                         setattr(record, name, _column_value(model, name, value))
                 if changed:
-                    kept.append({"entity": spec.key, "record_id": record.id,
-                                 "fields": changed})
+                    kept.append(KeptRecord(entity=spec.key, record_id=record.id,
+                                           fields=changed))
                 service.derive(session, record)
                 restored += 1
         session.flush()
         progress(done, total)
     batch.state = ImportState.UNDONE
     batch.finished_at = utcnow()
-    return {"import_id": batch.id, "removed": removed, "restored": restored,
-            "kept": kept[:1000], "kept_total": len(kept)}
+    return UndoOutcome(import_id=batch.id, removed=removed, restored=restored,
+                       kept=kept[:1000], kept_total=len(kept)).model_dump(mode="json")
 
 
 def _column_value(model: Any, name: str, value: Any) -> Any:

@@ -11,10 +11,10 @@ Memory: an .xlsx sheet is held by calamine as a rectangle of about 60 bytes a ce
 with a bounded address space (``legacy``); a CSV is streamed as text.
 """
 
-from crm_server.kit.workbook.checks import check_file
+from crm_server.kit.workbook.checks import check_file, check_name
 from crm_server.kit.workbook.errors import FileTooLarge, UnreadableFile
 from crm_server.kit.workbook.limits import Limits
 from crm_server.kit.workbook.reading import Workbook, open_workbook
 
 __all__ = ["FileTooLarge", "Limits", "UnreadableFile", "Workbook", "check_file",
-           "open_workbook"]
+           "check_name", "open_workbook"]

@@ -7,12 +7,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from crm_common.i18n import N_
+from crm_common.schemas.imports import FILE_FORMATS
 from crm_server.kit.workbook import ole, packed, text
 from crm_server.kit.workbook.errors import FileTooLarge, UnreadableFile
 from crm_server.kit.workbook.limits import Limits
 
-FORMATS = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".csv": "csv", ".txt": "csv",
-           ".tsv": "csv"}
+FORMATS = FILE_FORMATS
 HEAD = 64 * 1024
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 EMPTY = N_("The file is empty")
@@ -25,6 +25,15 @@ MISNAMED = {
               "rename it to .xls"),
     "csv": N_("This file is CSV text under a workbook's extension: rename it to .csv"),
 }
+
+
+def check_name(file_name: str) -> str:
+    """The format ``file_name``'s extension claims ("xlsx", "xls", "csv"); refused when it
+    is none the import reads — before an upload is even received."""
+    named = FORMATS.get(Path(file_name).suffix.lower())
+    if named is None:
+        raise UnreadableFile(UNSUPPORTED, {"file": file_name})
+    return named
 
 
 def check_file(path: Path, file_name: str, limits: Limits) -> str:
@@ -49,9 +58,7 @@ def _checked(location: str, inode: int, size: int, modified: int, file_name: str
                            data={"limit_mb": limits.max_bytes // 2**20})
     if size == 0:
         raise UnreadableFile(EMPTY)
-    named = FORMATS.get(Path(file_name).suffix.lower())
-    if named is None:
-        raise UnreadableFile(UNSUPPORTED)
+    named = check_name(file_name)
     with path.open("rb") as handle:
         head = handle.read(HEAD)
     found = _format_of(path, head)
