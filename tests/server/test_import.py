@@ -322,3 +322,12 @@ def test_users_are_imported_by_administrators_only(api: Any, admin: Headers,
     signed = api.post(f"{API}/auth/login", json={"username": f"u{tag}a",
                                                   "password": f"Start-{tag}-pass"})
     assert signed.status_code == 200, signed.text
+
+
+def test_a_header_row_given_far_down_is_read_with_its_samples(api: Any, admin: Headers) -> None:
+    rows: list[list[Any]] = [[f"说明第{n}行", None] for n in range(1, 18)]
+    rows += [["客户名称", "城市"], ["某某有限公司", "杭州"]]
+    batch = upload(api, admin, "customer", "far.xlsx", workbook(rows))
+    found = layout(api, admin, batch["id"], header_row=18)
+    assert [(c["heading"], c["field"], c["samples"]) for c in found["columns"]] == [
+        ("客户名称", "name", ["某某有限公司"]), ("城市", "city", ["杭州"])]

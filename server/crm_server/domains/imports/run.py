@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
-from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, insert, select
@@ -120,11 +119,16 @@ def _rows(book: workbook.Workbook, sheet: str | None) -> tuple[str, Iterator[lis
     return name, book.rows(name)
 
 
-def _header(spec: EntitySpec, top: list[list[object]], given: int | None) -> int:
-    if given is not None:
-        return given
-    found = header_row(spec, top)
-    return 1 if found is None else found + 1
+def _head(spec: EntitySpec, stream: Iterator[list[object]], given: int | None,
+          below: int = 0) -> tuple[int, list[object], list[list[object]]]:
+    """The header row of a sheet (``given``, else the one among the first ``HEADER_ROWS``
+    that names the most fields), its headings, and up to ``below`` rows under it; the rows
+    read so far past the header are returned, the stream goes on after them."""
+    top = list(islice(stream, HEADER_ROWS))
+    found = header_row(spec, top) if given is None else None
+    number = given if given is not None else 1 if found is None else found + 1
+    top += list(islice(stream, max(number + below - len(top), 0)))
+    return number, top[number - 1] if number <= len(top) else [], top[number:]
 
 
 # --- the mapping step --------------------------------------------------------------------------
@@ -137,14 +141,8 @@ def layout(session: Session, user: Principal, settings: Settings, import_id: int
     spec = spec_for(user, batch.entity)
     with opened(settings, batch) as book:
         name, stream = _rows(book, sheet)
-        top: list[list[object]] = []
-        for raw in stream:
-            top.append(raw)
-            if len(top) >= HEADER_ROWS + SAMPLES:
-                break
-        number = _header(spec, top[:HEADER_ROWS], header)
-        headings = top[number - 1] if number <= len(top) else []
-        below = top[number:number + SAMPLES]
+        number, headings, rest = _head(spec, stream, header, SAMPLES)
+        below = rest[:SAMPLES]
         fields = importable_fields(spec)
         automatic = match_columns(spec, headings, fields)
         names = {f.name for f in fields}
@@ -249,17 +247,13 @@ class Run:
         writer = Writer(self.session, self.user, self.spec, batch.id) if write else None
         with opened(self.settings, batch) as book:
             batch.sheet, stream = _rows(book, self.params.sheet)
-            top = list(islice(stream, HEADER_ROWS))
-            number = _header(self.spec, top, self.params.header_row)
+            number, headings, rest = _head(self.spec, stream, self.params.header_row)
             batch.header_row = number
-            if number > len(top):
-                top += list(islice(stream, number - len(top)))
-            headings = top[number - 1] if number <= len(top) else []
             self.columns.clear()
             self._map(headings)
             decider = Decider(self.session, self.user, self.spec, self.columns,
                               self.params.mode, self._imported_before())
-            data = self._numbered(top[number:], stream, number + 1)
+            data = self._numbered(rest, stream, number + 1)
             done = 0
             progress(0, None, commit=commit)
             for page in pages(data):
@@ -343,10 +337,6 @@ def import_job(session: Session, user: Principal, params: ImportParams,
 def may_import(user: Principal) -> bool:
     return any(user.permissions.refusal(spec, Action.IMPORT) is None
                for spec in REGISTRY.values() if spec.importable)
-
-
-def stored_file(settings: Settings, batch: ImportBatch) -> Path:
-    return content_path(settings, batch.sha256)
 
 
 def forbid_others(user: Principal, batch: ImportBatch) -> None:
