@@ -9,9 +9,10 @@ import mimetypes
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
 from crm_common.entities import REGISTRY
@@ -39,7 +40,12 @@ def content_path(settings: Settings, sha256: str) -> Path:
 
 
 async def receive(upload: UploadFile, settings: Settings, limit_mb: int) -> tuple[str, int]:
-    """Stream the upload to the store, hashing as it goes; refuse it past ``limit_mb``
+    """Stream the upload to the store (``store``), off the event loop."""
+    return await run_in_threadpool(store, upload.file, settings, limit_mb)
+
+
+def store(source: BinaryIO, settings: Settings, limit_mb: int) -> tuple[str, int]:
+    """Stream ``source`` to the store, hashing as it goes; refuse it past ``limit_mb``
     without keeping any of it. Its SHA-256 and size."""
     limit = limit_mb * CHUNK
     digest, size = hashlib.sha256(), 0
@@ -47,7 +53,7 @@ async def receive(upload: UploadFile, settings: Settings, limit_mb: int) -> tupl
     handle, temp = tempfile.mkstemp(dir=store_dir(settings), prefix=".upload-")
     try:
         with os.fdopen(handle, "wb") as out:
-            while chunk := await upload.read(CHUNK):
+            while chunk := source.read(CHUNK):
                 size += len(chunk)
                 if size > limit:
                     raise PayloadTooLarge(N_("The file is larger than the allowed size"),

@@ -3,8 +3,6 @@ from a file on the server's disk, as a user (default: the first administrator)."
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,34 +10,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_common.errors import BadRequest, NotFound, PayloadTooLarge
+from crm_common.errors import BadRequest, NotFound
 from crm_common.i18n import N_, translate
 from crm_common.schemas.imports import ImportMode, ImportParams
-from crm_server.domains.attachments import content_path
+from crm_server.domains.attachments import content_path, store
 from crm_server.domains.imports.run import Run, layout, limits, new_batch, spec_for
 from crm_server.kit import workbook
 from crm_server.kit.unit import console_user
 from crm_server.models.imports import ImportBatch, ImportMapping, ImportProblem
 from crm_server.security.principal import Principal
 from crm_server.settings import Settings
-
-
-def store(settings: Settings, source: Path) -> tuple[str, int]:
-    """Copy ``source`` into the file store (within the import size limit); its SHA-256
-    and size."""
-    size = source.stat().st_size
-    if size > settings.import_max_mb * 2**20:
-        raise PayloadTooLarge(N_("The file is larger than the allowed size"),
-                              data={"limit_mb": settings.import_max_mb})
-    digest = hashlib.sha256()
-    with source.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    target = content_path(settings, digest.hexdigest())
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists():
-        shutil.copyfile(source, target)
-    return digest.hexdigest(), size
 
 
 def template_mapping(session: Session, entity: str, name: str,
@@ -66,7 +46,8 @@ def run_in_console(settings: Settings, entity: str, source: Path, username: str 
     with console_user(settings, username) as (session, user):
         spec_for(user, entity)
         workbook.check_name(source.name)
-        sha256, size = store(settings, source)
+        with source.open("rb") as handle:
+            sha256, size = store(handle, settings, settings.import_max_mb)
         workbook.check_file(content_path(settings, sha256), source.name, limits(settings))
         batch = new_batch(session, user, entity, source.name[:255], sha256, size)
         session.commit()
