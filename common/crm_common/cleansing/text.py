@@ -12,12 +12,13 @@ _FULLWIDTH_LAST = 0xFF5E  # ～
 _FULLWIDTH_OFFSET = 0xFEE0  # distance from the full-width form to its ASCII twin
 _IDEOGRAPHIC_SPACE = 0x3000
 
-_HALFWIDTH_TABLE: dict[int, int] = {
+HALFWIDTH: dict[int, int] = {
     code: code - _FULLWIDTH_OFFSET for code in range(_FULLWIDTH_FIRST, _FULLWIDTH_LAST + 1)
 }
-_HALFWIDTH_TABLE[_IDEOGRAPHIC_SPACE] = ord(" ")
+HALFWIDTH[_IDEOGRAPHIC_SPACE] = ord(" ")
+# ``str.translate`` tables: full-width forms to ASCII, and zero-width characters dropped.
 
-_ZERO_WIDTH = dict.fromkeys((0x200B, 0x200C, 0x200D, 0xFEFF))
+ZERO_WIDTH = dict.fromkeys((0x200B, 0x200C, 0x200D, 0xFEFF))
 
 
 def to_halfwidth(s: str) -> str:
@@ -25,12 +26,12 @@ def to_halfwidth(s: str) -> str:
 
     Chinese characters and CJK punctuation without an ASCII twin (``、``, ``。``) are kept.
     """
-    return s.translate(_HALFWIDTH_TABLE)
+    return s.translate(HALFWIDTH)
 
 
 def remove_zero_width(s: str) -> str:
     """``s`` without zero-width spaces, joiners and byte-order marks."""
-    return s.translate(_ZERO_WIDTH)
+    return s.translate(ZERO_WIDTH)
 
 
 def clean_text(s: str | None) -> str:
@@ -40,4 +41,4 @@ def clean_text(s: str | None) -> str:
     """
     if s is None:
         return ""
-    return " ".join(s.translate(_ZERO_WIDTH).split())
+    return " ".join(s.translate(ZERO_WIDTH).split())

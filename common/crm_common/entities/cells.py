@@ -32,6 +32,7 @@ from crm_common.cleansing import (
     read_date,
 )
 from crm_common.cleansing.regions import NOT_A_PROVINCE, read_region
+from crm_common.cleansing.text import HALFWIDTH, ZERO_WIDTH
 from crm_common.cleansing.values import Cleaned
 from crm_common.entities.spec import NUMERIC_KINDS, FieldSpec, Format, Kind
 from crm_common.i18n import N_
@@ -47,15 +48,12 @@ TIDIED = N_("Tidied up")
 
 _SEVERAL = re.compile(r"[,，;；/、|]|\s{2,}|\n")
 _TAG_SEPARATORS = re.compile(r"[,，;；、|\n]")
-# Full-width letters and digits (not punctuation: a company's （） stay as written), and
-# zero-width characters dropped, in one pass.
-_ZERO_WIDTH = dict.fromkeys((0x200B, 0x200C, 0x200D, 0xFEFF))
-_WIDE_ALNUM = {code: code - 0xFEE0 for code in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B),
-                                                  *range(0xFF41, 0xFF5B))} | {0x3000: 0x20} \
-    | _ZERO_WIDTH
-# Every full-width ASCII character, for codes, numbers and addresses (０２０－１２３４).
-_WIDE_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20} \
-    | _ZERO_WIDTH
+# One pass per cell: full-width letters and digits made ASCII (not punctuation: a company's
+# （） stay as written), zero-width characters dropped; for codes, numbers and addresses
+# (０２０－１２３４) every full-width ASCII form.
+_WIDE_ALNUM = {code: ascii_code for code, ascii_code in HALFWIDTH.items()
+               if chr(ascii_code).isalnum() or ascii_code == ord(" ")} | ZERO_WIDTH
+_WIDE_ASCII = HALFWIDTH | ZERO_WIDTH
 _NORMALISERS = {Format.MOBILE: normalise_mobile, Format.PHONE: normalise_phone,
                 Format.EMAIL: normalise_email, Format.USCC: normalise_uscc}
 # The parts of an address, read together: a district is known only within its city.
