@@ -14,7 +14,7 @@ import pytest
 from fake_import_api import COUNTS, IMPORT_ID, PROBLEMS, FakeImportApi, me
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QWheelEvent
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget, QWizard
+from PySide6.QtWidgets import QApplication, QMessageBox, QTableWidget, QWidget, QWizard
 
 from crm_client.core.changes import ChangeBus
 from crm_client.core.context import AppContext
@@ -31,6 +31,7 @@ from crm_client.views.entity_list import EntityListView
 from crm_client.views.import_wizard import ImportWizard
 from crm_common.entities import entity
 from crm_common.permissions import DataScope, Permissions, grant
+from crm_common.schemas.imports import ImportOutcome, LayoutField
 
 CUSTOMER = replace(entity("customer"), importable=True)
 NEXT = QWizard.WizardButton.NextButton
@@ -365,3 +366,17 @@ def test_a_dry_run_left_behind_is_cancelled(
     assert [args[0] for args in fake.called("start_job")] == ["import_check"] * 2
     wizard.reject()
     qtbot.waitUntil(lambda: fake.called("cancel_job") == [(100,), (101,)])
+
+
+def test_the_preview_shows_values_as_lists_do(qtbot: Any) -> None:
+    """A choice by its label, a flag as a check mark, a reference as it was written."""
+    table = QTableWidget()
+    qtbot.addWidget(table)
+    outcome = ImportOutcome.model_validate({"import_id": 1, "preview": [{
+        "row": 3, "action": "new",
+        "values": {"level": "key", "status": "potential", "owner_id": "李销售"}}]})
+    fields = [LayoutField(name=name, label=name, required=False, writable=True)
+              for name in ("level", "status", "owner_id")]
+    import_results.fill_preview(table, outcome, fields, entity("customer"))
+    texts = [table.item(0, column).text() for column in range(table.columnCount())]
+    assert texts == ["3", "New", "Key account", "Potential", "李销售"]

@@ -24,8 +24,10 @@ from PySide6.QtWidgets import (
 
 from crm_client.admin.common import read_only_table, titled_table
 from crm_client.core.i18n import N_, _
+from crm_client.models.formatting import format_value
 from crm_client.widgets.enter_spin_box import EnterSpinBox
 from crm_client.widgets.value_combo import ValueComboBox
+from crm_common.entities import EntitySpec
 from crm_common.schemas.imports import (
     ImportCounts,
     ImportOutcome,
@@ -67,8 +69,10 @@ def counts_text(counts: ImportCounts) -> str:
     return " · ".join(_(text).format(n=f"{getattr(counts, key):,}") for key, text in COUNTS)
 
 
-def fill_preview(table: QTableWidget, outcome: ImportOutcome, fields: list[LayoutField]) -> None:
-    """The first rows as they will be stored: row number, action, then each mapped field."""
+def fill_preview(table: QTableWidget, outcome: ImportOutcome, fields: list[LayoutField],
+                 spec: EntitySpec) -> None:
+    """The first rows as they will be stored: row number, action, then each mapped field,
+    shown as lists show it (a choice by its label, an amount grouped)."""
     titles = [_("Row"), _("Action"), *(field.label for field in fields)]
     table.clear()
     table.setColumnCount(len(titles))
@@ -76,7 +80,7 @@ def fill_preview(table: QTableWidget, outcome: ImportOutcome, fields: list[Layou
     table.setRowCount(len(outcome.preview))
     for row, line in enumerate(outcome.preview):
         texts = [str(line.row), _(ACTIONS.get(line.action, line.action)),
-                 *(_text(line.values.get(field.name)) for field in fields)]
+                 *(_shown(spec, field.name, line.values.get(field.name)) for field in fields)]
         for column, text in enumerate(texts):
             item = QTableWidgetItem(text)
             if column == 1 and line.action == "error":
@@ -87,8 +91,11 @@ def fill_preview(table: QTableWidget, outcome: ImportOutcome, fields: list[Layou
         table.setColumnWidth(column, table.columnWidth(column) + PREVIEW_PADDING)
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
+def _shown(spec: EntitySpec, name: str, value: Any) -> str:
+    declared = spec.owns(name)  # None: an input such as a new user's initial password
+    if declared is None:
+        return "" if value is None else str(value)
+    return format_value(declared, value)
 
 
 def preview_table(parent: QWidget) -> QTableWidget:

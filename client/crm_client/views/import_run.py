@@ -182,7 +182,8 @@ class CheckPage(RunPage):
     def show_outcome(self, outcome: ImportOutcome) -> None:
         super().show_outcome(outcome)
         self.session.check = outcome
-        results.fill_preview(self.preview, outcome, self.session.mapped_fields())
+        results.fill_preview(self.preview, outcome, self.session.mapped_fields(),
+                             self.session.spec)
         self.note.setText(self._blocker())
         self.note.setVisible(bool(self.note.text()))
 
