@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import random
 import stat
@@ -223,6 +224,22 @@ def test_a_flipped_byte_in_the_header(sample: Path, where: str) -> None:
             "The archive was altered or corrupted: its header",
         )
     )
+
+
+def test_an_edited_header_with_a_fresh_checksum(sample: Path) -> None:
+    """The checksum is no seal (anyone can recompute it): the records' tags are."""
+    data = sample.read_bytes()
+    header_end, _ = records(data)
+    start = len(archive.MAGIC) + 1 + PREFIX.size
+    fields = json.loads(data[start : header_end - 32])
+    fields["meta"]["migration"] = "0013"
+    edited = json.dumps(fields).encode()
+    head = data[: start - PREFIX.size] + PREFIX.pack(len(edited)) + edited
+    sample.write_bytes(head + hashlib.sha256(head).digest() + data[header_end:])
+    with sample.open("rb") as source:
+        assert read_header(source).meta["migration"] == "0013"  # without the key, nothing tells
+    error = refusal(sample)
+    assert error.reason == "tampered" and "record 0 (at byte" in str(error)
 
 
 @pytest.mark.parametrize("part", ["body", "tag", "final record"])

@@ -16,7 +16,9 @@ record's index (u64); the data key is the archive's own, so no nonce repeats und
 Associated data: the header digest, the record's index (u64), the final flag (one byte).
 So an edited header, a record changed, moved, dropped, repeated or taken from another archive
 (even one made with the same key) fails authentication; a file that ends before the final
-record is truncated; bytes after it are refused.
+record is truncated; bytes after it are refused. The header's checksum seals nothing (anyone
+can recompute it; the records' tags are the seal): it tells a corrupted header from a wrong key,
+whose id the header names. Refusals carry a reason (``errors.REASONS``).
 
 A record's plaintext is its kind (one byte) and a body (``records.Kind``)::
 
@@ -25,12 +27,18 @@ A record's plaintext is its kind (one byte) and a body (``records.Kind``)::
     order: (OPEN (RAW | ZLIB)* CLOSE)* MANIFEST+ END
 
 A data record holds at most 1 MiB of a member. A member written with ``compress=True`` has each
-block compressed when that pays: a block whose first 64 KiB do not shrink by a tenth (media,
-zip, an encrypted or already compressed file) is stored as it is without compressing the rest.
-Memory stays at a few MiB whatever the archive's size: members stream block by block.
+block compressed when that pays: a block whose first 16 KiB do not shrink by a tenth (media, zip,
+an encrypted or already compressed file) is stored as it is without compressing the rest.
+Memory stays at a few MiB whatever the archive's size (tracemalloc: 3 MiB writing, 4 MiB
+verifying a 200 MB member), as members stream block by block; lengths read are bounded first.
+``read_header`` authenticates nothing (it has no key): only reading the records does.
 
-Speed on this machine (2 cores, shared), a 500 MB member, MB/s of member data:
-write incompressible 420, compressible 165; verify incompressible 610, compressible 560.
+Speed (``bench/backup_archive.py``: a 500 MB member, written with fsync and verified, MB/s of
+member data, on this 2-core machine shared with other test runs, so ranges over runs):
+incompressible data writes at 430-690 MB/s and verifies at 630-1300 MB/s, compressed or not
+(the 16 KiB probe costs little); rows of text write at 60-105 MB/s and verify at 200-310 MB/s,
+stored at 42 %. zlib is the cost (level 1: ~100 MB/s here); AES-GCM runs at ~5 GB/s, SHA-256
+at ~1.1 GB/s.
 """
 
 from __future__ import annotations
@@ -75,7 +83,7 @@ HEADER_LENGTH = struct.Struct(">I")
 MAX_HEADER = 64 * 1024
 MAX_NAME = 4096  # bytes of a member's name
 ZLIB_LEVEL = 1  # speed first: level 1 gives most of the gain at several times level 6's speed
-PROBE = 64 * 1024  # how much of a block tells whether compressing it pays
+PROBE = 16 * 1024  # how much of a block tells whether compressing it pays
 CLOSE_BODY = struct.Struct(">Q32s")
 
 
@@ -99,8 +107,8 @@ class Member:
 
 
 def read_header(source: BinaryIO) -> Header:
-    """The header of the archive ``source`` starts with (for listing; no key needed);
-    ArchiveError if it is not an archive's."""
+    """The header of the archive ``source`` starts with, for listing: no key needed, so not
+    authenticated (only reading the records is); ArchiveError if it is not an archive's."""
     return _read_header(source)[0]
 
 
