@@ -147,6 +147,14 @@ def test_round_trip_of_members_manifest_and_header(tmp_path: Path) -> None:
     assert 0 < stored < len(text) // 20  # the text was compressed
 
 
+def test_verify_tells_its_progress(sample: Path) -> None:
+    positions: list[int] = []
+    with sample.open("rb") as source:
+        verify(source, KEY, positions.append)
+    _, spans = records(sample.read_bytes())
+    assert positions == [spans[1][1], spans[2][1], spans[5][1]]  # after each data record
+
+
 def test_a_stream_from_short_reads_fills_whole_records(tmp_path: Path) -> None:
     path = tmp_path / "pipe.crmbak"
     with path.open("wb") as target:

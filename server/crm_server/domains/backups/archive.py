@@ -48,7 +48,7 @@ import json
 import os
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,7 +89,8 @@ CLOSE_BODY = struct.Struct(">Q32s")
 
 @dataclass(frozen=True)
 class Header:
-    """An archive's plaintext header: readable without the key, authenticated by every record."""
+    """An archive's plaintext header: readable without the key; every record's tag depends on
+    it, so reading the records with the key is what authenticates it."""
 
     archive_id: str
     created_at: datetime
@@ -116,7 +117,8 @@ class ArchiveWriter:
     """Writes an archive to ``target`` member by member; ``finish`` makes it valid.
 
     ``meta`` (kind, database, version, migration…) goes into the header: authenticated, not
-    secret, at most a few KiB of JSON.
+    secret, at most a few KiB of JSON. ``header`` is what was written (the archive's id and
+    time). The writer neither flushes nor syncs ``target``: its owner does, after ``finish``.
     """
 
     def __init__(self, target: BinaryIO, key: KeySource, meta: dict[str, Any]) -> None:
@@ -227,6 +229,11 @@ class ArchiveReader:
         return self._header
 
     @property
+    def position(self) -> int:
+        """How many bytes of the archive were read and authenticated (for progress)."""
+        return self._records.offset
+
+    @property
     def manifest(self) -> dict[str, Any]:
         """The manifest, known once ``members()`` ran to the end."""
         if self._manifest is None:
@@ -254,11 +261,18 @@ class ArchiveReader:
         self._manifest = _json_object(b"".join(pieces), "its manifest")
 
 
-def verify(source: BinaryIO, key: KeySource) -> tuple[Header, list[Member], dict[str, Any]]:
+def verify(
+    source: BinaryIO, key: KeySource, progress: Callable[[int], None] | None = None
+) -> tuple[Header, list[Member], dict[str, Any]]:
     """Read the whole archive, authenticating everything: its header, members and manifest;
-    ArchiveError otherwise."""
+    ArchiveError otherwise. ``progress`` gets the bytes read so far after each block."""
     reader = ArchiveReader(source, key)
-    members = [member.skip() for member in reader.members()]
+    members = []
+    for member in reader.members():
+        for _ in member.blocks():
+            if progress is not None:
+                progress(reader.position)
+        members.append(member.skip())
     return reader.header, members, reader.manifest
 
 

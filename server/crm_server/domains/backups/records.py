@@ -85,7 +85,7 @@ class RecordReader:
         self._source = source
         self._cipher = cipher
         self._header_digest = header_digest
-        self._offset = offset  # of the next record, for messages
+        self.offset = offset  # of the next record: how far the archive was read
         self._index = 0
         self._failure: ArchiveError | None = None
 
@@ -100,7 +100,7 @@ class RecordReader:
         raise self._failure
 
     def _read(self) -> tuple[Kind, bytes]:
-        where = f"record {self._index} (at byte {self._offset})"
+        where = f"record {self._index} (at byte {self.offset})"
         prefix = read_exact(self._source, PREFIX.size)
         if len(prefix) < PREFIX.size:
             raise ArchiveError(
@@ -120,7 +120,7 @@ class RecordReader:
             raise ArchiveError("truncated", f"The archive is truncated: it ends inside {where}.")
         plaintext = self._open(sealed, final, where)
         self._index += 1
-        self._offset += PREFIX.size + length
+        self.offset += PREFIX.size + length
         return self._kind(plaintext[0], final, where), plaintext[1:]
 
     def _open(self, sealed: bytes, final: bool, where: str) -> bytes:
