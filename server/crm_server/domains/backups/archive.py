@@ -118,7 +118,7 @@ class ArchiveWriter:
 
     ``meta`` (kind, database, version, migration…) goes into the header: authenticated, not
     secret, at most a few KiB of JSON. ``header`` is what was written (the archive's id and
-    time). The writer neither flushes nor syncs ``target``: its owner does, after ``finish``.
+    time); ``members`` what was added so far. The writer neither flushes nor syncs ``target``: its owner does, after ``finish``.
     """
 
     def __init__(self, target: BinaryIO, key: KeySource, meta: dict[str, Any]) -> None:
@@ -129,6 +129,7 @@ class ArchiveWriter:
         self._records = RecordWriter(target, data_cipher(master, archive_id), digest)
         self._names: set[str] = set()
         self._finished = False
+        self.members: list[Member] = []  # as written, for the manifest
 
     def add_file(self, name: str, path: Path, compress: bool = True) -> Member:
         """Add the file at ``path`` as member ``name``."""
@@ -144,7 +145,9 @@ class ArchiveWriter:
             size += len(block)
             self._records.write(*_pack(block, compress))
         self._records.write(Kind.CLOSE, CLOSE_BODY.pack(size, digest.digest()))
-        return Member(name, size, digest.hexdigest())
+        member = Member(name, size, digest.hexdigest())
+        self.members.append(member)
+        return member
 
     def finish(self, manifest: dict[str, Any]) -> None:
         """Write the manifest and the authenticated end; before this the archive is invalid."""
