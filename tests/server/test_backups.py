@@ -7,14 +7,17 @@ only; the API and its jobs are for administrators."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import MetaData, select, text
+from sqlalchemy.engine import make_url
 
 import builders
 from crm_common.schemas.backups import BackupHealth, BackupKind, BackupState
@@ -346,3 +349,45 @@ def test_an_archive_of_an_older_revision_is_migrated_forward(tmp_path: Path) -> 
         assert done.migrated_from == "0013"
         assert migrate.current_revision(settings) == migrate.head_revision()
         assert done.safety is not None and done.safety.migration == migrate.head_revision()
+
+
+def test_a_role_that_is_not_superuser_backs_up_restores_and_restore_tests(
+        tmp_path: Path) -> None:
+    """As deploy_onprem/pg-setup.sh makes it: the CRM's role owns its database (with
+    CREATEDB for the restore test), pg_trgm was made by the superuser."""
+    base = os.environ.get("CRM_TEST_DATABASE_URL", "")
+    if not base:
+        pytest.skip("PostgreSQL's roles; SQLite has none")
+    tag = uuid.uuid4().hex[:8]
+    role, name = f"crm_owner_{tag}", f"crm_owned_{tag}"
+    superuser = make_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with superuser.connect() as connection:
+            connection.exec_driver_sql(
+                f"CREATE ROLE {role} LOGIN PASSWORD 'secret-{tag}' NOSUPERUSER CREATEDB")
+            connection.exec_driver_sql(
+                f"CREATE DATABASE {name} OWNER {role} TEMPLATE template0 ENCODING 'UTF8' "
+                "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'")
+        inside = make_engine(make_url(base).set(database=name).render_as_string(
+            hide_password=False), isolation_level="AUTOCOMMIT")
+        with inside.connect() as connection:
+            connection.exec_driver_sql("CREATE EXTENSION pg_trgm")
+        inside.dispose()
+        url = make_url(base).set(username=role, password=f"secret-{tag}", database=name)
+        settings = load_settings(tmp_path / "owned", database_url=url.render_as_string(
+            hide_password=False))
+        migrate.upgrade(settings)
+        seed(settings)
+        made = service.make(settings, BackupKind.MANUAL)
+        tested = service.verify(settings, service.archive_path(settings, made.name),
+                                restore_test=True)
+        assert tested.state == BackupState.RESTORED
+        before = _rows(settings)
+        done = service.restore(settings, service.archive_path(settings, made.name))
+        assert done.safety is not None
+        assert _rows(settings) == before
+    finally:
+        with superuser.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            connection.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+        superuser.dispose()
