@@ -360,7 +360,7 @@ def test_a_role_that_is_not_superuser_backs_up_restores_and_restore_tests(
         pytest.skip("PostgreSQL's roles; SQLite has none")
     tag = uuid.uuid4().hex[:8]
     role, name = f"crm_owner_{tag}", f"crm_owned_{tag}"
-    superuser = make_engine(base, isolation_level="AUTOCOMMIT")
+    superuser = _superuser(base)
     try:
         with superuser.connect() as connection:
             connection.exec_driver_sql(
@@ -368,7 +368,7 @@ def test_a_role_that_is_not_superuser_backs_up_restores_and_restore_tests(
             connection.exec_driver_sql(
                 f"CREATE DATABASE {name} OWNER {role} TEMPLATE template0 ENCODING 'UTF8' "
                 "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'")
-        inside = make_engine(make_url(base).set(database=name).render_as_string(
+        inside = make_engine(superuser.url.set(database=name).render_as_string(
             hide_password=False), isolation_level="AUTOCOMMIT")
         with inside.connect() as connection:
             connection.exec_driver_sql("CREATE EXTENSION pg_trgm")
@@ -391,3 +391,17 @@ def test_a_role_that_is_not_superuser_backs_up_restores_and_restore_tests(
             connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             connection.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
         superuser.dispose()
+
+
+def _superuser(base: str) -> Any:
+    """The suite's role when it is a superuser, else the cluster's superuser as the libpq
+    environment names it (.ci/with-postgres.sh runs the suite as pg-setup.sh's role inside
+    pg_virtualenv, which exports the superuser's PGHOST, PGUSER and PGPASSWORD)."""
+    for url in (base, "postgresql+psycopg2:///postgres"):
+        engine = make_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            if connection.scalar(text(
+                    "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")):
+                return engine
+        engine.dispose()
+    raise AssertionError("no PostgreSQL superuser to make a role with")
