@@ -32,16 +32,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from crm_server.domains.backups.archive import (
-    ArchiveError,
-    ArchiveReader,
-    ArchiveWriter,
-    Header,
-    MemberReader,
-    read_header,
-)
-from crm_server.domains.backups.keys import KeySource, new_key_file, read_key_file
-
 import crm_server
 from crm_common.schemas.backups import (
     BackupHealth,
@@ -53,6 +43,14 @@ from crm_common.schemas.backups import (
 from crm_server.db import migrate
 from crm_server.domains.attachments import store_dir
 from crm_server.domains.backups import database, retention
+from crm_server.domains.backups.archive import (
+    ArchiveError,
+    ArchiveReader,
+    ArchiveWriter,
+    Header,
+    read_header,
+)
+from crm_server.domains.backups.keys import KeySource, new_key_file, read_key_file
 from crm_server.settings import CONFIG_NAME, Settings
 
 log = logging.getLogger(__name__)
@@ -346,13 +344,13 @@ class Hashed:
     """A member as read, with the SHA-256 of what was read of it (checked against the
     manifest once the archive's end is authenticated)."""
 
-    def __init__(self, member: MemberReader) -> None:
+    def __init__(self, member: database.MemberReader) -> None:
         self.name = member.name
         self.digest = hashlib.sha256()
         self.size = 0
         self._blocks = self._hashing(member)
 
-    def _hashing(self, member: MemberReader) -> Iterator[bytes]:
+    def _hashing(self, member: database.MemberReader) -> Iterator[bytes]:
         for block in member.blocks():
             self.digest.update(block)
             self.size += len(block)
@@ -607,11 +605,11 @@ def fingerprints(settings: Settings) -> database.Tables:
     """Every table's row count and checksum in the live database."""
     db = database.for_settings(settings)
     if isinstance(db, database.SqliteDatabase):
-        connection = database.open_sqlite(db.path)
+        copy = database.open_sqlite(db.path)
         try:
-            return database.sqlite_tables(connection)
+            return database.sqlite_tables(copy)
         finally:
-            connection.close()
+            copy.close()
     assert isinstance(db, database.PostgresDatabase)
     with db.engine() as engine, engine.connect() as connection:
         return database.table_fingerprints(connection)
