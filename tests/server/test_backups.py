@@ -430,3 +430,20 @@ def test_migrate_backs_up_a_database_it_is_about_to_upgrade(tmp_path: Path) -> N
         assert taken[0].includes_tls_keys
         assert cli.main(["migrate", "--data-dir", str(settings.data_dir)]) == 0
         assert len(service.catalogue(settings)) == 1  # already current: nothing to keep
+
+
+def test_a_passphrase_instead_of_the_key_file(site: tuple[Settings, Any],
+                                              tmp_path: Path) -> None:
+    settings, _ = site
+    secret = settings.model_copy(update={"backup_passphrase": "长城 backup 2026!"})
+    made = service.make(secret, BackupKind.MANUAL)
+    archive = service.archive_path(secret, made.name)
+    assert service.header_of(archive).key["kind"] == "passphrase"
+    with pytest.raises(service.BackupError, match="passphrase"):
+        service.verify(settings, archive)  # the server's key file does not open it
+    with pytest.raises(service.BackupError) as wrong:
+        service.verify(settings, archive, passphrase="长城 backup 2025!")
+    assert wrong.value.reason == "wrong_key"
+    assert service.info(archive.parent, made.name).state == BackupState.FAILED  # its own
+    assert service.verify(settings, archive, passphrase="长城 backup 2026!").state in (
+        BackupState.VERIFIED, BackupState.RESTORED)

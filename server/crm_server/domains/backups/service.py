@@ -404,7 +404,7 @@ def verify(settings: Settings, path: Path, restore_test: bool = False,
     and the SHA-256s checked, the dump readable), and with ``restore_test`` a restore into
     a scratch database whose fingerprints must equal the manifest's. The result is
     recorded in its sidecar when it is one of the backup directory's; BackupError (also
-    recorded) when it fails."""
+    recorded, unless the caller gave a key of their own) when it fails."""
     directory = path.parent
     ours = directory.resolve() == backup_dir(settings).resolve()
     entry = info(directory, path.name)
@@ -434,7 +434,7 @@ def verify(settings: Settings, path: Path, restore_test: bool = False,
             raise BackupError("; ".join(problems[:5]))
     except (BackupError, ArchiveError, database.DatabaseError, OSError) as error:
         failed = _wrapped(error)
-        if ours:
+        if ours and key_file is None and passphrase is None:  # not an operator's own key
             _save(directory, entry.model_copy(update={"state": BackupState.FAILED,
                                                       "error": str(failed)}))
         raise failed from error
