@@ -51,6 +51,7 @@ class Format(StrEnum):
     PROVINCE = "province"  # a province's full name (广东省); the import reads 广东 / 粤 as it
     CITY = "city"  # a city of the province (广州市); not in the list is allowed, and noted
     DISTRICT = "district"  # a district of the city (天河区); likewise
+    SCHEDULE = "schedule"  # when a periodic task runs: daily 02:00 (``crm_common.schedules``)
 
 
 # Decimal places of the numeric kinds; a DECIMAL field declares its own ``places``.
