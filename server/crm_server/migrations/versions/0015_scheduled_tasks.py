@@ -7,6 +7,8 @@ Create Date: 2026-12-05 05:54:57.660598
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -39,13 +41,26 @@ def upgrade() -> None:
 
 
 def _job_starter(nullable: bool) -> None:
-    """``job.started_by_id`` made (not) nullable. SQLite rebuilds the table, whose rows
-    imports refer to: their foreign keys are checked when the transaction ends, by then
-    against the rebuilt table."""
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("PRAGMA defer_foreign_keys = ON")
-    with op.batch_alter_table('job', schema=None) as batch_op:
-        batch_op.alter_column('started_by_id', existing_type=ID, nullable=nullable)
+    """``job.started_by_id`` made (not) nullable. SQLite cannot alter a column, and
+    rebuilding the table (batch mode) would break the foreign keys of the imports that
+    refer to its rows; for a NOT NULL constraint alone its documented way is to edit the
+    table's definition in place (https://sqlite.org/lang_altertable.html, "otheralter"),
+    within the migration's transaction."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        op.alter_column('job', 'started_by_id', existing_type=ID, nullable=nullable)
+        return
+    definition = bind.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'job'").scalar_one()
+    column = re.compile(r"(started_by_id [A-Z]+)( NOT NULL)?")
+    changed = column.sub(r"\1" if nullable else r"\1 NOT NULL", definition, count=1)
+    version = bind.exec_driver_sql("PRAGMA schema_version").scalar_one()
+    bind.exec_driver_sql("PRAGMA writable_schema = ON")
+    bind.exec_driver_sql("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'job'",
+                         (changed,))
+    bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+    bind.exec_driver_sql("PRAGMA writable_schema = OFF")
+    assert bind.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
 
 
 def downgrade() -> None:
