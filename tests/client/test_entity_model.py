@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
 from crm_client.api.client import PageResult
+from crm_client.core.i18n import set_language
 from crm_client.models.entity_model import RECORD_ROLE, EntityTableModel
 from crm_client.models.formatting import (
     describe_value,
@@ -173,6 +174,13 @@ def test_cells_read_as_people_expect(model: EntityTableModel) -> None:
 )
 def test_each_kind_has_one_format(kind: Kind, value: Any, expected: str) -> None:
     assert format_value(FieldSpec("x", "X", kind), value) == expected
+
+
+def test_a_translated_field_shows_the_catalogue_text() -> None:
+    """A scheduled task's label comes from the server in English, and reads in Chinese."""
+    set_language("zh_CN")  # the fixture sets English back afterwards
+    assert format_value(entity("scheduled_task").field("name"), "Scheduled task") == "定时任务"
+    assert format_value(FieldSpec("x", "X"), "Scheduled task") == "Scheduled task"
 
 
 def test_comparisons_spell_out_empty_and_boolean_values() -> None:

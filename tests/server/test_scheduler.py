@@ -14,11 +14,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 import builders
+from crm_common.schemas.base import Input
 from crm_server.db import migrate
 from crm_server.db.engine import make_engine, make_session_factory, pool_options
 from crm_server.db.types import utcnow
@@ -37,7 +37,7 @@ ZONE = ZoneInfo("Asia/Shanghai")
 KIND = "test_scheduled"
 
 
-class Note(BaseModel):
+class Note(Input):
     note: str = ""
 
 
@@ -147,26 +147,29 @@ def test_many_processes_ticking_at_once_queue_one_job_per_slot(database: Any,
     assert _row(factory, task.name).last_job_id == made[-1].id
 
 
-def test_a_task_switched_off_or_unknown_here_queues_nothing(database: Any, task: Task,
-                                                            monkeypatch: pytest.MonkeyPatch
-                                                            ) -> None:
+def test_a_task_switched_off_or_not_declared_here_queues_nothing(
+        database: Any, task: Task, monkeypatch: pytest.MonkeyPatch) -> None:
     _, factory = database
     scheduler.tick(factory, at(2027, 1, 1, 9, 0), ZONE)
     _set(factory, task.name, schedule="off")
     assert scheduler.tick(factory, at(2027, 1, 2, 9, 0), ZONE) == []
     _set(factory, task.name, schedule=None)
-    monkeypatch.delitem(jobs.KINDS, KIND)  # a server of another version: not its kind
+    monkeypatch.delitem(scheduler.TASKS, task.name)  # a server of another version
     assert scheduler.tick(factory, at(2027, 1, 2, 9, 0), ZONE) == []
-    monkeypatch.undo()
     assert _jobs(factory) == []
 
 
-def test_a_bad_declaration_is_refused() -> None:
-    for bad in (Task("x" * 65, "Long", "daily 02:00", KIND),
-                Task("test_bad", "Bad", "daily 25:00", KIND)):
-        with pytest.raises(ValueError):
-            scheduler.register_task(bad)
-    assert "test_bad" not in scheduler.TASKS
+@pytest.mark.parametrize("bad", [
+    Task("x" * 65, "Long", "daily 02:00", KIND),
+    Task("test_bad", "Bad", "daily 25:00", KIND),
+    Task("test_bad", "Bad", "daily 02:00", "no_such_kind"),
+    Task("test_bad", "Bad", "daily 02:00", "recompute_search", {"entity": "customer"}),
+    Task("test_bad", "Bad", "daily 02:00", KIND, {"note": 1, "other": 2}),
+], ids=["long name", "bad schedule", "unknown kind", "not schedulable", "bad params"])
+def test_a_bad_declaration_is_refused(bad: Task) -> None:
+    with pytest.raises(ValueError):
+        scheduler.register_task(bad)
+    assert bad.name not in scheduler.TASKS
 
 
 def test_the_runner_ticks_with_no_request_and_runs_the_job_as_the_system(

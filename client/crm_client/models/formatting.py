@@ -101,6 +101,8 @@ def format_value(field: FieldSpec, value: Any) -> str:
     """``value`` of ``field`` as text for people (empty for no value)."""
     if value is None:
         return ""
+    if field.translated:
+        return _(str(value))
     formatter = _FORMATTERS.get(field.kind)
     if formatter is not None:
         return formatter(field, value)

@@ -458,7 +458,7 @@ SCHEDULED_TASK = register(EntitySpec(
     label=N_("Scheduled task"), label_plural=N_("Scheduled tasks"),
     fields=(
         FieldSpec("name", N_("Task"), display="label", editable=False, sortable=True,
-                  width=200, max_length=64, null=False),
+                  width=200, max_length=64, null=False, translated=True),
         FieldSpec("schedule", N_("Schedule"), format=Format.SCHEDULE, width=130, max_length=32,
                   placeholder=N_("daily 02:00, weekly sun 03:00, every 15m or off; "
                                  "empty: the default")),
@@ -476,7 +476,7 @@ SCHEDULED_TASK = register(EntitySpec(
         FieldSpec("last_finished_at", N_("Last run finished"), Kind.DATETIME, editable=False,
                   stored=False, width=140),
         FieldSpec("last_error", N_("Last error"), Kind.LONG_TEXT, editable=False,
-                  stored=False, width=240),
+                  stored=False, width=240, translated=True),
         FieldSpec("last_result", N_("Last result"), Kind.OBJECT, editable=False,
                   stored=False, listed=False),
         CREATED,

@@ -142,6 +142,9 @@ class FieldSpec:
     stored: bool = True  # False: worked out when read (a department's path), no column
     headings: tuple[str, ...] = ()  # other column headings of it in spreadsheets (公司名称)
     model: type[BaseModel] | None = None  # OBJECT: the value's schema
+    # The value (a reference's title: its display) is an English text of the catalogue the
+    # server gives (a scheduled task's label, a job's error): shown translated.
+    translated: bool = False
 
     @property
     def nullable(self) -> bool:

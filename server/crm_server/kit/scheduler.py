@@ -65,12 +65,17 @@ TASKS: dict[str, Task] = {}
 
 
 def register_task(task: Task) -> Task:
-    """Declare ``task``; ``ValueError`` for a name taken or too long, or a bad default."""
+    """Declare ``task``, after its job kind; ``ValueError`` for a name taken or too long, a
+    bad default schedule, or a kind unknown, not ``schedulable`` or refusing the params."""
     if task.name in TASKS:
         raise ValueError(f"scheduled task {task.name!r} registered twice")
     if len(task.name) > ScheduledTask.name.type.length:
         raise ValueError(f"scheduled task name {task.name!r} is too long")
     parse(task.default_schedule)
+    kind = jobs.KINDS.get(task.job_kind)
+    if kind is None or not kind.schedulable:
+        raise ValueError(f"scheduled task {task.name!r}: no schedulable kind {task.job_kind!r}")
+    kind.params.model_validate(dict(task.params))  # a ValidationError is a ValueError
     TASKS[task.name] = task
     return task
 
@@ -103,7 +108,7 @@ def tick(factory: sessionmaker[Session], now: datetime | None = None,
                  zone)
     queued = []
     for name, row in rows.items():
-        task = TASKS.get(name)
+        task = TASKS.get(name)  # None: a task of another version sharing the database
         slot = _due(task, row.schedule, row.last_slot, now, zone) if task else None
         if task is None or slot is None:
             continue
@@ -118,12 +123,7 @@ def _due(task: Task, override: str | None, last: datetime | None, now: datetime,
          zone: tzinfo) -> datetime | None:
     """The slot ``task`` should run for now, if it has not yet."""
     slot = task.schedule(override).last_slot(now, zone)
-    if slot is None or (last is not None and last >= slot):
-        return None
-    if task.job_kind not in jobs.KINDS:  # a server of another version shares the database
-        log.warning("scheduled task %s: no job kind %r here", task.name, task.job_kind)
-        return None
-    return slot
+    return None if slot is None or (last is not None and last >= slot) else slot
 
 
 def _add_missing(factory: sessionmaker[Session], tasks: list[Task], now: datetime,
