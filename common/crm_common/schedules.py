@@ -8,6 +8,10 @@ Four forms, checked with clear messages (``parse``; a ``ValueError`` becomes a f
   UTC (1970-01-01), so every process agrees on the slots whatever its zone;
 * ``off`` — never.
 
+The same in Chinese, as people write it, reads as its English form: ``每天 2:00``,
+``每周日 03:00`` (周一 … 周日, 星期一 …), ``每 15 分钟``, ``关闭``; full-width digits and
+colons too.
+
 A slot is the instant a run is due. Times of ``daily`` and ``weekly`` are the server's wall
 clock in its zone, changes of daylight saving time included: a time the clock skips in
 spring (02:30 when it jumps from 02:00 to 03:00) is due the moment the clock passes it
@@ -19,9 +23,11 @@ autumn is due at its first showing only — a daily task runs once a calendar da
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from crm_common.cleansing.text import to_halfwidth
 from crm_common.i18n import N_
 
 MIN_MINUTES = 5
@@ -88,10 +94,28 @@ class Schedule:
         return datetime.combine(day, self.at, tzinfo=zone).astimezone(UTC)
 
 
+_CHINESE_DAYS = "一二三四五六日"
+_CHINESE: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (re.compile(r"^(?:每天|每日)"), lambda _found: "daily "),
+    (re.compile(r"^(?:每周|每星期|星期|周)([一二三四五六日天])"),
+     lambda found: f"weekly {WEEKDAYS[_CHINESE_DAYS.index(found[1].replace('天', '日'))]} "),
+    (re.compile(r"^每 ?([0-9]+) ?分钟$"), lambda found: f"every {found[1]}m"),
+    (re.compile(r"^(?:关闭|停用)$"), lambda _found: OFF),
+)
+
+
+def _english(text: str) -> str:
+    """``text`` lower-cased, half-width, single-spaced, its Chinese words in English."""
+    words = " ".join(to_halfwidth(text).lower().split())
+    for pattern, english in _CHINESE:
+        words = pattern.sub(english, words)
+    return " ".join(words.split())
+
+
 def parse(text: str) -> Schedule:
-    """The schedule ``text`` says (spaces and case forgiven), or ``ValueError`` with a
-    message for people."""
-    words = " ".join(text.lower().split())
+    """The schedule ``text`` says (spaces, case and Chinese wording forgiven), or
+    ``ValueError`` with a message for people."""
+    words = _english(text)
     if words == OFF:
         return Schedule()
     for form in _FORMS:

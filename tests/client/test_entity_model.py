@@ -183,6 +183,21 @@ def test_a_translated_field_shows_the_catalogue_text() -> None:
     assert format_value(FieldSpec("x", "X"), "Scheduled task") == "Scheduled task"
 
 
+@pytest.mark.parametrize(("stored", "english", "chinese"), [
+    ("daily 02:00", "daily 02:00", "每天 02:00"),
+    ("weekly sun 03:00", "weekly Sun 03:00", "每周日 03:00"),
+    ("every 15m", "every 15 min", "每 15 分钟"),
+    ("off", "off", "关闭"),
+    ("not a schedule", "not a schedule", "not a schedule"),
+])
+def test_a_schedule_reads_in_the_users_language(stored: str, english: str,
+                                                chinese: str) -> None:
+    field = entity("scheduled_task").field("effective_schedule")
+    assert format_value(field, stored) == english
+    set_language("zh_CN")  # the fixture sets English back afterwards
+    assert format_value(field, stored) == chinese
+
+
 def test_comparisons_spell_out_empty_and_boolean_values() -> None:
     assert describe_value(FieldSpec("x", "X", Kind.BOOL), False) == "No"
     assert describe_value(FieldSpec("x", "X"), None) == "(empty)"

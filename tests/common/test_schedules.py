@@ -21,6 +21,10 @@ def at(zone: ZoneInfo, *parts: int) -> datetime:
     ("daily 02:00", "daily 02:00"), ("Daily  2:05", "daily 02:05"),
     ("weekly SUN 03:00", "weekly sun 03:00"), ("every 15m", "every 15m"),
     ("every 5m", "every 5m"), (" OFF ", "off"), ("weekly mon 00:00", "weekly mon 00:00"),
+    ("每天 2:00", "daily 02:00"), ("每日０２：３０", "daily 02:30"),
+    ("每周日 03:00", "weekly sun 03:00"), ("星期一 8:15", "weekly mon 08:15"),
+    ("周天 23:59", "weekly sun 23:59"), ("每 15 分钟", "every 15m"), ("每30分钟", "every 30m"),
+    ("关闭", "off"),
 ])
 def test_a_schedule_is_stored_in_one_written_form(written: str, stored: str) -> None:
     assert normalise_schedule(written) == stored
@@ -34,6 +38,8 @@ def test_a_schedule_is_stored_in_one_written_form(written: str, stored: str) -> 
     ("every 10081m", "at most every 5 minutes"),
     ("daily 24:00", "from 00:00 to 23:59"), ("daily 02:60", "from 00:00 to 23:59"),
     ("weekly sunday 03:00", "mon, tue"), ("weekly 03:00", "Write a schedule as"),
+    ("每 3 分钟", "at most every 5 minutes"), ("每周八 03:00", "Write a schedule as"),
+    ("每天", "Write a schedule as"),
 ])
 def test_a_bad_schedule_is_refused_with_a_message_for_people(written: str,
                                                              message: str) -> None:

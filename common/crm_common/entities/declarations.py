@@ -462,9 +462,10 @@ SCHEDULED_TASK = register(EntitySpec(
         FieldSpec("schedule", N_("Schedule"), format=Format.SCHEDULE, width=130, max_length=32,
                   placeholder=N_("daily 02:00, weekly sun 03:00, every 15m or off; "
                                  "empty: the default")),
-        FieldSpec("effective_schedule", N_("Runs"), editable=False, stored=False, width=130),
+        FieldSpec("effective_schedule", N_("Runs"), editable=False, stored=False, width=130,
+                  format=Format.SCHEDULE),
         FieldSpec("default_schedule", N_("Default schedule"), editable=False, stored=False,
-                  width=130),
+                  width=130, format=Format.SCHEDULE),
         FieldSpec("enabled", N_("Enabled"), Kind.BOOL, editable=False, stored=False,
                   width=60),
         FieldSpec("next_run_at", N_("Next run"), Kind.DATETIME, editable=False, stored=False,
