@@ -7,14 +7,17 @@ only; the API and its jobs are for administrators."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import MetaData, select, text
+from sqlalchemy.engine import make_url
 
 import builders
 from crm_common.schemas.backups import BackupHealth, BackupKind, BackupState
@@ -25,9 +28,9 @@ from crm_server.demo import seed
 from crm_server.domains.backups import service
 from crm_server.domains.backups.keys import new_key_file
 from crm_server.security.tls import ensure_tls
-from crm_server.settings import Settings, load_settings
+from crm_server.settings import Settings, load_settings, write_config
 from databases import fresh_database
-from job_gates import finished
+from job_gates import wait_for
 
 API = "/api/v1"
 Headers = dict[str, str]
@@ -61,9 +64,14 @@ def _sign_in(api: Any, username: str = "admin") -> Headers:
 
 
 def _run(api: Any, headers: Headers, kind: str, **params: Any) -> dict[str, Any]:
+    """Start a job and wait for its end (a backup and its restore test take a while on a
+    busy machine)."""
     started = api.post(f"{API}/jobs", headers=headers, json={"kind": kind, "params": params})
     assert started.status_code == 201, started.text
-    return finished(api, headers, started.json()["id"])
+    job_id = started.json()["id"]
+    found: dict[str, Any] = wait_for(lambda: _ended(api, headers, job_id),
+                                     f"job {job_id} to end", 180)
+    return found
 
 
 def _fill_every_table(api: Any) -> None:
@@ -346,3 +354,131 @@ def test_an_archive_of_an_older_revision_is_migrated_forward(tmp_path: Path) -> 
         assert done.migrated_from == "0013"
         assert migrate.current_revision(settings) == migrate.head_revision()
         assert done.safety is not None and done.safety.migration == migrate.head_revision()
+
+
+def test_a_role_that_is_not_superuser_backs_up_restores_and_restore_tests(
+        tmp_path: Path) -> None:
+    """As deploy_onprem/pg-setup.sh makes it: the CRM's role owns its database (with
+    CREATEDB for the restore test), pg_trgm was made by the superuser."""
+    base = os.environ.get("CRM_TEST_DATABASE_URL", "")
+    if not base:
+        pytest.skip("PostgreSQL's roles; SQLite has none")
+    tag = uuid.uuid4().hex[:8]
+    role, name = f"crm_owner_{tag}", f"crm_owned_{tag}"
+    superuser = _superuser(base)
+    try:
+        with superuser.connect() as connection:
+            connection.exec_driver_sql(
+                f"CREATE ROLE {role} LOGIN PASSWORD 'secret-{tag}' NOSUPERUSER CREATEDB")
+            connection.exec_driver_sql(
+                f"CREATE DATABASE {name} OWNER {role} TEMPLATE template0 ENCODING 'UTF8' "
+                "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'")
+        inside = make_engine(superuser.url.set(database=name).render_as_string(
+            hide_password=False), isolation_level="AUTOCOMMIT")
+        with inside.connect() as connection:
+            connection.exec_driver_sql("CREATE EXTENSION pg_trgm")
+        inside.dispose()
+        url = make_url(base).set(username=role, password=f"secret-{tag}", database=name)
+        settings = load_settings(tmp_path / "owned", database_url=url.render_as_string(
+            hide_password=False))
+        migrate.upgrade(settings)
+        seed(settings)
+        made = service.make(settings, BackupKind.MANUAL)
+        tested = service.verify(settings, service.archive_path(settings, made.name),
+                                restore_test=True)
+        assert tested.state == BackupState.RESTORED
+        before = _rows(settings)
+        done = service.restore(settings, service.archive_path(settings, made.name))
+        assert done.safety is not None
+        assert _rows(settings) == before
+    finally:
+        with superuser.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            connection.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
+        superuser.dispose()
+
+
+def _superuser(base: str) -> Any:
+    """The suite's role when it is a superuser, else the cluster's superuser as the libpq
+    environment names it (.ci/with-postgres.sh runs the suite as pg-setup.sh's role inside
+    pg_virtualenv, which exports the superuser's PGHOST, PGUSER and PGPASSWORD)."""
+    for url in (base, "postgresql+psycopg2:///postgres"):
+        engine = make_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            if connection.scalar(text(
+                    "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")):
+                return engine
+        engine.dispose()
+    raise AssertionError("no PostgreSQL superuser to make a role with")
+
+
+def test_migrate_backs_up_a_database_it_is_about_to_upgrade(tmp_path: Path) -> None:
+    from crm_server import cli
+
+    with fresh_database() as url:
+        settings = load_settings(tmp_path / "upgrading", database_url=url)
+        migrate.upgrade(settings, "0013")
+        write_config(settings, database_url=url)  # what `crm-server migrate` reads
+        assert cli.main(["migrate", "--data-dir", str(settings.data_dir)]) == 0
+        taken = service.catalogue(settings)
+        assert [(b.kind, b.migration, b.state) for b in taken] == [
+            (BackupKind.PRE_UPGRADE, "0013", BackupState.VERIFIED)]
+        assert taken[0].includes_tls_keys
+        assert cli.main(["migrate", "--data-dir", str(settings.data_dir)]) == 0
+        assert len(service.catalogue(settings)) == 1  # already current: nothing to keep
+
+
+def test_a_passphrase_instead_of_the_key_file(site: tuple[Settings, Any],
+                                              tmp_path: Path) -> None:
+    settings, _ = site
+    secret = settings.model_copy(update={"backup_passphrase": "长城 backup 2026!"})
+    made = service.make(secret, BackupKind.MANUAL)
+    archive = service.archive_path(secret, made.name)
+    assert service.header_of(archive).key["kind"] == "passphrase"
+    with pytest.raises(service.BackupError, match="passphrase"):
+        service.verify(settings, archive)  # the server's key file does not open it
+    with pytest.raises(service.BackupError) as wrong:
+        service.verify(settings, archive, passphrase="长城 backup 2025!")
+    assert wrong.value.reason == "wrong_key"
+    assert service.info(archive.parent, made.name).state == BackupState.FAILED  # its own
+    assert service.verify(settings, archive, passphrase="长城 backup 2026!").state in (
+        BackupState.VERIFIED, BackupState.RESTORED)
+
+
+def test_the_scheduler_backs_up_and_restore_tests_as_the_system(
+        site: tuple[Settings, Any]) -> None:
+    """Both tasks are declared with their defaults; a week later each has run once, as
+    jobs with no starter."""
+    from datetime import timedelta
+
+    from crm_server.db.engine import make_session_factory
+    from crm_server.db.types import utcnow
+    from crm_server.kit import scheduler
+
+    settings, api = site
+    admin = _sign_in(api)
+    tasks = {t["name"]: t for t in api.get(f"{API}/scheduled-tasks", headers=admin).json()[
+        "items"]}
+    assert tasks["backup"]["effective_schedule"] == "daily 02:00"
+    assert tasks["backup_restore_test"]["effective_schedule"] == "weekly sun 03:00"
+    service.make(settings, BackupKind.MANUAL)  # whichever job runs first finds a backup
+    engine = make_engine(settings.effective_database_url)
+    try:
+        factory = make_session_factory(engine)
+        scheduler.tick(factory)  # the tasks' rows, if the runner has not made them yet
+        queued = scheduler.tick(factory, utcnow() + timedelta(days=8))
+    finally:
+        engine.dispose()
+    assert len(queued) == 2
+    ended = [wait_for(lambda j=job_id: _ended(api, admin, j), "a scheduled job", 180)
+             for job_id in queued]
+    assert [job["state"] for job in ended] == ["succeeded", "succeeded"], ended
+    assert all(job["started_by_id"] is None for job in ended)
+    kinds = {item.name: item.kind for item in service.catalogue(settings)}
+    made = next(job["result"]["name"] for job in ended if job["kind"] == "backup")
+    assert kinds[made] == BackupKind.SCHEDULED
+
+
+def _ended(api: Any, headers: Headers, job_id: int) -> dict[str, Any] | None:
+    job: dict[str, Any] = api.get(f"{API}/jobs/{job_id}", headers=headers).json()
+    return job if job["state"] in ("succeeded", "failed", "cancelled") else None
