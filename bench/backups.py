@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -139,7 +139,7 @@ def one_round(url: str, number: int, restore: bool) -> dict[str, Any]:
 def summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """Medians over the rounds (a ratio: the median of each round's own, its two runs taken
     minutes apart) and the verdicts."""
-    def median(pick: Any) -> float:
+    def median(pick: Callable[[dict[str, Any]], float]) -> float:
         return round(statistics.median(pick(r) for r in rounds), 2)
 
     dump = median(lambda r: r["baseline"]["pg_dump_seconds"])

@@ -45,9 +45,8 @@ class Rows:
         self.rng = random.Random(seed)
         self.owners = owners  # owners[i - 1]: the owner of customer i
         self.now = now
-        kinds, weights = zip(*data.ACTIVITY_KINDS, strict=True)
-        self.kinds: tuple[str, ...] = kinds
-        self.cumulative = list(itertools.accumulate(weights))
+        self.kinds = [kind for kind, _ in data.ACTIVITY_KINDS]
+        self.cumulative = list(itertools.accumulate(weight for _, weight in data.ACTIVITY_KINDS))
 
     def customer(self) -> int:
         """A customer id, a quarter of the customers drawing half the follow-ups."""
