@@ -110,7 +110,7 @@ def test_the_list_shows_each_backup_its_state_in_colour_and_the_directory(
     assert view.table.rowCount() == 3
     assert _cell(view, 0, 1).text() == "5.0 MB"
     assert _cell(view, 0, 2).text() == "Scheduled"
-    assert _cell(view, 0, 3).text() == "sqlite"
+    assert _cell(view, 0, 3).text() == "SQLite"
     colours = [_cell(view, row, STATE_COLUMN).foreground().color() for row in range(3)]
     assert colours == [QColor(STATES[state][1]) for state in
                        (BackupState.VERIFIED, BackupState.FAILED, BackupState.WRITTEN)]

@@ -87,7 +87,7 @@ class BackupWarning(QObject):
         self.button.setText(_(SHORT[health]))
         self.button.setToolTip(text + "\n" + _("Click to open the backup screen."))
         self.button.show()
-        if not self._told:
+        if not self._told or self.banner.isVisible():  # once, but never out of date
             self._told = True
             self.banner.show_message(text, _("Open backups"), BannerLevel.ERROR)
 

@@ -72,6 +72,7 @@ STATES = {
     BackupState.RESTORED: (N_("Verified (restored)"), "#237804"),
     BackupState.FAILED: (N_("Failed"), "#cf1322"),
 }
+DATABASES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 KINDS = {
     BackupKind.SCHEDULED: N_("Scheduled"),
     BackupKind.MANUAL: N_("Manual"),
@@ -180,7 +181,8 @@ class BackupsView(ConsolePage):
         state, colour = STATES[backup.state]
         proven_at = backup.restore_tested_at or backup.verified_at
         texts = (format_datetime(backup.created_at), format_size(backup.size),
-                 _(KINDS[backup.kind]), backup.database, backup.version,
+                 _(KINDS[backup.kind]), DATABASES.get(backup.database, backup.database),
+                 backup.version,
                  CHECK_MARK if backup.includes_tls_keys else "",
                  f"{_(state)} · {format_datetime(proven_at)}" if proven_at else _(state))
         for column, text in enumerate(texts):
