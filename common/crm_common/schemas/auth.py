@@ -40,8 +40,8 @@ class Health(BaseModel):
     migration: str | None  # Alembic revision of the database
     expected_migration: str | None  # revision this server's code expects
     version: str
-    backup: BackupHealth = BackupHealth.NONE  # failed or stale backups warn administrators
-    backup_detail: str | None = None  # why ``backup`` is not ok
+    backup: BackupHealth = BackupHealth.NONE  # the backups' state (failed shows red)
+    backup_detail: str | None = None
 
 
 class HistoryChange(BaseModel):
