@@ -1,7 +1,9 @@
-"""A fake of the backup API for the backup screen's tests: the list, the backup, verify and
-restore jobs and ``/health`` answered in memory as ``crm_common.schemas.backups`` says, and
-records what it was asked. Downloads go through a real ``ApiClient`` to a real HTTPS server
-(``downloads``), so streaming, hashing and clean-up are the product's own.
+"""A fake of the backup API for the backup screen's tests of what the real test server must
+not do (restore its shared database and restart) or cannot be made to do on cue (fail, hold
+a download half-way): the list, the backup, verify and restore jobs and ``/health``
+answered in memory as ``crm_common.schemas.backups`` says, recording what it was asked.
+Downloads go through a real ``ApiClient`` to a real HTTPS server (``downloads``), so
+streaming, hashing and clean-up are the product's own.
 
 A job moves one step each time it is read (2 of 4 → 4 of 4 → succeeded, or failed when
 ``fail_jobs``). After a restore job the server is away for ``restart_polls`` health checks.
@@ -59,6 +61,7 @@ class FakeBackupApi:
         self.downloads = downloads
         self.fail_jobs = False
         self.restart_polls = 0
+        self.restarts = True  # the restore job restarts the server (``crm-server run``)
         self.started: list[tuple[str, dict[str, Any]]] = []
         self.jobs: dict[int, JobRead] = {}
         self.after_chunk: Callable[[int], None] = lambda _received: None
@@ -99,7 +102,8 @@ class FakeBackupApi:
             elif self.fail_jobs:
                 job = job.model_copy(update={"state": JobState.FAILED, "error": "Disk full"})
             else:
-                job = job.model_copy(update={"state": JobState.SUCCEEDED})
+                job = job.model_copy(update={"state": JobState.SUCCEEDED,
+                                             "result": {"restart": self.restarts}})
                 self._finished(job)
             self.jobs[record_id] = job
             return job
@@ -112,7 +116,7 @@ class FakeBackupApi:
             state = BackupState.RESTORED if job.params["restore_test"] else BackupState.VERIFIED
             self.items = [item.model_copy(update={"state": state})
                           if item.name == job.params["name"] else item for item in self.items]
-        elif job.kind == RESTORE_JOB:
+        elif job.kind == RESTORE_JOB and self.restarts:
             self.restart_polls = 3
 
     def download_backup(self, name: str, target: Path, progress: Callable[[int], None],

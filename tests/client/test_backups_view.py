@@ -2,8 +2,10 @@
 progress, download (the identical bytes, nothing left when cancelled), the restore's two
 confirmations and the server's restart, and the administrators' warning in the main window.
 
-The screen's calls are answered by ``fake_backup_api``; downloads stream through the real
-``ApiClient`` from a real HTTPS server; the main window runs against the real server.
+Back up, verify and download run against the real server (``live_server``). What it must
+not do (restore the database every test shares, and restart) or cannot do on cue (fail a
+job, hold a download half-way) is answered by ``fake_backup_api``, whose downloads still
+stream through the real ``ApiClient`` from a real HTTPS server.
 """
 
 from __future__ import annotations
@@ -31,15 +33,18 @@ from crm_client.views.backup_dialogs import DownloadDialog, OptionDialog, Restor
 from crm_client.views.backup_restart import Phase, RestoreProgressDialog
 from crm_client.views.backups import STATE_COLUMN, STATES, BackupsView
 from crm_client.views.main_window import MainWindow
+from crm_common.entities import entity
 from crm_common.schemas.auth import Health
 from crm_common.schemas.backups import (
     BACKUP_JOB,
     RESTORE_JOB,
-    VERIFY_JOB,
     BackupHealth,
+    BackupKind,
     BackupState,
 )
+from job_gates import wait_for
 
+JOB = entity("job")
 NAME = "crm-20261205-020000-scheduled.crmbak"
 ARCHIVE = os.urandom(3 << 20)
 ITEMS = [backup(NAME, BackupState.VERIFIED),
@@ -72,22 +77,38 @@ def fake(downloads: ApiClient) -> FakeBackupApi:
     return FakeBackupApi(ITEMS, downloads)
 
 
-@pytest.fixture
-def view(qtbot: Any, fake: FakeBackupApi, client_settings: ClientSettings,
-         monkeypatch: pytest.MonkeyPatch) -> Iterator[BackupsView]:
+def _shown(qtbot: Any, ctx: AppContext) -> BackupsView:
     """The screen, shown, its list arrived."""
-    monkeypatch.setattr(job_watcher, "POLL_MS", 10)
-    monkeypatch.setattr(backup_restart, "POLL_MS", 10)
-    runner = TaskRunner(fake, ChangeBus())  # type: ignore[arg-type]
-    ctx = AppContext(fake, client_settings, fake.me(), runner.changes,  # type: ignore[arg-type]
-                     runner)
     screen = BackupsView(ctx)
     qtbot.addWidget(screen)
     screen.resize(1000, 500)
-    with qtbot.waitSignal(screen.sig_loaded):
+    with qtbot.waitSignal(screen.sig_loaded, timeout=20000):
         screen.show()
-    yield screen
+    return screen
+
+
+@pytest.fixture(autouse=True)
+def _quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(job_watcher, "POLL_MS", 20)
+    monkeypatch.setattr(backup_restart, "POLL_MS", 10)
+
+
+@pytest.fixture
+def view(qtbot: Any, fake: FakeBackupApi,
+         client_settings: ClientSettings) -> Iterator[BackupsView]:
+    """The screen on the fake."""
+    runner = TaskRunner(fake, ChangeBus())  # type: ignore[arg-type]
+    ctx = AppContext(fake, client_settings, fake.me(), runner.changes,  # type: ignore[arg-type]
+                     runner)
+    yield _shown(qtbot, ctx)
     runner.wait_for_done()
+
+
+@pytest.fixture
+def live_view(qtbot: Any, admin_api: ApiClient,
+              make_context: Callable[[ApiClient], AppContext]) -> BackupsView:
+    """The screen on the real server."""
+    return _shown(qtbot, make_context(admin_api))
 
 
 def _cell(view: BackupsView, row: int, column: int) -> Any:
@@ -135,31 +156,36 @@ def test_failing_backups_show_a_red_banner_and_tell_the_window(
 # -- jobs -------------------------------------------------------------------------------------
 
 
-def test_back_up_now_shows_its_progress_and_the_new_backup(
-        qtbot: Any, view: BackupsView, fake: FakeBackupApi) -> None:
+def test_back_up_now_then_verify_with_a_restore_test_on_the_server(
+        qtbot: Any, live_view: BackupsView, live_server: Any) -> None:
+    view = live_view
+    before = view.table.rowCount()
     dialog = view.back_up_now()
     assert not dialog.option.isChecked()  # the TLS private keys only when asked
-    seen: list[int] = []
-    view.watcher.sig_progress.connect(lambda job: seen.append(view.job_bar.value()))
+    shown: list[bool] = []
+    view.watcher.sig_progress.connect(lambda _job: shown.append(view.job_bar.isVisible()))
     dialog.start_button.click()
-    qtbot.waitUntil(lambda: view.table.rowCount() == 4)
-    assert fake.started == [(BACKUP_JOB, {"include_tls_keys": False})]
-    assert 2 in seen and view.job_bar.isHidden()
+    qtbot.waitUntil(lambda: view.table.rowCount() == before + 1, timeout=60000)
+    assert shown and all(shown) and view.job_bar.isHidden()
     assert "is done" in view.job_banner.label.text()
-    assert _cell(view, 0, 0).toolTip() == "crm-20261205-030000-manual.crmbak"
-
-
-def test_enter_verifies_the_selected_backup_with_a_restore_test(
-        qtbot: Any, view: BackupsView, fake: FakeBackupApi) -> None:
-    _select(view, ITEMS[2].name)
+    assert view.listing is not None
+    newest = view.listing.items[0]
+    assert (newest.kind, newest.state) == (BackupKind.MANUAL, BackupState.VERIFIED)
+    assert not newest.includes_tls_keys
+    assert _cell(view, 0, STATE_COLUMN).text().startswith("Verified (integrity)")
+    assert Path(view.listing.directory) == live_server.settings.path(
+        live_server.settings.backup_dir).resolve()
+    view.select_backup(newest.name)
     view.table.setFocus()
-    qtbot.keyClick(view.table, Qt.Key.Key_Return)
-    dialog = view.dialog
-    assert isinstance(dialog, OptionDialog)
-    dialog.option.setChecked(True)
-    dialog.start_button.click()
-    qtbot.waitUntil(lambda: _cell(view, 2, STATE_COLUMN).text() == "Verified (restored)")
-    assert fake.started == [(VERIFY_JOB, {"name": ITEMS[2].name, "restore_test": True})]
+    qtbot.keyClick(view.table, Qt.Key.Key_Return)  # Enter verifies
+    verify = view.dialog
+    assert isinstance(verify, OptionDialog) and not verify.option.isChecked()
+    verify.option.setChecked(True)
+    verify.start_button.click()
+    qtbot.waitUntil(lambda: _cell(view, 0, STATE_COLUMN).text().startswith(
+        "Verified (restored)"), timeout=60000)
+    assert _cell(view, 0, STATE_COLUMN).foreground().color() == QColor(
+        STATES[BackupState.RESTORED][1])
 
 
 def test_a_failed_job_is_shown_in_red(qtbot: Any, view: BackupsView,
@@ -174,18 +200,27 @@ def test_a_failed_job_is_shown_in_red(qtbot: Any, view: BackupsView,
 # -- download ---------------------------------------------------------------------------------
 
 
-def test_download_writes_the_identical_bytes(qtbot: Any, view: BackupsView,
-                                             folder: Path) -> None:
-    _select(view, NAME)
+def test_download_writes_the_identical_bytes(qtbot: Any, admin_api: ApiClient,
+                                             live_server: Any, folder: Path,
+                                             make_context: Callable[[ApiClient], AppContext],
+                                             ) -> None:
+    job = admin_api.start_job(BACKUP_JOB, {})
+    wait_for(lambda: admin_api.get(JOB, job.id).finished, "the backup")  # type: ignore[attr-defined]
+    view = _shown(qtbot, make_context(admin_api))
+    assert view.listing is not None
+    newest = view.listing.items[0]
+    view.select_backup(newest.name)
     target = folder / "copy.crmbak"
     dialog = view.download_current(target)
     assert isinstance(dialog, DownloadDialog)
-    with qtbot.waitSignal(dialog.sig_done, timeout=20000) as done:
+    with qtbot.waitSignal(dialog.sig_done, timeout=30000) as done:
         pass
-    expected = hashlib.sha256(ARCHIVE).hexdigest()
+    original = live_server.settings.path(live_server.settings.backup_dir) / newest.name
+    expected = hashlib.sha256(original.read_bytes()).hexdigest()
     assert done.args == [expected]
     assert hashlib.sha256(target.read_bytes()).hexdigest() == expected
     assert list(folder.iterdir()) == [target]
+    assert dialog.progress_bar.value() == dialog.progress_bar.maximum()
 
 
 def test_cancelling_a_download_leaves_no_file(qtbot: Any, view: BackupsView,
@@ -267,6 +302,22 @@ def test_a_restore_refused_by_its_job_changes_nothing_and_says_why(
     assert not progress.went_away
 
 
+def test_a_restore_on_a_server_that_cannot_restart_itself_is_armed(
+        qtbot: Any, view: BackupsView, fake: FakeBackupApi) -> None:
+    fake.restarts = False
+    _continue(_first_confirmation(view))
+    confirm = view.dialog
+    assert isinstance(confirm, RestoreConfirmDialog)
+    confirm.name_edit.setText(NAME)
+    confirm.restore_button.click()
+    qtbot.waitUntil(lambda: isinstance(view.dialog, RestoreProgressDialog))
+    progress = view.dialog
+    assert isinstance(progress, RestoreProgressDialog)
+    qtbot.waitUntil(lambda: progress.phase is Phase.ARMED)
+    assert "restarts the CRM service" in progress.label.text()
+    assert progress.close_button.isVisible() and not progress.sign_in_button.isVisible()
+
+
 def test_a_failed_backup_cannot_be_restored(view: BackupsView) -> None:
     _select(view, ITEMS[1].name)
     assert not view.restore_action.isEnabled()
@@ -313,3 +364,15 @@ def test_others_are_not_warned(qtbot: Any, sales_api: ApiClient,
     window.ctx.tasks.wait_for_done()
     assert asked == [] and window.backup_warning.button.isHidden()
     assert window.findChild(BackupsView) is None
+
+
+def test_after_a_restore_the_window_has_the_person_sign_in_again(
+        qtbot: Any, admin_api: ApiClient, fake: FakeBackupApi,
+        window_for: Callable[[ApiClient], MainWindow],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(admin_api, "backups", fake.backups)
+    window = window_for(admin_api)
+    screen = window.open_backups()
+    assert screen is not None
+    with qtbot.waitSignal(window.sig_signed_out):
+        screen.sig_sign_in_again.emit()

@@ -6,7 +6,8 @@ and the server restarts into it: the client loses the connection for a while. Th
 server that went away is noticed rather than waited for) until it answers again, then asks
 the administrator to sign in again (``sig_sign_in_again``): the data of every open screen
 is from before the restore. A job that fails (a damaged archive, the wrong key) changed
-nothing, and the dialog says why.
+nothing, and the dialog says why. A server not started by ``crm-server run`` cannot restart
+itself: the restore is then armed for its next start, and the dialog says so.
 
 Whether the server really went away is seen from a failed call. A restart so quick that no
 call failed is taken for done after ``RESTART_GRACE_S`` of answers following the job's end.
@@ -47,6 +48,7 @@ class Phase(Enum):
     CHECKING = auto()  # the job verifies the archive
     RESTARTING = auto()  # the job armed the restore; the server restarts into it
     BACK = auto()  # the server answers again: sign in
+    ARMED = auto()  # armed, but this server does not restart itself: at its next start
     FAILED = auto()  # the job failed; nothing changed
 
 
@@ -56,6 +58,8 @@ PHASE_TEXTS = {
                          "few minutes; the connection is lost meanwhile."),
     Phase.BACK: N_("The backup was restored and the server is running again. Sign in again: "
                    "what the screens show is from before the restore."),
+    Phase.ARMED: N_("The backup was checked and the restore is prepared. This server does not "
+                    "restart by itself: the restore happens when IT restarts the CRM service."),
 }
 
 
@@ -103,7 +107,7 @@ class RestoreProgressDialog(QDialog):
         waiting = self.phase in (Phase.CHECKING, Phase.RESTARTING)
         self.progress_bar.setVisible(waiting)
         self.sign_in_button.setVisible(self.phase is Phase.BACK)
-        self.close_button.setVisible(self.phase is Phase.FAILED)
+        self.close_button.setVisible(self.phase in (Phase.FAILED, Phase.ARMED))
 
     def _enter(self, phase: Phase) -> None:
         self.phase = phase
@@ -133,7 +137,8 @@ class RestoreProgressDialog(QDialog):
             return
         self.job = job
         if job.state is JobState.SUCCEEDED:
-            self._enter(Phase.RESTARTING)
+            restarts = (job.result or {}).get("restart", True)
+            self._enter(Phase.RESTARTING if restarts else Phase.ARMED)
         elif job.finished:
             self._enter(Phase.FAILED)
         else:
@@ -155,6 +160,6 @@ class RestoreProgressDialog(QDialog):
         self.sig_sign_in_again.emit()
 
     def reject(self) -> None:
-        """Only a failed restore can be closed: otherwise the server is going away."""
-        if self.phase is Phase.FAILED:
+        """Closed only when the server is not going away."""
+        if self.phase in (Phase.FAILED, Phase.ARMED):
             super().reject()

@@ -35,7 +35,8 @@ HEALTH_TEXTS = {
 
 def health_text(health: BackupHealth, detail: str | None) -> str:
     """What is wrong with backups that stand as ``health`` (not ``ok``), and why."""
-    return _(HEALTH_TEXTS[health]) + (" " + _(detail) if detail else "")
+    summary = _(HEALTH_TEXTS[health])
+    return f"{summary} ({_(detail)})" if detail and health is not BackupHealth.NONE else summary
 
 
 class BackupWarning(QObject):
