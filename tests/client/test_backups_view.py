@@ -28,7 +28,7 @@ from crm_client.core.changes import ChangeBus
 from crm_client.core.context import AppContext
 from crm_client.core.settings import ClientSettings
 from crm_client.core.tasks import TaskRunner
-from crm_client.views import backup_restart, job_watcher
+from crm_client.views import backup_restart, backups, job_watcher
 from crm_client.views.backup_dialogs import DownloadDialog, OptionDialog, RestoreConfirmDialog
 from crm_client.views.backup_restart import Phase, RestoreProgressDialog
 from crm_client.views.backups import STATE_COLUMN, STATES, BackupsView
@@ -211,7 +211,7 @@ def test_download_writes_the_identical_bytes(qtbot: Any, admin_api: ApiClient,
     newest = view.listing.items[0]
     view.select_backup(newest.name)
     target = folder / "copy.crmbak"
-    dialog = view.download_current(target)
+    dialog = view.download_to(target)
     assert isinstance(dialog, DownloadDialog)
     with qtbot.waitSignal(dialog.sig_done, timeout=30000) as done:
         pass
@@ -221,6 +221,25 @@ def test_download_writes_the_identical_bytes(qtbot: Any, admin_api: ApiClient,
     assert hashlib.sha256(target.read_bytes()).hexdigest() == expected
     assert list(folder.iterdir()) == [target]
     assert dialog.progress_bar.value() == dialog.progress_bar.maximum()
+
+
+def test_the_download_action_asks_where_to_save(
+        qtbot: Any, view: BackupsView, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = folder / "chosen.crmbak"
+    asked: list[str] = []
+
+    def ask(_parent: Any, _title: str, suggested: str, _filter: str) -> tuple[str, str]:
+        asked.append(suggested)
+        return str(target), ""
+
+    monkeypatch.setattr(backups.QFileDialog, "getSaveFileName", ask)
+    _select(view, NAME)
+    view.download_action.trigger()
+    dialog = view.dialog
+    assert isinstance(dialog, DownloadDialog) and Path(asked[0]).name == NAME
+    with qtbot.waitSignal(dialog.sig_done, timeout=20000):
+        pass
+    assert target.read_bytes() == ARCHIVE
 
 
 def test_cancelling_a_download_leaves_no_file(qtbot: Any, view: BackupsView,
@@ -233,7 +252,7 @@ def test_cancelling_a_download_leaves_no_file(qtbot: Any, view: BackupsView,
 
     fake.after_chunk = hold
     _select(view, NAME)
-    dialog = view.download_current(folder / "copy.crmbak")
+    dialog = view.download_to(folder / "copy.crmbak")
     assert dialog is not None
     qtbot.waitUntil(arrived.is_set)
     assert [path.name for path in folder.iterdir()] == ["copy.crmbak.part"]

@@ -46,6 +46,7 @@ from crm_client.views.job_watcher import JobWatcher
 from crm_client.views.jobs_panel import ending_text, job_title
 from crm_client.widgets.actions import tool_action
 from crm_client.widgets.banner import Banner, BannerLevel
+from crm_common.entities import entity
 from crm_common.schemas.backups import (
     BACKUP_JOB,
     RESTORE_JOB,
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
     from crm_client.core.context import AppContext
 
 W = TypeVar("W", bound=QWidget)
+JOB = entity("job")
 COLUMNS = (N_("Time"), N_("Size"), N_("Kind"), N_("Database"), N_("Version"),
            N_("TLS keys"), N_("State"))
 COLUMN_WIDTHS = (140, 90, 120, 100, 90, 80, 200)
@@ -247,18 +249,21 @@ class BackupsView(ConsolePage):
             VERIFY_JOB, {"name": backup.name, "restore_test": dialog.option.isChecked()}))
         return self._open(dialog)
 
-    def download_current(self, target: Path | None = None) -> DownloadDialog | None:
-        """Save the selected archive; ``target`` is asked for when not given."""
+    def download_current(self) -> DownloadDialog | None:
+        """Ask where to save the selected archive, then download it there."""
         backup = self.current_backup()
         if backup is None:
             return None
-        if target is None:
-            chosen, _filter = QFileDialog.getSaveFileName(
-                self, _("Download a backup"), str(Path.home() / backup.name),
-                _("Backup archives (*.crmbak)"))
-            if not chosen:
-                return None
-            target = Path(chosen)
+        chosen, _filter = QFileDialog.getSaveFileName(
+            self, _("Download a backup"), str(Path.home() / backup.name),
+            _("Backup archives (*.crmbak)"))
+        return self.download_to(Path(chosen)) if chosen else None
+
+    def download_to(self, target: Path) -> DownloadDialog | None:
+        """Save the selected archive as ``target``, with its progress in a dialog."""
+        backup = self.current_backup()
+        if backup is None:
+            return None
         dialog = DownloadDialog(self.ctx, backup, target, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._open(dialog)
@@ -284,7 +289,7 @@ class BackupsView(ConsolePage):
     def _request_restore(self, name: str, typed: str) -> None:
         params = {"name": name, "confirm": typed}
         (self.ctx.tasks.mutation(self, lambda api: api.start_job(RESTORE_JOB, params),
-                                 "job", lambda job: [job.id])
+                                 JOB.key, lambda job: [job.id])
          .success(self._restore_started)
          .with_progress(_("Requesting the restore…"))
          .run())
