@@ -176,14 +176,19 @@ def test_back_up_now_then_verify_with_a_restore_test_on_the_server(
     assert Path(view.listing.directory) == live_server.settings.path(
         live_server.settings.backup_dir).resolve()
     view.select_backup(newest.name)
+    view.activateWindow()
     view.table.setFocus()
+    qtbot.waitUntil(view.table.hasFocus)
     qtbot.keyClick(view.table, Qt.Key.Key_Return)  # Enter verifies
     verify = view.dialog
-    assert isinstance(verify, OptionDialog) and not verify.option.isChecked()
+    assert isinstance(verify, OptionDialog) and verify.windowTitle() == "Verify a backup"
+    assert not verify.option.isChecked()
     verify.option.setChecked(True)
     verify.start_button.click()
+    qtbot.waitUntil(lambda: view.job_banner.isVisible(), timeout=60000)
+    assert "is done" in view.job_banner.label.text(), view.job_banner.label.text()
     qtbot.waitUntil(lambda: _cell(view, 0, STATE_COLUMN).text().startswith(
-        "Verified (restored)"), timeout=60000)
+        "Verified (restored)"))
     assert _cell(view, 0, STATE_COLUMN).foreground().color() == QColor(
         STATES[BackupState.RESTORED][1])
 

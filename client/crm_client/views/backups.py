@@ -265,7 +265,6 @@ class BackupsView(ConsolePage):
         if backup is None:
             return None
         dialog = DownloadDialog(self.ctx, backup, target, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._open(dialog)
         dialog.start()
         return dialog
@@ -276,13 +275,11 @@ class BackupsView(ConsolePage):
         if backup is None or self.watcher.running:
             return None
         warning = restore_warning(backup, self)
-        warning.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         warning.accepted.connect(lambda: self._confirm_restore(backup))
         return self._open(warning)
 
     def _confirm_restore(self, backup: BackupInfo) -> RestoreConfirmDialog:
         dialog = RestoreConfirmDialog(backup, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._request_restore(backup.name, dialog.typed))
         return self._open(dialog)
 
@@ -296,12 +293,13 @@ class BackupsView(ConsolePage):
 
     def _restore_started(self, job: JobRead) -> None:
         dialog = RestoreProgressDialog(self.ctx, job, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.sig_sign_in_again.connect(self.sig_sign_in_again)
         self._open(dialog)
 
     def _open(self, dialog: W) -> W:
+        """Show ``dialog`` over this screen; it goes when closed."""
         self.dialog = dialog
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.show()
         return dialog
