@@ -23,6 +23,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QMessageBox
 
+import builders
 from crm_client.api.client import ApiClient
 from crm_client.core.changes import ChangeBus
 from crm_client.core.context import AppContext
@@ -34,6 +35,7 @@ from crm_client.views.backup_restart import Phase, RestoreProgressDialog
 from crm_client.views.backups import STATE_COLUMN, STATES, BackupsView
 from crm_client.views.main_window import MainWindow
 from crm_common.entities import entity
+from crm_common.errors import NotFound
 from crm_common.schemas.auth import Health
 from crm_common.schemas.backups import (
     BACKUP_JOB,
@@ -42,9 +44,14 @@ from crm_common.schemas.backups import (
     BackupKind,
     BackupState,
 )
+from crm_server import cli
+from databases import fresh_database
 from job_gates import wait_for
+from serving import ServerProcess
 
 JOB = entity("job")
+CUSTOMER = entity("customer")
+RESTORE_PASSWORD = "correct horse 42"
 NAME = "crm-20261205-020000-scheduled.crmbak"
 ARCHIVE = os.urandom(3 << 20)
 ITEMS = [backup(NAME, BackupState.VERIFIED),
@@ -270,8 +277,8 @@ def test_cancelling_a_download_leaves_no_file(qtbot: Any, view: BackupsView,
 # -- restore ----------------------------------------------------------------------------------
 
 
-def _first_confirmation(view: BackupsView) -> QMessageBox:
-    _select(view, NAME)
+def _first_confirmation(view: BackupsView, name: str = NAME) -> QMessageBox:
+    _select(view, name)
     box = view.restore_current()
     assert isinstance(box, QMessageBox) and box.icon() is QMessageBox.Icon.Warning
     return box
@@ -400,3 +407,46 @@ def test_after_a_restore_the_window_has_the_person_sign_in_again(
     assert screen is not None
     with qtbot.waitSignal(window.sig_signed_out):
         screen.sig_sign_in_again.emit()
+
+
+# -- a restore for real ---------------------------------------------------------------------------
+
+
+def test_a_restore_from_the_screen_brings_the_server_back_with_the_backup(
+        qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        make_context: Callable[[ApiClient], AppContext]) -> None:
+    """``crm-server run`` as a child process: back up, add a customer, restore from the
+    screen; the dialog follows the restart and the customer added later is gone."""
+    data_dir = tmp_path / "crm"
+    with fresh_database() as url:
+        monkeypatch.setenv("ADMIN_PW", RESTORE_PASSWORD)
+        assert cli.main(["init", str(data_dir), "--bind", "127.0.0.1", "--admin", "boss",
+                         "--database-url", url, "--admin-password-env", "ADMIN_PW"]) == 0
+        server = ServerProcess(data_dir, "boss", RESTORE_PASSWORD)
+        api = ApiClient(f"https://127.0.0.1:{server.port}",
+                        (data_dir / "tls" / "ca.crt").read_text("ascii"), language="en")
+        try:
+            api.login("boss", RESTORE_PASSWORD)
+            job = api.start_job(BACKUP_JOB, {})
+            wait_for(lambda: api.get(JOB, job.id).finished,  # type: ignore[attr-defined]
+                     "the backup")
+            later = api.create(CUSTOMER, builders.customer()).id  # type: ignore[attr-defined]
+            view = _shown(qtbot, make_context(api))
+            assert view.listing is not None
+            name = view.listing.items[0].name
+            _continue(_first_confirmation(view, name))
+            confirm = view.dialog
+            assert isinstance(confirm, RestoreConfirmDialog)
+            confirm.name_edit.setText(name)
+            confirm.restore_button.click()
+            qtbot.waitUntil(lambda: isinstance(view.dialog, RestoreProgressDialog))
+            progress = view.dialog
+            assert isinstance(progress, RestoreProgressDialog)
+            qtbot.waitUntil(lambda: progress.phase is Phase.BACK, timeout=180000)
+            assert progress.went_away
+            api.login("boss", RESTORE_PASSWORD)
+            with pytest.raises(NotFound):
+                api.get(CUSTOMER, later)
+        finally:
+            api.close()
+            server.stop()
