@@ -380,10 +380,26 @@ def test_administrators_see_failed_or_stale_backups_in_the_status_bar(
     assert warning.button.text() == {BackupHealth.FAILED: "Backup failed",
                                      BackupHealth.STALE: "Backups stale"}[state]
     warning.button.click()
-    screen = window.open_backups()
+    screen = window.findChild(BackupsView)
     assert screen is not None and screen.isVisible()
     assert warning.banner.isHidden()
     qtbot.waitUntil(warning.button.isHidden)  # the screen's list says the backups are ok
+
+
+def test_the_window_banner_goes_once_the_screen_shows_the_state(
+        qtbot: Any, admin_api: ApiClient, fake: FakeBackupApi,
+        window_for: Callable[[ApiClient], MainWindow],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    fake.health_state = BackupHealth.FAILED
+    monkeypatch.setattr(admin_api, "health", _health(BackupHealth.FAILED))
+    monkeypatch.setattr(admin_api, "backups", fake.backups)
+    window = window_for(admin_api)
+    warning = window.backup_warning
+    qtbot.waitUntil(warning.banner.isVisible)
+    screen = window.open_backups()  # through the navigation, not the warning
+    assert screen is not None
+    qtbot.waitUntil(screen.banner.isVisible)
+    assert warning.banner.isHidden() and warning.button.isVisible()
 
 
 def test_others_are_not_warned(qtbot: Any, sales_api: ApiClient,

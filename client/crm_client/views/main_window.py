@@ -351,11 +351,12 @@ class MainWindow(QMainWindow):
         return page
 
     def _follow_backups(self, console: QWidget) -> None:
-        """The backup screen keeps the backup warning current and, after a restore, has
-        the person sign in again."""
+        """The backup screen keeps the backup warning current (its own banner then says
+        what the window's did) and, after a restore, has the person sign in again."""
         view = console.findChild(BackupsView)
         if view is not None:
             view.sig_health.connect(self.backup_warning.show_health)
+            view.sig_health.connect(self.backup_warning.banner.clear)
             view.sig_sign_in_again.connect(self.sign_out)
 
     def open_backups(self) -> BackupsView | None:
