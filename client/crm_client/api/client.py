@@ -464,7 +464,8 @@ class ApiClient:
         progress: Callable[[int], None],
         cancelled: threading.Event,
     ) -> str:
-        """Save the server's installer ``file_name`` as ``target`` (``save_stream``)."""
+        """Save the server's installer ``file_name`` as ``target`` and return its SHA-256;
+        progress, Cancel and clean-up as ``_save_body`` says."""
         return self._save_stream(f"/client/download/{quote(file_name)}", target, progress,
                                  cancelled)
 
@@ -481,7 +482,8 @@ class ApiClient:
         progress: Callable[[int], None],
         cancelled: threading.Event,
     ) -> str:
-        """Save the backup archive ``name`` as ``target`` (``save_stream``)."""
+        """Save the backup archive ``name`` as ``target`` and return its SHA-256; progress,
+        Cancel and clean-up as ``_save_body`` says (never the whole archive in memory)."""
         return self._save_stream(f"/backups/{quote(name)}/file", target, progress, cancelled)
 
     # --- plumbing ----------------------------------------------------------------------------
