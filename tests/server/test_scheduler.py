@@ -64,6 +64,14 @@ def task(monkeypatch: pytest.MonkeyPatch) -> Task:
     return made
 
 
+@pytest.fixture(autouse=True)
+def only_test_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The product's own tasks (the nightly backup…) undeclared for the test: they would
+    queue jobs of their own at the moments the tests tick."""
+    for name in list(scheduler.TASKS):
+        monkeypatch.delitem(scheduler.TASKS, name)
+
+
 @pytest.fixture
 def database(tmp_path: Path) -> Iterator[tuple[Settings, sessionmaker[Session]]]:
     """A migrated database of its own (no runner of the app's ticks it)."""
