@@ -166,20 +166,21 @@ def test_failing_backups_show_a_red_banner_and_tell_the_window(
 def test_back_up_now_then_verify_with_a_restore_test_on_the_server(
         qtbot: Any, live_view: BackupsView, live_server: Any) -> None:
     view = live_view
-    before = view.table.rowCount()
     dialog = view.back_up_now()
     assert not dialog.option.isChecked()  # the TLS private keys only when asked
     shown: list[bool] = []
     view.watcher.sig_progress.connect(lambda _job: shown.append(view.job_bar.isVisible()))
-    dialog.start_button.click()
-    qtbot.waitUntil(lambda: view.table.rowCount() == before + 1, timeout=60000)
+    with qtbot.waitSignal(view.sig_loaded, timeout=60000):  # read again when the job ended
+        dialog.start_button.click()
     assert shown and all(shown) and view.job_bar.isHidden()
     assert "is done" in view.job_banner.label.text()
-    assert view.listing is not None
-    newest = view.listing.items[0]
+    assert view.listing is not None and view.watcher.job is not None
+    made = (view.watcher.job.result or {})["name"]
+    row = next(row for row, item in enumerate(view.listing.items) if item.name == made)
+    newest = view.listing.items[row]
     assert (newest.kind, newest.state) == (BackupKind.MANUAL, BackupState.VERIFIED)
     assert not newest.includes_tls_keys
-    assert _cell(view, 0, STATE_COLUMN).text().startswith("Verified (integrity)")
+    assert _cell(view, row, STATE_COLUMN).text().startswith("Verified (integrity)")
     assert Path(view.listing.directory) == live_server.settings.path(
         live_server.settings.backup_dir).resolve()
     view.select_backup(newest.name)
@@ -191,12 +192,12 @@ def test_back_up_now_then_verify_with_a_restore_test_on_the_server(
     assert isinstance(verify, OptionDialog) and verify.windowTitle() == "Verify a backup"
     assert not verify.option.isChecked()
     verify.option.setChecked(True)
-    verify.start_button.click()
-    qtbot.waitUntil(lambda: view.job_banner.isVisible(), timeout=60000)
+    with qtbot.waitSignal(view.sig_loaded, timeout=60000):
+        verify.start_button.click()
     assert "is done" in view.job_banner.label.text(), view.job_banner.label.text()
-    qtbot.waitUntil(lambda: _cell(view, 0, STATE_COLUMN).text().startswith(
-        "Verified (restored)"))
-    assert _cell(view, 0, STATE_COLUMN).foreground().color() == QColor(
+    row = next(row for row, item in enumerate(view.listing.items) if item.name == made)
+    assert _cell(view, row, STATE_COLUMN).text().startswith("Verified (restored)")
+    assert _cell(view, row, STATE_COLUMN).foreground().color() == QColor(
         STATES[BackupState.RESTORED][1])
 
 
