@@ -234,6 +234,7 @@ def test_download_writes_the_identical_bytes(qtbot: Any, admin_api: ApiClient,
     assert hashlib.sha256(target.read_bytes()).hexdigest() == expected
     assert list(folder.iterdir()) == [target]
     assert dialog.progress_bar.value() == dialog.progress_bar.maximum()
+    dialog.close_button.click()
 
 
 def test_the_download_action_asks_where_to_save(
@@ -253,6 +254,7 @@ def test_the_download_action_asks_where_to_save(
     with qtbot.waitSignal(dialog.sig_done, timeout=20000):
         pass
     assert target.read_bytes() == ARCHIVE
+    dialog.close_button.click()
 
 
 def test_cancelling_a_download_leaves_no_file(qtbot: Any, view: BackupsView,
@@ -331,6 +333,7 @@ def test_a_restore_refused_by_its_job_changes_nothing_and_says_why(
     assert isinstance(progress, RestoreProgressDialog)
     qtbot.waitUntil(lambda: progress.phase is Phase.FAILED)
     assert "Disk full" in progress.label.text() and progress.close_button.isVisible()
+    progress.close_button.click()
     assert not progress.went_away
 
 
@@ -348,6 +351,7 @@ def test_a_restore_on_a_server_that_cannot_restart_itself_is_armed(
     qtbot.waitUntil(lambda: progress.phase is Phase.ARMED)
     assert "restarts the CRM service" in progress.label.text()
     assert progress.close_button.isVisible() and not progress.sign_in_button.isVisible()
+    progress.close_button.click()
 
 
 def test_a_failed_backup_cannot_be_restored(view: BackupsView) -> None:
@@ -461,6 +465,7 @@ def test_a_restore_from_the_screen_brings_the_server_back_with_the_backup(
             assert isinstance(progress, RestoreProgressDialog)
             qtbot.waitUntil(lambda: progress.phase is Phase.BACK, timeout=180000)
             assert progress.went_away
+            progress.sign_in_button.click()  # leaves no dialog open
             api.login("boss", RESTORE_PASSWORD)
             with pytest.raises(NotFound):
                 api.get(CUSTOMER, later)
