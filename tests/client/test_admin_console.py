@@ -444,7 +444,7 @@ def test_console_pages_follow_the_role(
     live_server: Any, admin_ctx: AppContext, make_context: Callable[[Any], AppContext],
 ) -> None:
     assert [key for key, _label, _page in console_pages(admin_ctx)] == [
-        "roles", "sessions", "audit", "security", "maintenance"]
+        "roles", "sessions", "audit", "security", "backups", "maintenance"]
     auditor = signed_in(live_server, "auditor")
     sales = signed_in(live_server, "sales")
     try:

@@ -1,5 +1,5 @@
 """The admin console's pages for the main window: roles, sessions, audit log, security,
-maintenance.
+backups, maintenance.
 
 Which pages a person gets follows their grants: the audit log for whoever may read the
 ``audit`` entity (the auditor role, too), everything else for administrators only. The
@@ -18,6 +18,7 @@ from crm_client.admin.roles_page import RolesPage
 from crm_client.admin.security_page import SecurityPage
 from crm_client.admin.sessions_page import SessionsPage
 from crm_client.core.i18n import _
+from crm_client.views.backups import BackupsView
 from crm_common.permissions import Action
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ ROLES = "roles"
 SESSIONS = "sessions"
 AUDIT = "audit"
 SECURITY = "security"
+BACKUPS = "backups"
 MAINTENANCE = "maintenance"
 
 
@@ -40,5 +42,6 @@ def console_pages(ctx: AppContext) -> list[tuple[str, str, QWidget]]:
         pages.append((AUDIT, _("Audit log"), AuditPage(ctx)))
     if ctx.administers:
         pages.append((SECURITY, _("Security settings"), SecurityPage(ctx)))
+        pages.append((BACKUPS, _("Backups"), BackupsView(ctx)))
         pages.append((MAINTENANCE, _("Maintenance"), MaintenancePage(ctx)))
     return pages

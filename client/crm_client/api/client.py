@@ -73,6 +73,7 @@ from crm_common.schemas.auth import (
     SearchHit,
     SearchResults,
 )
+from crm_common.schemas.backups import BackupList
 from crm_common.schemas.customer import DuplicateMatch
 from crm_common.schemas.imports import Layout, ProblemPage
 from crm_common.schemas.job import JobRead
@@ -247,8 +248,11 @@ class ApiClient:
     def me(self) -> Me:
         return Me.model_validate_json(self._request("GET", "/me").content)
 
-    def health(self) -> Health:
-        return Health.model_validate_json(self._request("GET", "/health").content)
+    def health(self, retry: bool = True) -> Health:
+        """The server's health; ``retry=False`` asks once, to notice a server that went away
+        (one restarting into a restored backup) instead of waiting for it."""
+        send = self._request if retry else self._send
+        return Health.model_validate_json(send("GET", "/health").content)
 
     def preview(self, role_id: int) -> ApiClient:
         """A client on the same server and session that reads as role ``role_id`` would
@@ -460,26 +464,35 @@ class ApiClient:
         progress: Callable[[int], None],
         cancelled: threading.Event,
     ) -> str:
-        """Save the server's installer ``file_name`` as ``target`` and return its SHA-256
-        (hex). ``progress(bytes so far)`` is called as it arrives; setting ``cancelled``
-        stops it with ``DownloadCancelled``. Nothing is left behind on failure."""
-        digest, received = hashlib.sha256(), 0
-        try:
-            with (self._stream("GET", f"/client/download/{quote(file_name)}") as response,
-                  target.open("wb") as out):
-                for chunk in response.iter_bytes():
-                    if cancelled.is_set():
-                        raise DownloadCancelled(file_name)
-                    out.write(chunk)
-                    digest.update(chunk)
-                    received += len(chunk)
-                    progress(received)
-        except BaseException:
-            target.unlink(missing_ok=True)
-            raise
-        return digest.hexdigest()
+        """Save the server's installer ``file_name`` as ``target`` and return its SHA-256;
+        progress, Cancel and clean-up as ``_save_body`` says."""
+        return self._save_stream(f"/client/download/{quote(file_name)}", target, progress,
+                                 cancelled)
+
+    # --- backups (administrators) -----------------------------------------------------------
+
+    def backups(self) -> BackupList:
+        """The backups in the server's backup directory, newest first, and their health."""
+        return BackupList.model_validate_json(self._request("GET", "/backups").content)
+
+    def download_backup(
+        self,
+        name: str,
+        target: Path,
+        progress: Callable[[int], None],
+        cancelled: threading.Event,
+    ) -> str:
+        """Save the backup archive ``name`` as ``target`` and return its SHA-256; progress,
+        Cancel and clean-up as ``_save_body`` says (never the whole archive in memory)."""
+        return self._save_stream(f"/backups/{quote(name)}/file", target, progress, cancelled)
 
     # --- plumbing ----------------------------------------------------------------------------
+
+    def _save_stream(self, url: str, target: Path, progress: Callable[[int], None],
+                     cancelled: threading.Event) -> str:
+        """Stream ``url`` into ``target`` (``_save_body``) and return its SHA-256 (hex)."""
+        with self._stream("GET", url) as response:
+            return _save_body(response, target, progress, cancelled)
 
     def _transfer_timeout(self) -> httpx.Timeout:
         return httpx.Timeout(self.timeout, read=_TRANSFER_TIMEOUT, write=_TRANSFER_TIMEOUT)
@@ -607,17 +620,29 @@ class ApiClient:
         return translate(text, self.language)
 
 
-def _save_body(response: httpx.Response, target: Path) -> None:
-    """Write a streamed body to ``target`` through a ``.part`` file: whole or not at all."""
+def _save_body(response: httpx.Response, target: Path,
+               progress: Callable[[int], None] | None = None,
+               cancelled: threading.Event | None = None) -> str:
+    """Write a streamed body to ``target`` through a ``.part`` file, whole or not at all, and
+    return its SHA-256 (hex); the file is never held in memory. ``progress(bytes so far)``
+    is called as it arrives; setting ``cancelled`` stops it with ``DownloadCancelled``."""
     partial = target.with_name(target.name + ".part")
+    digest, received = hashlib.sha256(), 0
     try:
         with partial.open("wb") as out:
             for chunk in response.iter_bytes():
+                if cancelled is not None and cancelled.is_set():
+                    raise DownloadCancelled(target.name)
                 out.write(chunk)
+                digest.update(chunk)
+                received += len(chunk)
+                if progress is not None:
+                    progress(received)
         os.replace(partial, target)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+    return digest.hexdigest()
 
 
 def filename_from_disposition(header: str | None) -> str | None:

@@ -156,6 +156,12 @@ class _Job:
         return outcome
 
 
+class TransferProgress(QObject):
+    """Bytes received so far, reported from a download's worker thread (a queued signal)."""
+
+    sig_received = Signal(object)
+
+
 class _Courier(QObject):
     """Tells the GUI thread that job N is done, or that a call started (True) or stopped
     (False) waiting to retry a read. The runner's child, so C++ owns it: a worker dropping

@@ -11,8 +11,9 @@ are remembered. A Windows client installed by the installer looks for a newer on
 server once signed in (``views.update_dialog``).
 
 The navigation follows the role: an entity's page only for those who may read it, the
-administration console (``crm_client.admin.console``) only for administrators. A password
-that must be changed (reset by an administrator, or expired) is asked for before any page
+administration console (``crm_client.admin.console``) only for administrators, who also
+see a red status-bar item when the backups failed or are stale (``views.backup_warning``).
+A password that must be changed (reset by an administrator, or expired) is asked for before any page
 loads, and whenever the server says so.
 """
 
@@ -41,12 +42,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from crm_client.admin.console import console_pages
+from crm_client.admin.console import BACKUPS, console_pages
 from crm_client.core.context import AppContext
 from crm_client.core.i18n import _
 from crm_client.core.icons import ACCENT, icon
 from crm_client.models.formatting import format_tags
 from crm_client.views.about_dialog import AboutDialog
+from crm_client.views.backup_warning import BackupWarning
+from crm_client.views.backups import BackupsView
 from crm_client.views.entity_form import EntityFormDialog
 from crm_client.views.entity_list import EntityListView
 from crm_client.views.global_search import GlobalSearchBox
@@ -137,10 +140,13 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.stack, "")
         self.offline_banner = Banner()
         self.offline_banner.sig_action.connect(self.ctx.tasks.retry_offline)
+        self.backup_warning = BackupWarning(self.ctx, self)
+        self.backup_warning.sig_open.connect(self.open_backups)
         right = QVBoxLayout()
         right.setContentsMargins(0, 0, 0, 0)
         right.setSpacing(0)
         right.addWidget(self.offline_banner)
+        right.addWidget(self.backup_warning.banner)
         right.addWidget(self.tabs, 1)
         body = QHBoxLayout()
         body.setContentsMargins(0, 0, 0, 0)
@@ -265,6 +271,7 @@ class MainWindow(QMainWindow):
         self.server_label = QLabel(self.ctx.api.host)
         self.server_label.setToolTip(self._server_tooltip())
         self.connection_label = ConnectionStatusLabel()
+        bar.addPermanentWidget(self.backup_warning.button)
         bar.addPermanentWidget(self.connection_label)
         bar.addPermanentWidget(_with_icon(self.server_label, "lock"))
         self.user_label = QToolButton()
@@ -336,11 +343,30 @@ class MainWindow(QMainWindow):
             page = workbench
         elif key == ADMIN:
             page = build_console(self.ctx)
+            self._follow_backups(page)
         else:
             page = self._make_entity_page(key)
         self.pages[key] = page
         self.stack.addWidget(page)
         return page
+
+    def _follow_backups(self, console: QWidget) -> None:
+        """The backup screen keeps the backup warning current (its own banner then says
+        what the window's did) and, after a restore, has the person sign in again."""
+        view = console.findChild(BackupsView)
+        if view is not None:
+            view.sig_health.connect(self.backup_warning.show_health)
+            view.sig_health.connect(self.backup_warning.banner.clear)
+            view.sig_sign_in_again.connect(self.sign_out)
+
+    def open_backups(self) -> BackupsView | None:
+        """Show the administration console's backup screen."""
+        console = self.show_page(ADMIN)
+        assert isinstance(console, QTabWidget)
+        for index in range(console.count()):
+            if console.tabBar().tabData(index) == BACKUPS:
+                console.setCurrentIndex(index)
+        return console.findChild(BackupsView)
 
     def _make_entity_page(self, key: str) -> QWidget:
         """The page an entity registered (``views.screens``), else its generic list."""

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QLocale, QObject, Qt, Signal
+from PySide6.QtCore import QLocale, QObject, Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -36,6 +36,7 @@ from crm_client.core import updates
 from crm_client.core.context import AppContext
 from crm_client.core.failures import describe_failure
 from crm_client.core.i18n import _
+from crm_client.core.tasks import TransferProgress
 from crm_client.core.updates import Installation, UpdateRefused, Verified
 from crm_client.views.sign_in import monospace_font
 from crm_client.widgets.banner import Banner, BannerLevel
@@ -46,12 +47,6 @@ log = logging.getLogger(__name__)
 
 Launcher = Callable[[Path], None]
 MIN_WIDTH = 480
-
-
-class _Progress(QObject):
-    """Bytes received, reported from the download's worker thread (a queued signal)."""
-
-    sig_received = Signal(object)
 
 
 class UpdateDialog(QDialog):
@@ -66,7 +61,7 @@ class UpdateDialog(QDialog):
         self.launcher, self.quit_app = launcher, quit_app
         self.verified: Verified | None = None
         self._cancelled = threading.Event()
-        self._progress = _Progress(self)
+        self._progress = TransferProgress(self)
         self.setWindowTitle(_("Client update"))
         self.setMinimumWidth(MIN_WIDTH)  # the banner's text wraps in it
         self.banner = Banner(self)
