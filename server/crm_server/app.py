@@ -36,6 +36,8 @@ from crm_server.domains import (
     people,
     recompute,  # noqa: F401 (registers its job kind)
 )
+from crm_server.domains.backups import routes as backup_routes
+from crm_server.domains.backups import service as backup_service
 from crm_server.domains.imports import routes as import_routes
 from crm_server.kit.binding import BINDINGS
 from crm_server.kit.job_runner import JobRunner
@@ -74,10 +76,11 @@ def _system_router(engine: Engine, settings: Settings) -> APIRouter:
             database = "ok"
         except Exception as exc:
             revision, database = None, type(exc).__name__
-        ok = database == "ok" and revision == expected
+        backup, detail = backup_service.health(backup_service.catalogue(settings))
+        ok = database == "ok" and revision == expected  # serving; backups said apart
         return Health(status="ok" if ok else "degraded", database=database,
                       migration=revision, expected_migration=expected,
-                      version=crm_server.__version__)
+                      version=crm_server.__version__, backup=backup, backup_detail=detail)
 
     @router.get("/tls/ca.pem", response_class=PlainTextResponse)
     def ca_certificate() -> str:
@@ -157,6 +160,7 @@ def create_app(settings: Settings) -> FastAPI:
     api.include_router(jobs.router)
     api.include_router(export.router)
     api.include_router(import_routes.router)
+    api.include_router(backup_routes.router)
     for binding in BINDINGS.values():
         api.include_router(entity_router(binding))
     app.include_router(api)

@@ -1,10 +1,11 @@
 """``crm-server``: the commands company IT and developers run.
 
-``init`` prepares a data directory (config, database, CA and certificate, first admin) and is
-safe to re-run; ``run`` serves it; ``migrate``, ``create-admin``, ``cert``, ``fingerprint``
-and ``recompute-search`` are the maintenance steps of the runbook; ``publish-client``
-offers a client installer to the desktops; ``demo`` builds a seeded demo and opens the
-client.
+``init`` prepares a data directory (config, database, CA and certificate, backup key, first
+admin) and is safe to re-run; ``run`` serves it; ``migrate``, ``create-admin``, ``cert``,
+``fingerprint`` and ``recompute-search`` are the maintenance steps of the runbook;
+``backup``, ``verify-backup`` and ``restore`` those of backups and disaster recovery;
+``publish-client`` offers a client installer to the desktops; ``demo`` builds a seeded
+demo and opens the client.
 Errors an operator can fix are printed as one sentence that says how, not as a traceback.
 """
 
@@ -73,7 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     init.set_defaults(command=_cmd_init)
 
     _add(commands, "run", "serve HTTPS until stopped", _cmd_run)
-    _add(commands, "migrate", "upgrade the database schema (back up first)", _cmd_migrate)
+    migrate = _add(commands, "migrate", "upgrade the database schema (backed up first)",
+                   _cmd_migrate)
+    migrate.add_argument("--no-backup", action="store_true",
+                         help="skip the automatic backup (one was just taken)")
     admin = _add(commands, "create-admin", "add an administrator", _cmd_create_admin)
     admin.add_argument("username")
     admin.add_argument("--password-env", metavar="VAR", help=_PASSWORD_ENV_HELP)
@@ -121,12 +125,38 @@ def _parser() -> argparse.ArgumentParser:
     imports.add_argument("--as", dest="username", metavar="USERNAME",
                          help="whose rights it runs with (default: the first administrator)")
 
+    backup = _add(commands, "backup", "back up the database, files and settings now "
+                  "(verified after)", _cmd_backup)
+    backup.add_argument("--include-tls-keys", action="store_true",
+                        help="also the TLS private keys (a restored server keeps its CA)")
+    backup.add_argument("--kind", choices=("manual", "pre-upgrade"), default="manual")
+    backup.add_argument("--print-path", action="store_true",
+                        help="print the archive's path as the last line")
+    verify = _add(commands, "verify-backup", "prove a backup readable (and restorable)",
+                  _cmd_verify_backup)
+    verify.add_argument("file", type=Path, metavar="FILE")
+    verify.add_argument("--restore-test", action="store_true",
+                        help="also restore it into a scratch database and compare")
+    _key_options(verify)
+    restore = _add(commands, "restore", "replace everything with a backup (the current state "
+                   "is backed up first)", _cmd_restore)
+    restore.add_argument("file", type=Path, metavar="FILE")
+    restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    _key_options(restore)
+
     demo = commands.add_parser("demo", help="build a demo, start it and open the client")
     demo.add_argument("--data-dir", type=Path, default=Path("var/demo"))
     demo.add_argument("--port", type=int, default=0, help="HTTPS port (default: a free one)")
     demo.add_argument("--smoke", action="store_true", help="offscreen run with a screenshot")
     demo.set_defaults(command=_cmd_demo)
     return parser
+
+
+def _key_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--key-file", type=Path, metavar="KEY",
+                        help="the backup key (default: the data directory's backup.key)")
+    parser.add_argument("--passphrase-env", metavar="VAR",
+                        help="read the backup passphrase from this environment variable")
 
 
 def _add(
@@ -153,6 +183,11 @@ def _cmd_init(args: argparse.Namespace) -> int:
     password = read_new_password(args.admin_password_env) if fresh else None
     upgrade_database(settings)
     _ensure_certificate(settings, args.host)
+    from crm_server.domains.backups import service
+
+    created = service.ensure_key(settings)
+    if created is not None:
+        _print_new_key(settings, created)
     if password is None:
         print("The database was already set up: no administrator created (see create-admin).")
     else:
@@ -170,7 +205,127 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
-    upgrade_database(load(args.data_dir))
+    from crm_server.db import migrate
+
+    settings = load(args.data_dir)
+    current = migrate.current_revision(settings)
+    if not args.no_backup and current is not None and current != migrate.head_revision():
+        print(f"The database is at revision {current}; backing it up before migrating …")
+        _backup(settings, "pre-upgrade", include_tls_keys=True)
+    upgrade_database(settings)
+    return 0
+
+
+def _backup(settings: Settings, kind: str, include_tls_keys: bool) -> Path:
+    from crm_common.schemas.backups import BackupKind
+    from crm_server.domains.backups import service
+
+    created = service.ensure_key(settings)
+    if created is not None:
+        _print_new_key(settings, created)
+    try:
+        made = service.make(settings, BackupKind(kind), include_tls_keys,
+                            _progress("Backing up"))
+    except service.BackupError as error:
+        raise CliError(f"the backup failed: {error}") from None
+    print(f"\nBackup {made.name} written and verified ({made.size / 2**20:.1f} MiB) in "
+          f"{service.backup_dir(settings)}.")
+    return service.backup_dir(settings) / made.name
+
+
+def _progress(what: str) -> Callable[[int, int | None], None]:
+    def step(done: int, total: int | None) -> None:
+        if sys.stdout.isatty():
+            print(f"\r{what}: {done} / {total or '?'} MiB", end="", flush=True)
+
+    return step
+
+
+def _print_new_key(settings: Settings, printable: str) -> None:
+    from crm_server.domains.backups import service
+
+    print(f"\nA backup key was made: {service.key_path(settings)}\n"
+          f"  {printable}\n"
+          "WARNING: without this key no backup can be restored. Keep a copy OFFLINE now\n"
+          "(printed, or on a USB stick in a safe), never only on this server.\n")
+
+
+def _key_arguments(args: argparse.Namespace) -> dict[str, object]:
+    passphrase = None
+    if args.passphrase_env:
+        passphrase = os.environ.get(args.passphrase_env)
+        if not passphrase:
+            raise CliError(f"environment variable {args.passphrase_env} is not set")
+    if args.key_file is not None and not args.key_file.is_file():
+        raise CliError(f"{args.key_file}: no such key file")
+    return {"key_file": args.key_file, "passphrase": passphrase}
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    settings = load(args.data_dir)
+    require_current_schema(settings)
+    path = _backup(settings, args.kind, args.include_tls_keys)
+    if args.print_path:
+        print(path.resolve())
+    return 0
+
+
+def _cmd_verify_backup(args: argparse.Namespace) -> int:
+    from crm_server.domains.backups import service
+
+    settings = load(args.data_dir)
+    if not args.file.is_file():
+        raise CliError(f"{args.file}: no such file")
+    try:
+        checked = service.verify(settings, args.file, args.restore_test,
+                                 step=_progress("Verifying"), **_key_arguments(args))
+    except service.BackupError as error:
+        raise CliError(f"{args.file.name} FAILED verification: {error}") from None
+    what = "restored into a scratch database and compared" if args.restore_test else \
+        "every chunk authenticated, manifest and SHA-256s checked, dump readable"
+    print(f"\n{args.file.name}: OK ({what}; state {checked.state}).")
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from crm_server.db import migrate
+    from crm_server.domains.backups import service
+
+    settings = load(args.data_dir)
+    if not args.file.is_file():
+        raise CliError(f"{args.file}: no such file")
+    keys = _key_arguments(args)
+    if not args.yes:
+        where = settings.data_dir.resolve()
+        print(f"This replaces the database, the files and the settings of {where} with the "
+              f"backup {args.file.name}.\nStop the server first (systemctl stop crm-server). "
+              "The current state is backed up before anything changes.")
+        try:
+            answer = input("Type RESTORE to go on: ")
+        except EOFError:
+            answer = ""
+        if answer.strip() != "RESTORE":
+            raise CliError("not confirmed; nothing was changed")
+    if migrate.current_revision(settings) is not None:
+        created = service.ensure_key(settings)
+        if created is not None:
+            _print_new_key(settings, created)
+    try:
+        done = service.restore(settings, args.file, step=_progress("Checking the archive"),
+                               **keys)
+    except service.BackupError as error:
+        raise CliError(f"the restore was refused: {error}") from None
+    print(f"\nRestored {done.name}: {done.tables} tables, {done.files} files.")
+    if done.migrated_from:
+        print(f"The backup was of revision {done.migrated_from}; migrated to "
+              f"{migrate.head_revision()}.")
+    if done.safety is not None:
+        print(f"The state before the restore is in {done.safety.name}.")
+    if args.key_file is not None and args.key_file.resolve() != service.key_path(
+            settings).resolve():
+        print(f"New backups are made with {service.key_path(settings)}, not with "
+              f"{args.key_file}; keep a copy of it offline.")
+    print("Start the server: systemctl start crm-server")
     return 0
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import ipaddress
 import logging.config
+import os
 import socket
 from collections.abc import Callable
 from functools import partial
@@ -24,6 +25,7 @@ import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
 from crm_server import memory, supervisor
+from crm_server.domains.backups import service as backups
 from crm_server.security import tls
 from crm_server.settings import MIN_CONNECTIONS_PER_WORKER, Settings
 
@@ -46,7 +48,9 @@ class ServeError(Exception):
 def run(settings: Settings) -> None:
     """Serve until interrupted (SIGINT/SIGTERM end it gracefully). The certificate check
     (and renewal) happens here, once, before any worker starts; the caller has checked the
-    schema (``run`` never migrates); each worker only checks the database's locale."""
+    schema (``run`` never migrates); each worker only checks the database's locale.
+    A restore an administrator asked for (``domains.backups``) stops the server: it is
+    applied here, with nobody connected, and serving starts again."""
     import crm_server.app  # noqa: F401 (imported before forking: the workers share it)
 
     memory.tune_allocator()  # before forking: the workers inherit it
@@ -55,7 +59,16 @@ def run(settings: Settings) -> None:
     else:
         tls.ensure_tls(settings)
     _require_connections(settings)
-    print(startup_line(settings), flush=True)
+    os.environ[backups.SERVE_PID] = str(os.getpid())  # the process a restore from the client stops
+    while True:
+        backups.apply_requested(settings, lambda line: print(line, flush=True))
+        print(startup_line(settings), flush=True)
+        _serve_once(settings)
+        if not backups.request_path(settings).exists():
+            return
+
+
+def _serve_once(settings: Settings) -> None:
     if settings.worker_count == 1:
         _server(settings).run()
         return

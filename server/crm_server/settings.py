@@ -62,6 +62,21 @@ class Settings(BaseModel):
     # (another one on the same database does). Each costs two database connections of the
     # runner's own, beyond ``database_connections`` (plus one per process).
     job_threads: int = Field(default=1, ge=0, le=8)
+    # Backups (domains/backups): where archives go (a mounted NAS path works), the key they
+    # are encrypted with (made by ``init``; keep a copy offline), or instead a passphrase
+    # (CRM_BACKUP_PASSPHRASE, stretched by Argon2id), and how many are kept.
+    backup_dir: Path = Path("backups")
+    backup_key_file: Path = Path("backup.key")
+    backup_passphrase: str = ""
+    backup_keep_daily: int = Field(default=7, ge=1, le=366)
+    backup_keep_weekly: int = Field(default=4, ge=0, le=520)
+    backup_keep_monthly: int = Field(default=12, ge=0, le=1200)
+    # Scheduled backups also carry the TLS private keys (a restored server keeps the CA
+    # the clients pinned); off by default: an archive then needs no more protection than
+    # the data it holds.
+    backup_include_tls_keys: bool = False
+    # Where pg_dump, pg_restore and psql are (default: the newest installed PostgreSQL's).
+    pg_bin_dir: Path | None = None
 
     def path(self, value: Path) -> Path:
         """``value`` resolved against the data directory."""

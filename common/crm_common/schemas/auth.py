@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from crm_common.permissions import Permissions
+from crm_common.schemas.backups import BackupHealth
 from crm_common.schemas.base import Input
 from crm_common.schemas.scalars import Checked
 from crm_common.schemas.user import UserRead
@@ -39,6 +40,8 @@ class Health(BaseModel):
     migration: str | None  # Alembic revision of the database
     expected_migration: str | None  # revision this server's code expects
     version: str
+    backup: BackupHealth = BackupHealth.NONE  # the backups' state (failed shows red)
+    backup_detail: str | None = None
 
 
 class HistoryChange(BaseModel):

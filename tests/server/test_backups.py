@@ -1,0 +1,331 @@
+"""Backups end to end on the suite's database (SQLite, or PostgreSQL in the PostgreSQL suite):
+data in every table and a file store; back up, wipe, restore, and every row and file is
+back; damaged, truncated, reordered, spliced and wrong-key archives are refused with
+nothing changed; a backup taken while a writer keeps committing holds whole transactions
+only; the API and its jobs are for administrators."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import MetaData, select, text
+
+import builders
+from crm_common.schemas.backups import BackupHealth, BackupKind, BackupState
+from crm_server.app import create_app
+from crm_server.db import migrate
+from crm_server.db.engine import make_engine
+from crm_server.demo import seed
+from crm_server.domains.backups import service
+from crm_server.domains.backups.keys import new_key_file
+from crm_server.security.tls import ensure_tls
+from crm_server.settings import Settings, load_settings
+from databases import fresh_database
+from job_gates import finished
+
+API = "/api/v1"
+Headers = dict[str, str]
+# A restore bumps the access version (servers drop what they cached of the replaced data).
+RENEWED = "access_version"
+PASSWORD = "demo1234"
+ARCHIVE_RECORD = 1 << 20  # roughly where the archive's second record starts
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, Any]]:
+    """A data directory of its own with data in every table and an attachment, and an API
+    client on it."""
+    from fastapi.testclient import TestClient
+
+    with fresh_database() as url:
+        settings = load_settings(tmp_path_factory.mktemp("backed"), database_url=url,
+                                 log_level="warning")
+        migrate.upgrade(settings)
+        ensure_tls(settings, ["localhost"])
+        seed(settings)
+        with TestClient(create_app(settings), base_url="https://testserver") as api:
+            _fill_every_table(api)
+            yield settings, api
+
+
+def _sign_in(api: Any, username: str = "admin") -> Headers:
+    got = api.post(f"{API}/auth/login", json={"username": username, "password": PASSWORD})
+    assert got.status_code == 200, got.text
+    return {"Authorization": f"Bearer {got.json()['token']}", "Accept-Language": "en"}
+
+
+def _run(api: Any, headers: Headers, kind: str, **params: Any) -> dict[str, Any]:
+    started = api.post(f"{API}/jobs", headers=headers, json={"kind": kind, "params": params})
+    assert started.status_code == 201, started.text
+    return finished(api, headers, started.json()["id"])
+
+
+def _fill_every_table(api: Any) -> None:
+    """What the demo seed leaves empty: sessions and a failed sign-in, an attachment, a
+    mapping template, an import with a problem (its job, batch, rows)."""
+    api.post(f"{API}/auth/login", json={"username": "admin", "password": "wrong-password"})
+    admin = _sign_in(api)
+    customer = api.post(f"{API}/customers", headers=admin, json=builders.customer()).json()
+    stored = api.post(f"{API}/attachments", headers=admin,
+                      data={"entity": "customer", "record_id": str(customer["id"])},
+                      files={"file": ("合同.pdf", b"%PDF-1.4 contract" * 500, "application/pdf")})
+    assert stored.status_code == 201, stored.text
+    mapping = api.post(f"{API}/import-mappings", headers=admin, json={
+        "name": f"模板{builders.unique()}", "entity": "customer", "columns": {"名称": "name"}})
+    assert mapping.status_code == 201, mapping.text
+    csv = f"客户名称,统一社会信用代码\n备份测试{builders.unique()}有限公司,\n坏行公司,123\n"
+    batch = api.post(f"{API}/imports", headers=admin, data={"entity": "customer"},
+                     files={"file": ("客户.csv", csv.encode(), "text/csv")}).json()
+    layout = api.get(f"{API}/imports/{batch['id']}/layout", headers=admin).json()
+    mapping_of = {str(c["index"]): c["field"] for c in layout["columns"] if c["field"]}
+    done = _run(api, admin, "import", import_id=batch["id"], sheet=layout["sheet"],
+                header_row=layout["header_row"], mapping=mapping_of, mode="skip")
+    assert done["state"] == "succeeded", done
+
+
+def _rows(settings: Settings) -> dict[str, list[str]]:
+    """Every row of every table, as sorted text: compared whole before and after."""
+    engine = make_engine(settings.effective_database_url)
+    try:
+        meta = MetaData()
+        meta.reflect(engine)
+        with engine.connect() as connection:
+            return {name: sorted(repr(tuple(row)) for row in connection.execute(
+                select(table))) for name, table in meta.tables.items() if name != RENEWED}
+    finally:
+        engine.dispose()
+
+
+def _files(settings: Settings) -> dict[str, str]:
+    store = settings.path(settings.attachments_dir)
+    return {p.relative_to(store).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in store.rglob("*") if p.is_file()}
+
+
+def _wipe(settings: Settings) -> None:
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+                connection.exec_driver_sql("CREATE SCHEMA public")
+            else:
+                meta = MetaData()
+                meta.reflect(connection)
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                for table in reversed(meta.sorted_tables):
+                    table.drop(connection)
+    finally:
+        engine.dispose()
+    shutil.rmtree(settings.path(settings.attachments_dir))
+
+
+def test_every_table_and_file_comes_back_identical(site: tuple[Settings, Any]) -> None:
+    settings, _ = site
+    before, files = _rows(settings), _files(settings)
+    empty = sorted(name for name, rows in before.items() if not rows)
+    assert empty == [], f"tables without data in the round trip: {empty}"
+    assert files, "the file store holds the attachment and the import's original"
+
+    made = service.make(settings, BackupKind.MANUAL)
+    assert made.state == BackupState.VERIFIED and made.size > 0
+    _wipe(settings)
+    assert _files(settings) == {}
+
+    done = service.restore(settings, service.archive_path(settings, made.name))
+    assert done.migrated_from is None and done.tables == len(before) + 1
+    assert _rows(settings) == before
+    assert _files(settings) == files
+    listed = {item.name: item for item in service.catalogue(settings)}
+    assert listed[made.name].state == BackupState.VERIFIED
+    assert done.safety is not None and listed[done.safety.name].kind == BackupKind.SAFETY
+
+
+def _spoiled(archive: Path, tmp_path: Path, how: str) -> Path:
+    data = bytearray(archive.read_bytes())
+    target = tmp_path / f"{how}-{archive.name}"
+    if how == "flipped":
+        data[len(data) // 2] ^= 0x01
+    elif how == "truncated":
+        data = data[: len(data) - 100]
+    elif how == "header":
+        index = data.index(b'"kind"')
+        data[index + 1] ^= 0x20
+    target.write_bytes(bytes(data))
+    return target
+
+
+@pytest.mark.parametrize("how", ["flipped", "truncated", "header", "wrong_key"])
+def test_a_spoiled_archive_is_refused_and_nothing_changes(
+        site: tuple[Settings, Any], tmp_path: Path, how: str) -> None:
+    settings, _ = site
+    made = service.make(settings, BackupKind.MANUAL)
+    archive = service.archive_path(settings, made.name)
+    before, files = _rows(settings), _files(settings)
+    keys: dict[str, Any] = {}
+    if how == "wrong_key":
+        other = tmp_path / "other.key"
+        new_key_file(other)
+        keys["key_file"], spoiled = other, archive
+    else:
+        spoiled = _spoiled(archive, tmp_path, how)
+    backups_before = {item.name for item in service.catalogue(settings)}
+
+    with pytest.raises(service.BackupError) as refused:
+        service.restore(settings, spoiled, **keys)
+
+    reason = {"flipped": "tamper", "truncated": "truncat", "header": "tamper",
+              "wrong_key": "key"}[how]
+    assert reason in str(refused.value).lower(), refused.value
+    assert _rows(settings) == before and _files(settings) == files
+    # refused before the safety backup: nothing was written either
+    assert {item.name for item in service.catalogue(settings)} == backups_before
+    assert not list(settings.data_dir.glob(".restore-*"))
+
+
+def test_an_archive_of_a_newer_revision_is_refused(site: tuple[Settings, Any],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    settings, _ = site
+    made = service.make(settings, BackupKind.MANUAL)
+    monkeypatch.setattr(migrate, "head_revision", lambda: "0001")
+    with pytest.raises(service.BackupError, match="newer than this server"):
+        service.restore(settings, service.archive_path(settings, made.name))
+
+
+def test_a_backup_taken_while_a_writer_commits_holds_whole_transactions(
+        site: tuple[Settings, Any]) -> None:
+    """Each customer is created with its audit row in one transaction: the restored
+    snapshot has both or neither of every pair."""
+    settings, api = site
+    admin = _sign_in(api)
+    stop = threading.Event()
+    made_ids: list[int] = []
+
+    def writer() -> None:
+        while not stop.is_set():
+            got = api.post(f"{API}/customers", headers=admin, json=builders.customer())
+            if got.status_code == 201:
+                made_ids.append(got.json()["id"])
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        while len(made_ids) < 3:
+            threading.Event().wait(0.05)
+        made = service.make(settings, BackupKind.MANUAL)
+    finally:
+        stop.set()
+        thread.join()
+    service.restore(settings, service.archive_path(settings, made.name), safety_backup=False)
+
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with engine.connect() as connection:
+            customers = set(connection.scalars(text("SELECT id FROM customer")))
+            audited = set(connection.scalars(text(
+                "SELECT record_id FROM audit_log WHERE entity = 'customer' "
+                "AND action = 'create'")))
+    finally:
+        engine.dispose()
+    written = set(made_ids)
+    assert written & customers, "the backup holds some of the writer's customers"
+    assert written & customers == written & audited  # never one without the other
+
+
+def test_retention_runs_after_each_backup_and_keeps_the_newest_verified(
+        site: tuple[Settings, Any]) -> None:
+    settings, _ = site
+    few = settings.model_copy(update={"backup_keep_daily": 1, "backup_keep_weekly": 0,
+                                      "backup_keep_monthly": 0})
+    first = service.make(few, BackupKind.MANUAL)
+    second = service.make(few, BackupKind.MANUAL)
+    names = {item.name for item in service.catalogue(few)}
+    assert second.name in names and first.name not in names
+    assert not (service.backup_dir(few) / first.name).exists()
+
+
+def test_no_space_gives_a_clear_error_and_no_partial_archive(
+        site: tuple[Settings, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    settings, _ = site
+    real = shutil.disk_usage
+
+    def full(path: Any) -> Any:
+        return real(path)._replace(free=10 << 20)
+
+    monkeypatch.setattr(service.shutil, "disk_usage", full)
+    with pytest.raises(service.BackupError, match="not enough free space"):
+        service.make(settings, BackupKind.MANUAL)
+    assert not list(service.backup_dir(settings).glob("*.part"))
+
+
+def test_health_says_failed_stale_and_none() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2026, 12, 5, 12, tzinfo=UTC)
+
+    def item(hours: float, state: BackupState) -> Any:
+        return service.BackupInfo(
+            name=f"crm-x-{hours}.crmbak", created_at=now - timedelta(hours=hours), size=1,
+            kind=BackupKind.SCHEDULED, database="sqlite", version="1", migration="0015",
+            includes_tls_keys=False, state=state, error="disk full"
+            if state == BackupState.FAILED else None)
+
+    assert service.health([], now)[0] == BackupHealth.NONE
+    assert service.health([item(1, BackupState.VERIFIED)], now) == (BackupHealth.OK, None)
+    assert service.health([item(1, BackupState.FAILED), item(20, BackupState.VERIFIED)],
+                          now) == (BackupHealth.FAILED, "disk full")
+    assert service.health([item(72, BackupState.RESTORED)], now)[0] == BackupHealth.STALE
+
+
+def test_the_api_lists_runs_verifies_and_downloads_for_administrators_only(
+        site: tuple[Settings, Any]) -> None:
+    settings, api = site
+    admin, rep = _sign_in(api), _sign_in(api, "sales")
+    assert api.get(f"{API}/backups", headers=rep).status_code == 403
+    assert api.post(f"{API}/jobs", headers=rep, json={
+        "kind": "backup", "params": {}}).status_code == 403
+
+    done = _run(api, admin, "backup")
+    assert done["state"] == "succeeded", done
+    name = done["result"]["name"]
+    listed = api.get(f"{API}/backups", headers=admin).json()
+    assert listed["items"][0]["name"] == name and listed["items"][0]["state"] == "verified"
+    assert listed["health"] == "ok" and listed["free_bytes"] > 0
+    assert api.get(f"{API}/health").json()["backup"] == "ok"
+
+    checked = _run(api, admin, "backup_verify", name=name, restore_test=True)
+    assert checked["state"] == "succeeded", checked
+    listed = api.get(f"{API}/backups", headers=admin).json()
+    assert listed["items"][0]["state"] == "restored"
+
+    got = api.get(f"{API}/backups/{name}/file", headers=admin)
+    assert got.status_code == 200
+    assert got.content == service.archive_path(settings, name).read_bytes()
+    assert api.get(f"{API}/backups/{name}/file", headers=rep).status_code == 403
+    for bad in ("..%2Fcrm.toml", "crm.toml", "crm-20260101-000000-x.crmbak"):
+        assert api.get(f"{API}/backups/{bad}/file", headers=admin).status_code in (404, 422)
+
+
+def test_a_restore_from_the_client_needs_the_name_typed_and_is_armed(
+        site: tuple[Settings, Any]) -> None:
+    settings, api = site
+    admin = _sign_in(api)
+    made = service.make(settings, BackupKind.MANUAL)
+    refused = _run(api, admin, "backup_restore", name=made.name, confirm="yes")
+    assert refused["state"] == "failed"
+    assert not service.request_path(settings).exists()
+
+    armed = _run(api, admin, "backup_restore", name=made.name, confirm=made.name)
+    assert armed["state"] == "succeeded", armed
+    assert armed["result"] == {"name": made.name, "restart": False}
+    said: list[str] = []
+    assert service.apply_requested(settings, said.append)
+    assert not service.request_path(settings).exists()
+    assert said[-1].startswith(f"Restored {made.name}")
+
