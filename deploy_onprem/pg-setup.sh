@@ -12,7 +12,9 @@
 #   CRM_DB_LOCALE         LC_COLLATE and LC_CTYPE of a new database (default: C.UTF-8)
 #   CRM_DB_PASSWORD_FILE  the role's generated password, readable by root only
 #                         (default: /etc/crm/db-password; kept and reused on re-runs)
-#   CRM_DB_CREATEDB       "yes" lets the role create databases (the test suite needs it)
+#   CRM_DB_CREATEDB       "yes" (default) lets the role create databases: the weekly
+#                         restore test of the backups restores into a scratch database
+#                         of its own (and the test suite needs it); "no" refuses it
 #
 # Why C.UTF-8: its LC_CTYPE classifies all of Unicode, so pg_trgm indexes Chinese (with
 # LC_CTYPE=C it silently skips every Chinese character), and its code-point collation never
@@ -26,9 +28,9 @@ db=${CRM_DB_NAME:-crm}
 role=${CRM_DB_ROLE:-crm}
 locale=${CRM_DB_LOCALE:-C.UTF-8}
 password_file=${CRM_DB_PASSWORD_FILE:-/etc/crm/db-password}
-createdb=NOCREATEDB
-if [[ ${CRM_DB_CREATEDB:-no} == yes ]]; then
-    createdb=CREATEDB
+createdb=CREATEDB
+if [[ ${CRM_DB_CREATEDB:-yes} == no ]]; then
+    createdb=NOCREATEDB
 fi
 
 for name in "$db" "$role"; do

@@ -16,6 +16,7 @@ import copy
 import ipaddress
 import logging.config
 import os
+import signal
 import socket
 from collections.abc import Callable
 from functools import partial
@@ -69,8 +70,15 @@ def run(settings: Settings) -> None:
 
 
 def _serve_once(settings: Settings) -> None:
+    """Serve until stopped: SIGTERM or SIGINT, or ``backups.RESTART_SIGNAL`` (to restart)."""
     if settings.worker_count == 1:
-        _server(settings).run()
+        server = _server(settings)
+        previous = signal.signal(backups.RESTART_SIGNAL,
+                                 lambda *_: setattr(server, "should_exit", True))
+        try:
+            server.run()
+        finally:
+            signal.signal(backups.RESTART_SIGNAL, previous)
         return
     logging.config.dictConfig(log_config(settings.log_level))
     try:

@@ -10,7 +10,7 @@ application and database engine after the fork: nothing that holds a connection 
 * A worker that exits with ``FAILED`` could not serve (the database refused it at start, say):
   a replacement would fail the same way, so the whole server stops with
   ``WorkerFailedError`` (systemd then restarts it after its own delay).
-* SIGTERM or SIGINT to the parent stops every worker with SIGTERM: each finishes the requests
+* SIGTERM, SIGINT (or SIGUSR1, to restart) to the parent stops every worker with SIGTERM: each finishes the requests
   in flight (uvicorn's graceful shutdown) and exits; a worker still alive after
   ``stop_timeout`` is killed. The parent closes its copy of the socket first, so new
   connections are refused once the workers have closed theirs.
@@ -33,7 +33,9 @@ from collections.abc import Callable, Iterable
 
 FAILED = 3  # uvicorn's exit status when its application fails to start
 RESTART_DELAY = 1.0
-STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
+# SIGUSR1: stop to restart (``serve.run``: a restore asked for through the API is applied
+# between the two, with every worker gone).
+STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGUSR1})
 WAITED = STOP_SIGNALS | {signal.SIGCHLD}
 
 Work = Callable[[socket.socket], bool]

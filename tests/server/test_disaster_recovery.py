@@ -77,6 +77,9 @@ def test_a_fresh_machine_is_brought_back_from_an_archive_and_its_key(tmp_path: P
         new = _init(tmp_path / "new", new_url)
         assert tls.ca_fingerprint(new) != tls.ca_fingerprint(old)
 
+        unconfirmed = crm_server_cli("restore", str(kept / archive.name), "--key-file",
+                                     str(kept / "backup.key"), "--data-dir", str(new.data_dir))
+        assert unconfirmed.returncode == 1 and "nothing was changed" in unconfirmed.stderr
         without_key = crm_server_cli("restore", str(kept / archive.name), "--yes",
                                      "--data-dir", str(new.data_dir))
         assert without_key.returncode == 1 and "key" in without_key.stderr

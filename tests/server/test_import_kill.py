@@ -6,19 +6,12 @@ restart the job shows as failed, and importing the same file again creates no du
 from __future__ import annotations
 
 import io
-import os
-import signal
-import socket
-import ssl
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import openpyxl
 import pytest
 from sqlalchemy import func, select
@@ -29,6 +22,7 @@ from crm_server.models import Customer
 from crm_server.models.imports import ImportRow
 from crm_server.settings import load_settings as load
 from databases import fresh_database
+from serving import ServerProcess
 
 ADMIN, PASSWORD = "boss", "correct horse 42"
 PAGE = 1000  # crm_server.domains.imports.rows.PAGE
@@ -44,41 +38,9 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield directory
 
 
-class Running:
+class Running(ServerProcess):
     def __init__(self, data_dir: Path) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = int(probe.getsockname()[1])
-        env = {**os.environ, "CRM_PORT": str(self.port), "CRM_WORKERS": "1"}
-        self.log = data_dir / f"server-{self.port}.log"
-        with self.log.open("w") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "crm_server.cli", "run", "--data-dir", str(data_dir)],
-                env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        self.client = httpx.Client(base_url=f"https://127.0.0.1:{self.port}/api/v1",
-                                   verify=ssl.create_default_context(
-                                       cafile=str(data_dir / "tls/ca.crt")), timeout=60)
-        deadline = time.monotonic() + 60
-        while "Application startup complete" not in self.log.read_text():
-            assert time.monotonic() < deadline and self.process.poll() is None, \
-                self.log.read_text()
-            threading.Event().wait(0.1)
-        token = self.client.post("/auth/login", json={"username": ADMIN,
-                                                      "password": PASSWORD}).json()["token"]
-        self.client.headers["Authorization"] = f"Bearer {token}"
-
-    def kill(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(10)
-        self.client.close()
-
-    def stop(self) -> None:
-        os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(30)
-        self.client.close()
-
-    def job(self, job_id: int) -> dict[str, Any]:
-        return dict(self.client.get(f"/jobs/{job_id}").json())
+        super().__init__(data_dir, ADMIN, PASSWORD)
 
     def start_import(self, content: bytes, **params: Any) -> int:
         batch = self.client.post("/imports", data={"entity": "customer"},
@@ -88,16 +50,6 @@ class Running:
             "import_id": batch.json()["id"], **params}})
         assert job.status_code == 201, job.text
         return int(job.json()["id"])
-
-    def wait(self, job_id: int, until: Any, seconds: float = 120) -> dict[str, Any]:
-        deadline = time.monotonic() + seconds
-        while True:
-            job = self.job(job_id)
-            if until(job):
-                return job
-            assert job["state"] not in ("succeeded", "failed", "cancelled"), job
-            assert time.monotonic() < deadline, job
-            threading.Event().wait(0.05)
 
 
 def sheet(tag: str, rows: int) -> bytes:

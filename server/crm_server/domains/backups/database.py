@@ -383,15 +383,18 @@ class PostgresDatabase:
                 connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     def restore(self, dump: Path) -> None:
-        """Replace the database's schema with the dump's, in one transaction."""
+        """Replace the database's objects with the dump's, in one transaction (psql's
+        ``--single-transaction``: a failure leaves the database as it was)."""
+        listing = dump.with_name("restore.list")
+        self._restore_list(dump, listing)
         source = self._run([self.tool("pg_restore"), "--no-owner", "--no-acl", "--file=-",
-                            str(dump)], stdout=subprocess.PIPE)
+                            f"--use-list={listing}", str(dump)], stdout=subprocess.PIPE)
         sink = self._run([self.tool("psql"), "--quiet", "--no-psqlrc", "--single-transaction",
                           "--set=ON_ERROR_STOP=1", "--output=/dev/null"],
                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
         assert source.stdout is not None and sink.stdin is not None
         try:
-            sink.stdin.write(b"DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n")
+            sink.stdin.write(CLEAR_SQL.encode())
             shutil.copyfileobj(source.stdout, sink.stdin, 1 << 20)
         except BrokenPipeError:
             pass  # psql stopped at an error: reported below
@@ -400,6 +403,53 @@ class PostgresDatabase:
                 sink.stdin.close()
             self._finish(source, "pg_restore")
             self._finish(sink, "restoring the database")
+
+    def _restore_list(self, dump: Path, listing: Path) -> None:
+        """The dump's table of contents without its extensions: they belong to the
+        database (pg-setup.sh makes pg_trgm as the superuser; the CRM's role may neither
+        drop nor comment on it) and are made, if missing, before the restore."""
+        with listing.open("wb") as out:
+            self._finish(self._run([self.tool("pg_restore"), "--list", str(dump)],
+                                   stdout=out), "pg_restore --list")
+        kept = [line for line in listing.read_text("utf-8").splitlines()
+                if " EXTENSION " not in line]
+        listing.write_text("\n".join(kept) + "\n", "utf-8")
+
+
+# What a restore replaces: the tables, sequences, views and functions of schema public that
+# no extension owns, dropped in the restore's own transaction (so a failed restore leaves
+# them). The schema itself stays: on PostgreSQL 15 it belongs to the database's owner.
+CLEAR_SQL = """
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+DO $clear$
+DECLARE statement text;
+BEGIN
+  FOR statement IN
+    SELECT format('DROP %s IF EXISTS public.%I CASCADE',
+                  CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+                                 WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,
+                  c.relname)
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                      AND d.objid = c.oid AND d.deptype = 'e')
+    ORDER BY c.relkind <> 'r'
+  LOOP
+    EXECUTE statement;
+  END LOOP;
+  FOR statement IN
+    SELECT format('DROP FUNCTION IF EXISTS public.%I(%s) CASCADE', p.proname,
+                  pg_get_function_identity_arguments(p.oid))
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = 'public'
+      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                      AND d.objid = p.oid AND d.deptype = 'e')
+  LOOP
+    EXECUTE statement;
+  END LOOP;
+END
+$clear$;
+"""
 
 
 @contextmanager

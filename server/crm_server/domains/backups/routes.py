@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -151,8 +150,7 @@ def _restore(settings: Settings, user: Principal | None, params: RestoreParams,
                                {"confirm": N_("Type the backup's name to confirm")})
     path = service.archive_path(settings, params.name)
     checked = service.verify(settings, path, step=step)
-    with path.open("rb") as source:
-        service.check_restorable(settings, service.read_header(source))
+    service.check_restorable(settings, service.header_of(path))
     service.request_restore(settings, checked.name, user.username if user else "system")
     restarts = _restart_later()
     return {"name": checked.name, "restart": restarts}
@@ -165,7 +163,7 @@ def _restart_later() -> bool:
     pid = os.environ.get(service.SERVE_PID, "")
     if not pid.isdigit():
         return False
-    timer = threading.Timer(RESTART_DELAY, os.kill, (int(pid), signal.SIGTERM))
+    timer = threading.Timer(RESTART_DELAY, os.kill, (int(pid), service.RESTART_SIGNAL))
     timer.daemon = True
     timer.start()
     return True

@@ -21,12 +21,13 @@ import json
 import logging
 import os
 import shutil
+import signal
 import tempfile
 import tomllib
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
@@ -65,6 +66,7 @@ MARGIN = 64 * MIB  # free space kept beyond the estimate
 STALE_AFTER = timedelta(hours=48)  # no good backup younger than this: health "stale"
 RESTORE_REQUEST = "restore-request.json"
 SERVE_PID = "CRM_SERVE_PID"  # set by serve.run: the process a restore restarts
+RESTART_SIGNAL = signal.SIGUSR1  # stops serve.run's server to serve again (not to exit)
 FILES = "files/"
 CONFIG = "config/"
 TLS_PUBLIC = ("tls_ca_cert", "tls_cert")
@@ -75,7 +77,18 @@ Step = Callable[[int, int | None], None]  # progress: done, total (MiB)
 
 class BackupError(Exception):
     """A backup, verification or restore could not be done; the message says why and what
-    to do, and nothing was changed (a restore) or left half-written (a backup)."""
+    to do, and nothing was changed (a restore) or left half-written (a backup). ``reason``:
+    the archive's (``archive.REASONS``: wrong_key, tampered, truncated…) or "failed"."""
+
+    def __init__(self, message: str, reason: str = "failed") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def _wrapped(error: BaseException) -> BackupError:
+    if isinstance(error, BackupError):
+        return error
+    return BackupError(_describe(error), getattr(error, "reason", "failed"))
 
 
 def _quiet(done: int, total: int | None) -> None:
@@ -298,7 +311,7 @@ def make(settings: Settings, kind: BackupKind, include_tls_keys: bool = False,
                 step(done // MIB, total)
             writer.finish({"format": MANIFEST_FORMAT, **meta, "created_at": created.isoformat(),
                            "tables": tables,
-                           "files": [m.__dict__ for m in writer.members]})
+                           "files": [asdict(m) for m in writer.members]})
             out.flush()
             os.fsync(out.fileno())
         os.replace(partial, directory / name)
@@ -334,18 +347,23 @@ class Hashed:
     manifest once the archive's end is authenticated)."""
 
     def __init__(self, member: MemberReader) -> None:
-        self.member, self.name = member, member.name
+        self.name = member.name
         self.digest = hashlib.sha256()
         self.size = 0
+        self._blocks = self._hashing(member)
 
-    def blocks(self) -> Iterator[bytes]:
-        for block in self.member.blocks():
+    def _hashing(self, member: MemberReader) -> Iterator[bytes]:
+        for block in member.blocks():
             self.digest.update(block)
             self.size += len(block)
             yield block
 
+    def blocks(self) -> Iterator[bytes]:
+        """The member's blocks (one pass: what was read is not read again)."""
+        return self._blocks
+
     def drain(self) -> None:
-        for _ in self.blocks():
+        for _ in self._blocks:
             pass
 
 
@@ -417,11 +435,11 @@ def verify(settings: Settings, path: Path, restore_test: bool = False,
         if problems:
             raise BackupError("; ".join(problems[:5]))
     except (BackupError, ArchiveError, database.DatabaseError, OSError) as error:
-        message = _describe(error)
+        failed = _wrapped(error)
         if ours:
             _save(directory, entry.model_copy(update={"state": BackupState.FAILED,
-                                                      "error": message}))
-        raise BackupError(message) from error
+                                                      "error": str(failed)}))
+        raise failed from error
     now = datetime.now(UTC)
     update: dict[str, Any] = {"error": None, "verified_at": now}
     if restore_test:
@@ -436,6 +454,15 @@ def verify(settings: Settings, path: Path, restore_test: bool = False,
 
 def _revision_number(revision: str | None) -> int:
     return int(revision) if revision and revision.isdigit() else -1
+
+
+def header_of(path: Path) -> Header:
+    """The archive's plaintext header; BackupError for a file that is not an archive."""
+    try:
+        with path.open("rb") as source:
+            return read_header(source)
+    except (ArchiveError, OSError) as error:
+        raise _wrapped(error) from error
 
 
 def check_restorable(settings: Settings, header: Header) -> None:
@@ -538,8 +565,7 @@ def restore(settings: Settings, path: Path, key_file: Path | None = None,
     backed up (the safety backup); then the database is replaced in one transaction and
     checked against the manifest, the files and configuration follow, and an archive of
     an older revision is migrated forward. The server must not be serving meanwhile."""
-    with path.open("rb") as source:
-        header = read_header(source)
+    header = header_of(path)
     check_restorable(settings, header)
     key = reading_key(settings, header, key_file, passphrase)
     db = database.for_settings(settings)
@@ -549,7 +575,7 @@ def restore(settings: Settings, path: Path, key_file: Path | None = None,
         try:
             manifest = stage(settings, path, staging, key, step)
         except (ArchiveError, database.DatabaseError, OSError) as error:
-            raise BackupError(_describe(error)) from error
+            raise _wrapped(error) from error
         dump = staging / database.DUMP_MEMBER[db.kind]
         if not dump.is_file():
             raise BackupError("the archive holds no database")

@@ -1,0 +1,1 @@
+"""Backups: encrypted archives of the database, the file store and the configuration."""
