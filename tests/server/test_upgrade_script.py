@@ -244,15 +244,17 @@ def test_an_upgrade_keeps_the_data_and_a_failed_one_rolls_back(
     assert machine.customers() == customers
     assert machine.current() == f"releases/{new_version}"
     assert (machine.prefix / "releases/0.0.1/bin/crm-server").exists()  # kept for a rollback
-    assert re.search(r"backup:\s*(\S+)", done.stdout) is not None
+    backup = re.search(r"backup:\s*(\S+)", done.stdout)
+    assert backup is not None and Path(backup[1]).is_file()
     revision = machine.revision()
 
     failed = machine.upgrade(wheelhouses.broken)
     assert failed.returncode == 1, failed.stdout + failed.stderr
     archive = re.search(r"backup:\s*(\S+)", failed.stdout)
-    assert archive is not None and Path(archive[1]).is_file()
+    assert archive is not None and archive[1] != backup[1]
     assert f"FAILED; version {new_version} runs again" in failed.stderr
-    assert archive[1] in failed.stderr
+    assert archive[1] in failed.stderr and "ROLLING BACK" in failed.stdout
+    assert "Restored" in failed.stdout  # by the old version, from that backup
     health = machine.health()
     assert health["status"] == "ok" and health["version"] == new_version
     assert machine.customers() == customers and machine.revision() == revision
