@@ -21,7 +21,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=deploy_onprem/releases.sh
 source "$here/releases.sh"
-prefix=/opt/crm
+prefix=$(realpath -m /opt/crm)
 data_dir=/var/lib/crm
 service=crm-server
 wheelhouse=""

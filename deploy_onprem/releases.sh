@@ -29,11 +29,12 @@ installed_version() {
 }
 
 # The release that runs now: current's target, the prefix itself for a legacy install,
-# empty on a fresh machine.
+# empty on a fresh machine. Prefixes are given as absolute paths without symbolic links
+# (realpath -m), so a release compares equal to this.
 active_release() {
     local prefix=$1
     if [[ -L $prefix/current ]]; then
-        readlink -f "$prefix/current"
+        realpath -m "$prefix/current"
     elif [[ -f $prefix/pyvenv.cfg ]]; then
         echo "$prefix"
     fi

@@ -27,7 +27,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=deploy_onprem/releases.sh
 source "$here/releases.sh"
-prefix=${CRM_PREFIX:-/opt/crm}
+prefix=$(realpath -m "${CRM_PREFIX:-/opt/crm}")
 data_dir=${CRM_DATA_DIR:-/var/lib/crm}
 service=${CRM_SERVICE:-crm-server}
 user=${CRM_USER:-crm}
