@@ -230,7 +230,8 @@ def _backup(settings: Settings, kind: str, include_tls_keys: bool) -> Path:
         raise CliError(f"the backup failed: {error}") from None
     print(f"\nBackup {made.name} written and verified ({made.size / 2**20:.1f} MiB) in "
           f"{service.backup_dir(settings)}.")
-    return service.backup_dir(settings) / made.name
+    path: Path = service.backup_dir(settings) / made.name
+    return path
 
 
 def _progress(what: str) -> Callable[[int, int | None], None]:
@@ -250,7 +251,8 @@ def _print_new_key(settings: Settings, printable: str) -> None:
           "(printed, or on a USB stick in a safe), never only on this server.\n")
 
 
-def _key_arguments(args: argparse.Namespace) -> dict[str, object]:
+def _key_arguments(args: argparse.Namespace) -> tuple[Path | None, str | None]:
+    """The key file and passphrase given for an archive (None: the server's own)."""
     passphrase = None
     if args.passphrase_env:
         passphrase = os.environ.get(args.passphrase_env)
@@ -258,7 +260,7 @@ def _key_arguments(args: argparse.Namespace) -> dict[str, object]:
             raise CliError(f"environment variable {args.passphrase_env} is not set")
     if args.key_file is not None and not args.key_file.is_file():
         raise CliError(f"{args.key_file}: no such key file")
-    return {"key_file": args.key_file, "passphrase": passphrase}
+    return args.key_file, passphrase
 
 
 def _cmd_backup(args: argparse.Namespace) -> int:
@@ -277,8 +279,9 @@ def _cmd_verify_backup(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise CliError(f"{args.file}: no such file")
     try:
-        checked = service.verify(settings, args.file, args.restore_test,
-                                 step=_progress("Verifying"), **_key_arguments(args))
+        key_file, passphrase = _key_arguments(args)
+        checked = service.verify(settings, args.file, args.restore_test, key_file, passphrase,
+                                 step=_progress("Verifying"))
     except service.BackupError as error:
         raise CliError(f"{args.file.name} FAILED verification: {error}") from None
     what = "restored into a scratch database and compared" if args.restore_test else \
@@ -294,7 +297,7 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     settings = load(args.data_dir)
     if not args.file.is_file():
         raise CliError(f"{args.file}: no such file")
-    keys = _key_arguments(args)
+    key_file, passphrase = _key_arguments(args)
     if not args.yes:
         where = settings.data_dir.resolve()
         print(f"This replaces the database, the files and the settings of {where} with the "
@@ -311,8 +314,8 @@ def _cmd_restore(args: argparse.Namespace) -> int:
         if created is not None:
             _print_new_key(settings, created)
     try:
-        done = service.restore(settings, args.file, step=_progress("Checking the archive"),
-                               **keys)
+        done = service.restore(settings, args.file, key_file, passphrase,
+                               step=_progress("Checking the archive"))
     except service.BackupError as error:
         raise CliError(f"the restore was refused: {error}") from None
     print(f"\nRestored {done.name}: {done.tables} tables, {done.files} files.")

@@ -10,10 +10,10 @@ application and database engine after the fork: nothing that holds a connection 
 * A worker that exits with ``FAILED`` could not serve (the database refused it at start, say):
   a replacement would fail the same way, so the whole server stops with
   ``WorkerFailedError`` (systemd then restarts it after its own delay).
-* SIGTERM, SIGINT (or SIGUSR1, to restart) to the parent stops every worker with SIGTERM: each finishes the requests
-  in flight (uvicorn's graceful shutdown) and exits; a worker still alive after
-  ``stop_timeout`` is killed. The parent closes its copy of the socket first, so new
-  connections are refused once the workers have closed theirs.
+* SIGTERM, SIGINT (or SIGUSR1, to restart) to the parent stops every worker with SIGTERM:
+  each finishes the requests in flight (uvicorn's graceful shutdown) and exits; a worker
+  still alive after ``stop_timeout`` is killed. The parent closes its copy of the socket
+  first, so new connections are refused once the workers have closed theirs.
 
 The parent waits for signals synchronously (``sigwaitinfo``) with them blocked, so no signal
 handler ever runs in it; workers start with the signal mask and handlers of a fresh process.

@@ -28,9 +28,9 @@ from crm_server.demo import seed
 from crm_server.domains.backups import service
 from crm_server.domains.backups.keys import new_key_file
 from crm_server.security.tls import ensure_tls
-from crm_server.settings import Settings, load_settings
+from crm_server.settings import Settings, load_settings, write_config
 from databases import fresh_database
-from job_gates import finished
+from job_gates import wait_for
 
 API = "/api/v1"
 Headers = dict[str, str]
@@ -64,9 +64,18 @@ def _sign_in(api: Any, username: str = "admin") -> Headers:
 
 
 def _run(api: Any, headers: Headers, kind: str, **params: Any) -> dict[str, Any]:
+    """Start a job and wait for its end (a backup and its restore test take a while on a
+    busy machine)."""
     started = api.post(f"{API}/jobs", headers=headers, json={"kind": kind, "params": params})
     assert started.status_code == 201, started.text
-    return finished(api, headers, started.json()["id"])
+    job_id = started.json()["id"]
+
+    def ended() -> dict[str, Any] | None:
+        job: dict[str, Any] = api.get(f"{API}/jobs/{job_id}", headers=headers).json()
+        return job if job["state"] in ("succeeded", "failed", "cancelled") else None
+
+    found: dict[str, Any] = wait_for(ended, f"job {job_id} to end", 180)
+    return found
 
 
 def _fill_every_table(api: Any) -> None:
@@ -360,7 +369,7 @@ def test_a_role_that_is_not_superuser_backs_up_restores_and_restore_tests(
         pytest.skip("PostgreSQL's roles; SQLite has none")
     tag = uuid.uuid4().hex[:8]
     role, name = f"crm_owner_{tag}", f"crm_owned_{tag}"
-    superuser = make_engine(base, isolation_level="AUTOCOMMIT")
+    superuser = _superuser(base)
     try:
         with superuser.connect() as connection:
             connection.exec_driver_sql(
@@ -368,7 +377,7 @@ def test_a_role_that_is_not_superuser_backs_up_restores_and_restore_tests(
             connection.exec_driver_sql(
                 f"CREATE DATABASE {name} OWNER {role} TEMPLATE template0 ENCODING 'UTF8' "
                 "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'")
-        inside = make_engine(make_url(base).set(database=name).render_as_string(
+        inside = make_engine(superuser.url.set(database=name).render_as_string(
             hide_password=False), isolation_level="AUTOCOMMIT")
         with inside.connect() as connection:
             connection.exec_driver_sql("CREATE EXTENSION pg_trgm")
@@ -391,3 +400,50 @@ def test_a_role_that_is_not_superuser_backs_up_restores_and_restore_tests(
             connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             connection.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
         superuser.dispose()
+
+
+def _superuser(base: str) -> Any:
+    """The suite's role when it is a superuser, else the cluster's superuser as the libpq
+    environment names it (.ci/with-postgres.sh runs the suite as pg-setup.sh's role inside
+    pg_virtualenv, which exports the superuser's PGHOST, PGUSER and PGPASSWORD)."""
+    for url in (base, "postgresql+psycopg2:///postgres"):
+        engine = make_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            if connection.scalar(text(
+                    "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")):
+                return engine
+        engine.dispose()
+    raise AssertionError("no PostgreSQL superuser to make a role with")
+
+
+def test_migrate_backs_up_a_database_it_is_about_to_upgrade(tmp_path: Path) -> None:
+    from crm_server import cli
+
+    with fresh_database() as url:
+        settings = load_settings(tmp_path / "upgrading", database_url=url)
+        migrate.upgrade(settings, "0013")
+        write_config(settings, database_url=url)  # what `crm-server migrate` reads
+        assert cli.main(["migrate", "--data-dir", str(settings.data_dir)]) == 0
+        taken = service.catalogue(settings)
+        assert [(b.kind, b.migration, b.state) for b in taken] == [
+            (BackupKind.PRE_UPGRADE, "0013", BackupState.VERIFIED)]
+        assert taken[0].includes_tls_keys
+        assert cli.main(["migrate", "--data-dir", str(settings.data_dir)]) == 0
+        assert len(service.catalogue(settings)) == 1  # already current: nothing to keep
+
+
+def test_a_passphrase_instead_of_the_key_file(site: tuple[Settings, Any],
+                                              tmp_path: Path) -> None:
+    settings, _ = site
+    secret = settings.model_copy(update={"backup_passphrase": "长城 backup 2026!"})
+    made = service.make(secret, BackupKind.MANUAL)
+    archive = service.archive_path(secret, made.name)
+    assert service.header_of(archive).key["kind"] == "passphrase"
+    with pytest.raises(service.BackupError, match="passphrase"):
+        service.verify(settings, archive)  # the server's key file does not open it
+    with pytest.raises(service.BackupError) as wrong:
+        service.verify(settings, archive, passphrase="长城 backup 2025!")
+    assert wrong.value.reason == "wrong_key"
+    assert service.info(archive.parent, made.name).state == BackupState.FAILED  # its own
+    assert service.verify(settings, archive, passphrase="长城 backup 2026!").state in (
+        BackupState.VERIFIED, BackupState.RESTORED)

@@ -52,7 +52,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from crm_server.domains.backups.errors import REASONS, ArchiveError
 from crm_server.domains.backups.keys import KeySource, master_key_for, new_master_key
@@ -118,7 +118,8 @@ class ArchiveWriter:
 
     ``meta`` (kind, database, version, migration…) goes into the header: authenticated, not
     secret, at most a few KiB of JSON. ``header`` is what was written (the archive's id and
-    time); ``members`` what was added so far. The writer neither flushes nor syncs ``target``: its owner does, after ``finish``.
+    time); ``members`` what was added so far. The writer neither flushes nor syncs
+    ``target``: its owner does, after ``finish``.
     """
 
     def __init__(self, target: BinaryIO, key: KeySource, meta: dict[str, Any]) -> None:
@@ -136,7 +137,7 @@ class ArchiveWriter:
         with path.open("rb") as source:
             return self.add_stream(name, source, compress)
 
-    def add_stream(self, name: str, source: BinaryIO, compress: bool = True) -> Member:
+    def add_stream(self, name: str, source: IO[bytes], compress: bool = True) -> Member:
         """Add what ``source`` gives until its end (a pipe works: it is read block by block)."""
         self._open_member(name)
         digest, size = hashlib.sha256(), 0

@@ -39,12 +39,12 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Protocol
 
-from crm_server.domains.backups.archive import ArchiveWriter, MemberReader
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.engine import URL, make_url
 
 from crm_server.db.engine import make_engine
 from crm_server.db.types import PINYIN_COLLATION
+from crm_server.domains.backups.archive import ArchiveWriter
 from crm_server.settings import Settings
 
 Tables = dict[str, dict[str, Any]]  # table -> {"rows": n, "checksum": hex}
@@ -54,6 +54,14 @@ DUMP_MEMBER = {"postgresql": "database.dump", "sqlite": "database.sqlite3"}
 
 class DatabaseError(Exception):
     """A dump, check or restore failed; the message says why and what to do."""
+
+
+class MemberReader(Protocol):
+    """A member of an archive being read: its name and its blocks (one pass)."""
+
+    name: str
+
+    def blocks(self) -> Iterator[bytes]: ...
 
 
 class Database(Protocol):

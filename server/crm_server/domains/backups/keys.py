@@ -119,7 +119,9 @@ def parse_key_text(text: str, what: str) -> bytes:
             "key_file",
             f"{what} is not a backup key file: it does not start with {KEY_FILE_HEADER}.",
         )
-    fields = {name.lower(): value for name, _, value in (line.partition(" ") for line in lines)}
+    fields = {
+        name.lower(): value.strip() for name, _, value in (line.partition(" ") for line in lines)
+    }
     letters = "".join(fields.get("key", "").split()).replace("-", "").upper()
     try:
         key = base64.b32decode(letters + "=" * (-len(letters) % 8))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 from enum import IntEnum
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -44,7 +44,7 @@ def data_cipher(master: bytes, archive_id: bytes) -> AESGCM:
     return AESGCM(hkdf.derive(master))
 
 
-def read_exact(source: BinaryIO, size: int) -> bytes:
+def read_exact(source: IO[bytes], size: int) -> bytes:
     """``size`` bytes, fewer only at the end of the stream (a pipe may give less per read)."""
     chunk = source.read(size)
     if len(chunk) in (0, size):

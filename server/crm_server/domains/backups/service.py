@@ -32,16 +32,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from crm_server.domains.backups.archive import (
-    ArchiveError,
-    ArchiveReader,
-    ArchiveWriter,
-    Header,
-    MemberReader,
-    read_header,
-)
-from crm_server.domains.backups.keys import KeySource, new_key_file, read_key_file
-
 import crm_server
 from crm_common.schemas.backups import (
     BackupHealth,
@@ -53,6 +43,14 @@ from crm_common.schemas.backups import (
 from crm_server.db import migrate
 from crm_server.domains.attachments import store_dir
 from crm_server.domains.backups import database, retention
+from crm_server.domains.backups.archive import (
+    ArchiveError,
+    ArchiveReader,
+    ArchiveWriter,
+    Header,
+    read_header,
+)
+from crm_server.domains.backups.keys import KeySource, new_key_file, read_key_file
 from crm_server.settings import CONFIG_NAME, Settings
 
 log = logging.getLogger(__name__)
@@ -346,13 +344,13 @@ class Hashed:
     """A member as read, with the SHA-256 of what was read of it (checked against the
     manifest once the archive's end is authenticated)."""
 
-    def __init__(self, member: MemberReader) -> None:
+    def __init__(self, member: database.MemberReader) -> None:
         self.name = member.name
         self.digest = hashlib.sha256()
         self.size = 0
         self._blocks = self._hashing(member)
 
-    def _hashing(self, member: MemberReader) -> Iterator[bytes]:
+    def _hashing(self, member: database.MemberReader) -> Iterator[bytes]:
         for block in member.blocks():
             self.digest.update(block)
             self.size += len(block)
@@ -406,7 +404,7 @@ def verify(settings: Settings, path: Path, restore_test: bool = False,
     and the SHA-256s checked, the dump readable), and with ``restore_test`` a restore into
     a scratch database whose fingerprints must equal the manifest's. The result is
     recorded in its sidecar when it is one of the backup directory's; BackupError (also
-    recorded) when it fails."""
+    recorded, unless the caller gave a key of their own) when it fails."""
     directory = path.parent
     ours = directory.resolve() == backup_dir(settings).resolve()
     entry = info(directory, path.name)
@@ -436,7 +434,7 @@ def verify(settings: Settings, path: Path, restore_test: bool = False,
             raise BackupError("; ".join(problems[:5]))
     except (BackupError, ArchiveError, database.DatabaseError, OSError) as error:
         failed = _wrapped(error)
-        if ours:
+        if ours and key_file is None and passphrase is None:  # not an operator's own key
             _save(directory, entry.model_copy(update={"state": BackupState.FAILED,
                                                       "error": str(failed)}))
         raise failed from error
@@ -607,11 +605,11 @@ def fingerprints(settings: Settings) -> database.Tables:
     """Every table's row count and checksum in the live database."""
     db = database.for_settings(settings)
     if isinstance(db, database.SqliteDatabase):
-        connection = database.open_sqlite(db.path)
+        copy = database.open_sqlite(db.path)
         try:
-            return database.sqlite_tables(connection)
+            return database.sqlite_tables(copy)
         finally:
-            connection.close()
+            copy.close()
     assert isinstance(db, database.PostgresDatabase)
     with db.engine() as engine, engine.connect() as connection:
         return database.table_fingerprints(connection)
