@@ -4,10 +4,10 @@ is upgraded from the offline wheelhouse build-wheelhouse.sh makes of this tree, 
 broken next release (its migration fails half-way) is rolled back to this one, the data of
 the automatic backup and a healthy server.
 
-The previous release: there is no release tag yet and the version has been 0.1.0 since the
-first commit, so it is this tree built as version 0.0.1 (its backup and restore commands are
-the ones the rollback needs). Every version gets a virtualenv of its own installed from its
-wheelhouse alone, as on a server without internet."""
+The previous release is built from git history (``PREVIOUS``); the version has been 0.1.0
+since the first commit, so it is built as 0.0.1 (and the broken one as 0.2.0). Every version
+gets a virtualenv of its own installed from its wheelhouse alone, as on a server without
+internet."""
 
 from __future__ import annotations
 
@@ -37,6 +37,10 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy_onprem"
 PYTHON = os.path.realpath(sys.executable)  # the interpreter the project's venv was made from
 PASSWORD = "Upgrade-test-2026"
+# The previous release: there is no release tag yet (replace this by the tag release-prev
+# once there is one). Main as issue 11's backup and restore commands landed, before the
+# scheduler's migration 0015: the upgrade migrates a database holding data.
+PREVIOUS = "1665665764b32fbdd53f39ab58765ab88e5a1acb"
 # What the scripts and the installed programs see: nothing of this process's settings or
 # import path.
 CLEAN_ENV = {name: value for name, value in os.environ.items()
@@ -106,15 +110,22 @@ def _checked(*command: str | Path, env: dict[str, str] | None = None,
     return done.stdout
 
 
-def _tree(target: Path, version: str) -> Path:
-    """A copy of this tree's files (those git knows or would add) as ``version``."""
-    listed = _checked("git", "ls-files", "--cached", "--others", "--exclude-standard", "-z",
-                      cwd=ROOT)
-    for name in filter(None, listed.split("\0")):
-        source = ROOT / name
-        if source.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
+def _tree(target: Path, version: str, commit: str | None = None) -> Path:
+    """The source of ``commit`` (``git archive``), or a copy of this working tree's files
+    (those git knows or would add), as ``version``."""
+    target.mkdir()
+    if commit is not None:
+        archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True,
+                                 check=True, timeout=120).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True,
+                       timeout=120)
+    else:
+        listed = _checked("git", "ls-files", "--cached", "--others", "--exclude-standard",
+                          "-z", cwd=ROOT)
+        for name in filter(None, listed.split("\0")):
+            if (ROOT / name).is_file():
+                (target / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ROOT / name, target / name)
     pyproject = target / "pyproject.toml"
     pyproject.write_text(re.sub(r'(?m)^version = ".*"$', f'version = "{version}"',
                                 pyproject.read_text("utf-8"), count=1), "utf-8")
@@ -140,7 +151,8 @@ def wheelhouses(tmp_path_factory: pytest.TempPathFactory) -> Wheelhouses:
     base = tmp_path_factory.mktemp("wheelhouses")
     new = base / "new"
     _checked(DEPLOY / "build-wheelhouse.sh", new, env={**CLEAN_ENV, "PYTHON": PYTHON})
-    previous = _wheelhouse(new, base / "previous", _tree(base / "tree-previous", "0.0.1"))
+    previous = _wheelhouse(new, base / "previous",
+                           _tree(base / "tree-previous", "0.0.1", PREVIOUS))
     broken_tree = _tree(base / "tree-broken", "0.2.0")
     (broken_tree / "server/crm_server/migrations/versions/9001_broken.py").write_text(
         BROKEN_MIGRATION.format(down=head_revision()), "utf-8")
