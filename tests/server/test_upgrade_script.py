@@ -67,7 +67,7 @@ is-active) running ;;
 esac
 """
 
-BROKEN_MIGRATION = '''"""A migration that changes the schema and the data, then fails."""
+MIGRATION = '''"""A migration that changes the schema and the data{ending_doc}."""
 import sqlalchemy as sa
 from alembic import op
 
@@ -80,7 +80,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table("broken_note", sa.Column("id", sa.Integer, primary_key=True))
     op.execute("UPDATE customer SET name = 'lost'")
-    raise RuntimeError("the new release's migration fails")
+    {ending}
 
 
 def downgrade() -> None:
@@ -88,11 +88,17 @@ def downgrade() -> None:
 '''
 
 
+FAILS = 'raise RuntimeError("the new release\'s migration fails")'
+# The new release's server cannot start (after its migration went through).
+CANNOT_SERVE = 'raise RuntimeError("this release cannot serve")\n'
+
+
 @dataclass
 class Wheelhouses:
     previous: Path  # 0.0.1
     new: Path  # this tree, 0.1.0 or whatever it says
     broken: Path  # 0.2.0, its migration fails
+    unhealthy: Path  # 0.2.1, migrates the data and then does not serve
 
 
 def _run(*command: str | Path, env: dict[str, str] | None = None,
@@ -153,10 +159,19 @@ def wheelhouses(tmp_path_factory: pytest.TempPathFactory) -> Wheelhouses:
     _checked(DEPLOY / "build-wheelhouse.sh", new, env={**CLEAN_ENV, "PYTHON": PYTHON})
     previous = _wheelhouse(new, base / "previous",
                            _tree(base / "tree-previous", "0.0.1", PREVIOUS))
-    broken_tree = _tree(base / "tree-broken", "0.2.0")
-    (broken_tree / "server/crm_server/migrations/versions/9001_broken.py").write_text(
-        BROKEN_MIGRATION.format(down=head_revision()), "utf-8")
-    return Wheelhouses(previous, new, _wheelhouse(new, base / "broken", broken_tree))
+    broken = _tree(base / "tree-broken", "0.2.0")
+    _add_migration(broken, ", then fails", FAILS)
+    unhealthy = _tree(base / "tree-unhealthy", "0.2.1")
+    _add_migration(unhealthy, "", "")
+    with (unhealthy / "server/crm_server/app.py").open("a", encoding="utf-8") as app:
+        app.write(CANNOT_SERVE)
+    return Wheelhouses(previous, new, _wheelhouse(new, base / "broken", broken),
+                       _wheelhouse(new, base / "unhealthy", unhealthy))
+
+
+def _add_migration(tree: Path, ending_doc: str, ending: str) -> None:
+    (tree / "server/crm_server/migrations/versions/9001_next.py").write_text(
+        MIGRATION.format(down=head_revision(), ending_doc=ending_doc, ending=ending), "utf-8")
 
 
 @dataclass
@@ -166,8 +181,9 @@ class Machine:
     env: dict[str, str]
     port: int
 
-    def upgrade(self, wheelhouse: Path) -> subprocess.CompletedProcess[str]:
-        return _run(DEPLOY / "upgrade.sh", "--wheelhouse", wheelhouse, env=self.env)
+    def upgrade(self, wheelhouse: Path, **env: str) -> subprocess.CompletedProcess[str]:
+        return _run(DEPLOY / "upgrade.sh", "--wheelhouse", wheelhouse,
+                    env={**self.env, **env})
 
     def crm_server(self, *args: str | Path) -> str:
         return _checked(self.prefix / "bin/crm-server", *args, "--data-dir", self.data,
@@ -277,3 +293,14 @@ def test_an_upgrade_keeps_the_data_and_a_failed_one_rolls_back(
     assert refused.returncode == 1
     assert "older than the installed" in refused.stderr and "downgrade" in refused.stderr
     assert machine.current() == f"releases/{new_version}"
+
+    # Migrated, then the server does not come up: the backup's data comes back.
+    unhealthy = machine.upgrade(wheelhouses.unhealthy, CRM_HEALTH_TIMEOUT="20")
+    assert unhealthy.returncode == 1, unhealthy.stdout + unhealthy.stderr
+    assert "== Starting" in unhealthy.stdout  # the migration went through
+    assert "no healthy answer" in unhealthy.stderr and "Restored" in unhealthy.stdout
+    assert f"FAILED; version {new_version} runs again" in unhealthy.stderr
+    health = machine.health()
+    assert health["status"] == "ok" and health["version"] == new_version
+    assert machine.customers() == customers and machine.revision() == revision
+    assert not machine.query("SELECT name FROM sqlite_master WHERE name = 'broken_note'")
