@@ -12,6 +12,7 @@ from crm_server.domains.customers import ActivityService, ContactService, Custom
 from crm_server.domains.imports import ImportService
 from crm_server.domains.jobs import JobService
 from crm_server.domains.people import DepartmentService, UserService
+from crm_server.domains.scheduled_tasks import ScheduledTaskService
 from crm_server.kit.binding import BINDINGS, bind
 from crm_server.kit.service import CrudService
 from crm_server.models import (
@@ -24,6 +25,7 @@ from crm_server.models import (
     ImportBatch,
     Job,
     Role,
+    ScheduledTask,
     User,
 )
 from crm_server.security.ownership import (
@@ -67,6 +69,7 @@ def bind_all() -> None:
         ("audit", AuditEntry, ByOwner("user_id"), AuditService()),
         ("job", Job, ByOwner("started_by_id"), JobService()),
         ("import_batch", ImportBatch, ByOwner(), ImportService()),
+        ("scheduled_task", ScheduledTask, Unowned(), ScheduledTaskService()),
     ]
     for key, model, ownership, service in pairs:
         bind(REGISTRY[key], model, ownership, service)

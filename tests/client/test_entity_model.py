@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
 from crm_client.api.client import PageResult
+from crm_client.core.i18n import set_language
 from crm_client.models.entity_model import RECORD_ROLE, EntityTableModel
 from crm_client.models.formatting import (
     describe_value,
@@ -173,6 +174,28 @@ def test_cells_read_as_people_expect(model: EntityTableModel) -> None:
 )
 def test_each_kind_has_one_format(kind: Kind, value: Any, expected: str) -> None:
     assert format_value(FieldSpec("x", "X", kind), value) == expected
+
+
+def test_a_translated_field_shows_the_catalogue_text() -> None:
+    """A scheduled task's label comes from the server in English, and reads in Chinese."""
+    set_language("zh_CN")  # the fixture sets English back afterwards
+    assert format_value(entity("scheduled_task").field("name"), "Scheduled task") == "定时任务"
+    assert format_value(FieldSpec("x", "X"), "Scheduled task") == "Scheduled task"
+
+
+@pytest.mark.parametrize(("stored", "english", "chinese"), [
+    ("daily 02:00", "daily 02:00", "每天 02:00"),
+    ("weekly sun 03:00", "weekly Sun 03:00", "每周日 03:00"),
+    ("every 15m", "every 15 min", "每 15 分钟"),
+    ("off", "off", "关闭"),
+    ("not a schedule", "not a schedule", "not a schedule"),
+])
+def test_a_schedule_reads_in_the_users_language(stored: str, english: str,
+                                                chinese: str) -> None:
+    field = entity("scheduled_task").field("effective_schedule")
+    assert format_value(field, stored) == english
+    set_language("zh_CN")  # the fixture sets English back afterwards
+    assert format_value(field, stored) == chinese
 
 
 def test_comparisons_spell_out_empty_and_boolean_values() -> None:

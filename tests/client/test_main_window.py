@@ -57,10 +57,10 @@ def test_admin_also_gets_the_administration_console(
 ) -> None:
     window = window_for(admin_api)
 
-    assert nav_texts(window)[-5:] == ["Users", "Departments", "Industries", "Imports",
-                                      "Administration"]
-    assert navigation_keys(window.ctx)[-5:] == ["user", "department", "industry",
-                                                "import_batch", "admin"]
+    assert nav_texts(window)[-6:] == ["Users", "Departments", "Industries", "Imports",
+                                      "Scheduled tasks", "Administration"]
+    assert navigation_keys(window.ctx)[-6:] == ["user", "department", "industry",
+                                                "import_batch", "scheduled_task", "admin"]
 
 
 def test_every_navigation_entry_opens_its_page(

@@ -69,12 +69,8 @@ def _run(api: Any, headers: Headers, kind: str, **params: Any) -> dict[str, Any]
     started = api.post(f"{API}/jobs", headers=headers, json={"kind": kind, "params": params})
     assert started.status_code == 201, started.text
     job_id = started.json()["id"]
-
-    def ended() -> dict[str, Any] | None:
-        job: dict[str, Any] = api.get(f"{API}/jobs/{job_id}", headers=headers).json()
-        return job if job["state"] in ("succeeded", "failed", "cancelled") else None
-
-    found: dict[str, Any] = wait_for(ended, f"job {job_id} to end", 180)
+    found: dict[str, Any] = wait_for(lambda: _ended(api, headers, job_id),
+                                     f"job {job_id} to end", 180)
     return found
 
 
@@ -447,3 +443,42 @@ def test_a_passphrase_instead_of_the_key_file(site: tuple[Settings, Any],
     assert service.info(archive.parent, made.name).state == BackupState.FAILED  # its own
     assert service.verify(settings, archive, passphrase="长城 backup 2026!").state in (
         BackupState.VERIFIED, BackupState.RESTORED)
+
+
+def test_the_scheduler_backs_up_and_restore_tests_as_the_system(
+        site: tuple[Settings, Any]) -> None:
+    """Both tasks are declared with their defaults; a week later each has run once, as
+    jobs with no starter."""
+    from datetime import timedelta
+
+    from crm_server.db.engine import make_session_factory
+    from crm_server.db.types import utcnow
+    from crm_server.kit import scheduler
+
+    settings, api = site
+    admin = _sign_in(api)
+    tasks = {t["name"]: t for t in api.get(f"{API}/scheduled-tasks", headers=admin).json()[
+        "items"]}
+    assert tasks["backup"]["effective_schedule"] == "daily 02:00"
+    assert tasks["backup_restore_test"]["effective_schedule"] == "weekly sun 03:00"
+    service.make(settings, BackupKind.MANUAL)  # whichever job runs first finds a backup
+    engine = make_engine(settings.effective_database_url)
+    try:
+        factory = make_session_factory(engine)
+        scheduler.tick(factory)  # the tasks' rows, if the runner has not made them yet
+        queued = scheduler.tick(factory, utcnow() + timedelta(days=8))
+    finally:
+        engine.dispose()
+    assert len(queued) == 2
+    ended = [wait_for(lambda j=job_id: _ended(api, admin, j), "a scheduled job", 180)
+             for job_id in queued]
+    assert [job["state"] for job in ended] == ["succeeded", "succeeded"], ended
+    assert all(job["started_by_id"] is None for job in ended)
+    kinds = {item.name: item.kind for item in service.catalogue(settings)}
+    made = next(job["result"]["name"] for job in ended if job["kind"] == "backup")
+    assert kinds[made] == BackupKind.SCHEDULED
+
+
+def _ended(api: Any, headers: Headers, job_id: int) -> dict[str, Any] | None:
+    job: dict[str, Any] = api.get(f"{API}/jobs/{job_id}", headers=headers).json()
+    return job if job["state"] in ("succeeded", "failed", "cancelled") else None

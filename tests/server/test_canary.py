@@ -123,6 +123,7 @@ class World:
     planted: list[Planted] = field(default_factory=list)
     stranger_id: int = 0
     walker_id: int = 0
+    backups: list[str] = field(default_factory=list)
 
     def note(self, key: str, record_id: int) -> None:
         self.ids.setdefault(key, set()).add(record_id)
@@ -221,6 +222,17 @@ def _import(api: Any, stranger: Headers, world: World) -> None:
         (world.allowed if _reads_all(world)("import_batch") else world.forbidden).add(word)
 
 
+BACKUPS: list[str] = []  # one backup of the suite's database, made once for every walker
+
+
+def _backup_names(api: Any, admin: Headers) -> list[str]:
+    if not BACKUPS:
+        started = _ok(api.post(f"{API}/jobs", headers=admin, json={"kind": "backup",
+                                                                    "params": {}}))
+        BACKUPS.append(finished(api, admin, started["id"])["result"]["name"])
+    return BACKUPS
+
+
 def _reads_all(world: World) -> Callable[[str], bool]:
     return lambda key: world.permissions.scope(key, Action.READ) is DataScope.ALL
 
@@ -272,6 +284,7 @@ def _build(api: Any, admin: Headers, sign_in: Callable[[str], Headers], role_id:
     _plant(api, admin, world, {"user": stranger["id"], "department": stranger_home["id"]},
            CREATABLE, _reads_all(world))
     _import(api, sign_in(stranger["username"]), world)
+    world.backups = _backup_names(api, admin)
     audit = api.get(f"{API}/audit", headers=admin, params={"limit": 100}).json()["items"]
     world.ids["audit"] = {row["id"] for row in audit}
     world.allowed -= world.forbidden  # a canary also planted where it is forbidden
@@ -305,7 +318,9 @@ def _entity_of(path: str) -> EntitySpec | None:
     return next((spec for spec in REGISTRY.values() if spec.path == first), None)
 
 
-def _path_ids(world: World, path: str) -> list[int]:
+def _path_ids(world: World, path: str) -> list[int] | list[str]:
+    if path.startswith("/backups/"):
+        return world.backups
     if "{attachment_id}" in path:
         return sorted(world.ids["attachment"])
     if "{user_id}" in path:
@@ -574,7 +589,8 @@ def test_the_walker_really_sees_what_is_allowed(api: Any, world: World) -> None:
 
 
 def test_every_route_is_walked_or_skipped_for_a_reason(app: Any) -> None:
-    world = World("nobody", {}, Permissions(), ids={key: {1} for key in [*REGISTRY, "session"]})
+    world = World("nobody", {}, Permissions(), ids={key: {1} for key in [*REGISTRY, "session"]},
+                  backups=["crm-20260101-020000-scheduled-abcd.crmbak"])
     world.forbidden = {"x"}
     for method, path in _routes(app):
         if (method, path) not in SKIPPED:

@@ -18,9 +18,10 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from crm_client.core.i18n import _
+from crm_client.core.i18n import N_, _
 from crm_common.entities import FieldSpec, Kind
-from crm_common.entities.spec import NUMERIC_KINDS
+from crm_common.entities.spec import NUMERIC_KINDS, Format
+from crm_common.schedules import parse as parse_schedule
 
 CHECK_MARK = "✓"
 TAG_SEPARATOR = "、"
@@ -101,10 +102,34 @@ def format_value(field: FieldSpec, value: Any) -> str:
     """``value`` of ``field`` as text for people (empty for no value)."""
     if value is None:
         return ""
+    if field.translated:
+        return _(str(value))
+    if field.format is Format.SCHEDULE:
+        return format_schedule(str(value))
     formatter = _FORMATTERS.get(field.kind)
     if formatter is not None:
         return formatter(field, value)
     return str(value)
+
+
+_DAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+
+
+def format_schedule(text: str) -> str:
+    """A periodic task's schedule in the user's language (每天 02:00 for ``daily 02:00``);
+    a text that is no schedule as it is."""
+    try:
+        schedule = parse_schedule(text)
+    except ValueError:
+        return text
+    if schedule.every is not None:
+        return _("every {minutes} min").format(minutes=schedule.every)
+    if schedule.at is None:
+        return _("off")
+    clock = schedule.at.strftime("%H:%M")
+    if schedule.weekday is None:
+        return _("daily {time}").format(time=clock)
+    return _("weekly {day} {time}").format(day=_(_DAYS[schedule.weekday]), time=clock)
 
 
 def describe_value(field: FieldSpec, value: Any) -> str:

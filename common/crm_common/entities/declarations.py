@@ -409,6 +409,11 @@ PRODUCT = register(EntitySpec(
     nav=Nav(SALES, 40),
 ))
 
+JOB_STATES = choices(JobState, {
+    JobState.QUEUED: N_("Queued"), JobState.RUNNING: N_("Running"),
+    JobState.SUCCEEDED: N_("Succeeded"), JobState.FAILED: N_("Failed"),
+    JobState.CANCELLED: N_("Cancelled")})
+
 JOB = register(EntitySpec(
     key="job", path="jobs",
     label=N_("Job"), label_plural=N_("Jobs"),
@@ -416,13 +421,10 @@ JOB = register(EntitySpec(
         FieldSpec("kind", N_("Job"), display="kind_label", editable=False, filterable=True,
                   width=200, max_length=64, null=False),
         FieldSpec("state", N_("State"), Kind.CHOICE, editable=False, filterable=True,
-                  width=80, null=False, choices=choices(JobState, {
-                      JobState.QUEUED: N_("Queued"), JobState.RUNNING: N_("Running"),
-                      JobState.SUCCEEDED: N_("Succeeded"), JobState.FAILED: N_("Failed"),
-                      JobState.CANCELLED: N_("Cancelled")})),
+                  width=80, null=False, choices=JOB_STATES),
+        # Empty for a job the scheduler queued (``kit.scheduler``): the system's own.
         FieldSpec("started_by_id", N_("Started by"), Kind.REF, ref="user",
-                  display="started_by_name", editable=False, filterable=True, width=90,
-                  null=False),
+                  display="started_by_name", editable=False, filterable=True, width=90),
         FieldSpec("params", N_("Parameters"), Kind.OBJECT, editable=False, listed=False,
                   null=False),
         FieldSpec("done", N_("Done"), Kind.INT, editable=False, width=70, null=False),
@@ -440,12 +442,50 @@ JOB = register(EntitySpec(
         FieldSpec("result", N_("Result"), Kind.OBJECT, editable=False, listed=False),
         FieldSpec("error", N_("Error"), Kind.LONG_TEXT, editable=False, width=300),
     ),
-    # Everyone sees the jobs they started (administrators and auditors all of them).
+    # Everyone sees the jobs they started (administrators and auditors all of them, the
+    # system's too).
     roles=for_staff(grant(OWN)),
     # Made only by starting a job (POST /jobs) and changed only by running or cancelling
     # it; no navigation page: the client shows jobs in its own panel.
     read_schema=JobRead, title_field="kind", default_sort="-id", soft_delete=False,
     read_only=True, icon="job",
+))
+
+# 定时任务: the server's periodic tasks (``crm_server.kit.scheduler``), one row per task
+# declared in code; administrators read when each runs and ran, and change its schedule.
+SCHEDULED_TASK = register(EntitySpec(
+    key="scheduled_task", path="scheduled-tasks",
+    label=N_("Scheduled task"), label_plural=N_("Scheduled tasks"),
+    fields=(
+        FieldSpec("name", N_("Task"), display="label", editable=False, sortable=True,
+                  width=200, max_length=64, null=False, translated=True),
+        FieldSpec("schedule", N_("Schedule"), format=Format.SCHEDULE, width=130, max_length=32,
+                  placeholder=N_("daily 02:00, weekly sun 03:00, every 15m or off; "
+                                 "empty: the default")),
+        FieldSpec("effective_schedule", N_("Runs"), editable=False, stored=False, width=130,
+                  format=Format.SCHEDULE),
+        FieldSpec("default_schedule", N_("Default schedule"), editable=False, stored=False,
+                  width=130, format=Format.SCHEDULE),
+        FieldSpec("enabled", N_("Enabled"), Kind.BOOL, editable=False, stored=False,
+                  width=60),
+        FieldSpec("next_run_at", N_("Next run"), Kind.DATETIME, editable=False, stored=False,
+                  width=140),
+        FieldSpec("last_slot", N_("Last due"), Kind.DATETIME, editable=False, listed=False),
+        FieldSpec("last_job_id", N_("Last job"), Kind.INT, editable=False, listed=False),
+        FieldSpec("last_state", N_("Last run"), Kind.CHOICE, editable=False, stored=False,
+                  width=80, choices=JOB_STATES),
+        FieldSpec("last_finished_at", N_("Last run finished"), Kind.DATETIME, editable=False,
+                  stored=False, width=140),
+        FieldSpec("last_error", N_("Last error"), Kind.LONG_TEXT, editable=False,
+                  stored=False, width=240, translated=True),
+        FieldSpec("last_result", N_("Last result"), Kind.OBJECT, editable=False,
+                  stored=False, listed=False),
+        CREATED,
+    ),
+    # Administrators only (auditors read): a task may not be made or deleted, only its
+    # schedule changed ("off" stops it).
+    roles=for_staff(NOTHING), admin_only_write=True, creatable=False,
+    title_field="name", default_sort="name", icon="history", nav=Nav(ORGANISATION, 185),
 ))
 
 IMPORT_BATCH = register(EntitySpec(

@@ -24,6 +24,7 @@ from crm_common.schemas.base import (
     OptText,
     Phone,
     RecordRead,
+    ScheduleText,
     Tags,
     Text,
     UpdateInput,
@@ -39,7 +40,8 @@ DIGITS = 18
 LIST_ITEMS = 20  # a list field's items unless it declares ``max_length``
 LOGIN_PATTERN = r"^[A-Za-z0-9_.\-]+$"
 _FORMATS: dict[Format, Any] = {Format.MOBILE: Mobile, Format.PHONE: Phone,
-                               Format.EMAIL: Email, Format.USCC: Uscc}
+                               Format.EMAIL: Email, Format.USCC: Uscc,
+                               Format.SCHEDULE: ScheduleText}
 _PLAIN: dict[Kind, Any] = {Kind.INT: Int32, Kind.DATE: Day, Kind.DATETIME: ZonedDateTime,
                            Kind.BOOL: bool, Kind.REF: DbId}
 _READ: dict[Kind, Any] = {Kind.INT: int, Kind.DATE: date, Kind.DATETIME: datetime,

@@ -51,6 +51,7 @@ class Format(StrEnum):
     PROVINCE = "province"  # a province's full name (广东省); the import reads 广东 / 粤 as it
     CITY = "city"  # a city of the province (广州市); not in the list is allowed, and noted
     DISTRICT = "district"  # a district of the city (天河区); likewise
+    SCHEDULE = "schedule"  # when a periodic task runs: daily 02:00 (``crm_common.schedules``)
 
 
 # Decimal places of the numeric kinds; a DECIMAL field declares its own ``places``.
@@ -141,6 +142,9 @@ class FieldSpec:
     stored: bool = True  # False: worked out when read (a department's path), no column
     headings: tuple[str, ...] = ()  # other column headings of it in spreadsheets (公司名称)
     model: type[BaseModel] | None = None  # OBJECT: the value's schema
+    # The value (a reference's title: its display) is an English text of the catalogue the
+    # server gives (a scheduled task's label, a job's error): shown translated.
+    translated: bool = False
 
     @property
     def nullable(self) -> bool:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 BACKUP_JOB = "backup"  # params: BackupParams
 VERIFY_JOB = "backup_verify"  # params: VerifyParams
 RESTORE_JOB = "backup_restore"  # params: RestoreParams; verifies, then restarts the server
+RESTORE_TEST_JOB = "backup_restore_test"  # the newest good backup restore-tested (scheduled)
 # A backup's name: what the server wrote, never a path.
 NAME_PATTERN = r"^crm-[0-9]{8}-[0-9]{6}-[a-z0-9-]{1,40}\.crmbak$"
 

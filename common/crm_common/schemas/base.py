@@ -15,6 +15,7 @@ from crm_common.cleansing import (
     normalise_phone,
     normalise_uscc,
 )
+from crm_common.schedules import normalise_schedule
 from crm_common.schemas.scalars import Checked, Version, check_text
 
 T = TypeVar("T")
@@ -50,6 +51,7 @@ Mobile = Annotated[OptText, AfterValidator(_normalised(normalise_mobile))]
 Phone = Annotated[OptText, AfterValidator(_normalised(normalise_phone))]
 Email = Annotated[OptText, AfterValidator(_normalised(normalise_email))]
 Uscc = Annotated[OptText, AfterValidator(_normalised(normalise_uscc))]
+ScheduleText = Annotated[OptText, AfterValidator(_normalised(normalise_schedule))]
 
 
 TAG_LENGTH = 32

@@ -7,8 +7,10 @@ It wakes when a job is started through this process and otherwise every ``POLL_S
 for jobs started through another. The runner has an engine of its own, so jobs never take
 the connections requests wait for.
 
-A job runs in a unit of work as its starter (``kit.unit.acting_as``); its progress is
-written in short transactions of its own, so the client sees it while the work runs.
+A job runs in a unit of work as its starter (``kit.unit.started_by``: the system for the
+scheduler's jobs); its progress is written in short transactions of its own, so the client
+sees it while the work runs. Every ``TICK_SECONDS`` the dispatcher also ticks the scheduler
+(``kit.scheduler``), which queues the periodic tasks' runs that are due — no request needed.
 Running jobs whose runner is gone — silent past ``STALE_AFTER``, or claimed by a process of
 this machine that no longer exists (the server was restarted) — are marked failed when a
 runner starts and every ``REAP_SECONDS`` after. On stop, running jobs are interrupted at
@@ -35,8 +37,8 @@ from crm_common.errors import ApiError
 from crm_common.i18n import N_
 from crm_common.schemas.job import JobState
 from crm_server.db.engine import make_engine, make_session_factory, pool_options
-from crm_server.kit import jobs
-from crm_server.kit.unit import acting_as
+from crm_server.kit import jobs, scheduler
+from crm_server.kit.unit import started_by
 from crm_server.models import Job
 from crm_server.settings import Settings
 
@@ -44,6 +46,7 @@ POLL_SECONDS = 2.0
 HEARTBEAT_SECONDS = 10.0
 STALE_AFTER = timedelta(minutes=2)  # many heartbeats missed: the runner is gone
 REAP_SECONDS = 30.0
+TICK_SECONDS = 30.0
 STOP_SECONDS = 5.0  # how long stopping waits for running jobs to notice (a batch or so)
 STOPPED_ERROR = N_("The server stopped while the job ran; start it again")
 FAILED_ERROR = N_("The job failed unexpectedly; the server log has the details")
@@ -152,10 +155,13 @@ class JobRunner:
     # --- the dispatcher ------------------------------------------------------------------
 
     def _loop(self) -> None:
-        next_reap = next_beat = 0.0
+        next_reap = next_beat = next_tick = 0.0
         while not self._stop.is_set():
             self._wake.clear()
             now = time.monotonic()
+            if now >= next_tick:
+                next_tick = now + TICK_SECONDS
+                self._tick()
             try:
                 if now >= next_reap:
                     self.reap()
@@ -168,6 +174,14 @@ class JobRunner:
             except Exception:  # the database may be down: try again at the next round
                 log.exception("job runner: a round failed")
             self._wake.wait(POLL_SECONDS)
+
+    def _tick(self) -> None:
+        """Queue the scheduled runs that are due; a failure (the database is down, a task
+        is broken) is logged and tried again at the next tick, and never stops dispatch."""
+        try:
+            scheduler.tick(self.factory)
+        except Exception:
+            log.exception("job runner: the scheduler's tick failed")
 
     def reap(self) -> int:
         with self.short() as session:
@@ -199,7 +213,7 @@ class JobRunner:
         reporter: Reporter | None = None
         try:
             kind = jobs.KINDS[job.kind]
-            with acting_as(self.factory, self.settings, job.started_by_id) as (work, user):
+            with started_by(self.factory, self.settings, job.started_by_id) as (work, user):
                 reporter = Reporter(self, job_id, work, job)
                 result = kind.run(work, user, kind.params.model_validate(job.params),
                                   reporter)

@@ -6,6 +6,11 @@ the job's starter (``kit.unit.acting_as``: the same principal, scope, field righ
 as their requests), the parameters and a ``Progress`` to call after each batch: each call is
 a batch boundary, where a cancel is noticed (``Cancelled``) and the work so far committed.
 
+A ``schedulable`` kind may also be queued by the scheduler (``kit.scheduler``): such a job
+has no starter and runs as the system itself (``unit_of_work`` with no principal), its
+function getting None as the principal. Users still start it as ``may_start`` says (an
+administrator's "back up now"), and then it runs as them.
+
 Starting a job only queues its row; a runner (``kit.job_runner``) claims it with one
 conditional UPDATE (``claim``: on PostgreSQL the row is picked ``FOR UPDATE SKIP LOCKED``),
 so however many server processes share the database, a job runs once.
@@ -53,13 +58,17 @@ class Progress(Protocol):
 @dataclass(frozen=True)
 class JobKind:
     """``run(session, principal, params, progress)`` does the work and returns the job's
-    result (a small JSON object); ``may_start`` says who may start it."""
+    result (a small JSON object); ``may_start`` says who may start it. The principal is the
+    starter's ``Principal``, or None for the scheduler's job of a ``schedulable`` kind (so
+    only such a kind's function need take None; the type says ``Any`` to let the others
+    declare ``Principal``)."""
 
     name: str
     label: str
     params: type[BaseModel]
-    run: Callable[[Session, Principal, Any, Progress], dict[str, Any]]
+    run: Callable[[Session, Any, Any, Progress], dict[str, Any]]
     may_start: Callable[[Principal], bool]
+    schedulable: bool = False
 
 
 KINDS: dict[str, JobKind] = {}
@@ -94,14 +103,22 @@ def start(session: Session, user: Principal, name: str, raw: dict[str, Any]) -> 
                                {"kind": N_("Not one of the allowed values")})
     if not kind.may_start(user):
         raise Forbidden(N_("Your role may not start this job"))
-    params = parse_params(kind, raw).model_dump(mode="json")
-    job = Job(kind=name, params=params, started_by_id=user.user_id, state=JobState.QUEUED,
-              done=0, cancel_requested=False, created_at=utcnow())
+    return queue(session, kind, parse_params(kind, raw), user.user_id)
+
+
+def queue(session: Session, kind: JobKind, params: BaseModel, started_by_id: int | None) -> Job:
+    """Queue a job of ``kind`` with checked ``params``, started by user ``started_by_id``
+    (None: the scheduler, for a ``schedulable`` kind), and audit it."""
+    if started_by_id is None and not kind.schedulable:
+        raise ValueError(f"job kind {kind.name!r} is not schedulable")
+    values = params.model_dump(mode="json")
+    job = Job(kind=kind.name, params=values, started_by_id=started_by_id,
+              state=JobState.QUEUED, done=0, cancel_requested=False, created_at=utcnow())
     session.add(job)
     session.flush()
     audit.append(session, [audit.entry(session, "create", "job", job.id, [
-        {"field": "kind", "old": None, "new": name},
-        {"field": "params", "old": None, "new": params}])])
+        {"field": "kind", "old": None, "new": kind.name},
+        {"field": "params", "old": None, "new": values}])])
     return job
 
 

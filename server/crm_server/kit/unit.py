@@ -68,6 +68,19 @@ def acting_as(session_factory: SessionFactory, settings: Settings,
         yield session, principal
 
 
+@contextmanager
+def started_by(session_factory: SessionFactory, settings: Settings,
+               user_id: int | None) -> Iterator[tuple[Session, Principal | None]]:
+    """A unit of work done as user ``user_id`` (``acting_as``), or as the system itself
+    when there is none (the scheduler's jobs): the principal is then None."""
+    if user_id is not None:
+        with acting_as(session_factory, settings, user_id) as pair:
+            yield pair
+        return
+    with unit_of_work(session_factory, settings) as session:
+        yield session, None
+
+
 def administrator_id(session: Session, username: str | None) -> int | None:
     """The id of the named user, or of the first active administrator."""
     if username is not None:

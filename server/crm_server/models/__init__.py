@@ -14,13 +14,14 @@ from crm_server.models.department import Department
 from crm_server.models.imports import ImportBatch, ImportMapping, ImportProblem, ImportRow
 from crm_server.models.job import Job
 from crm_server.models.role import Role, UserRole
+from crm_server.models.scheduled_task import ScheduledTask
 from crm_server.models.security import AccessVersion, LoginAttempt, SecurityPolicy
 from crm_server.models.user import User, UserSession
 
 __all__ = [
     "AccessVersion", "Activity", "Attachment", "AuditEntry", "Contact", "Customer", "Department",
     "ImportBatch", "ImportMapping", "ImportProblem", "ImportRow", "Job", "LoginAttempt", "Role",
-    "SecurityPolicy", "User", "UserRole", "UserSession",
+    "ScheduledTask", "SecurityPolicy", "User", "UserRole", "UserSession",
 ]
 
 for _module in pkgutil.iter_modules(__path__):

@@ -28,7 +28,8 @@ class Job(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(64))
     params: Mapped[dict[str, Any]] = mapped_column(PortableJSON, default=dict)
-    started_by_id: Mapped[int] = mapped_column(Id, ForeignKey("user_account.id"))
+    # None: queued by the scheduler, run as the system (``kit.scheduler``).
+    started_by_id: Mapped[int | None] = mapped_column(Id, ForeignKey("user_account.id"))
     state: Mapped[str] = mapped_column(String(16), default="queued")
     done: Mapped[int] = mapped_column(default=0)
     total: Mapped[int | None] = mapped_column(default=None)

@@ -26,6 +26,7 @@ from crm_common.schemas.backups import (
     BACKUP_JOB,
     NAME_PATTERN,
     RESTORE_JOB,
+    RESTORE_TEST_JOB,
     VERIFY_JOB,
     BackupKind,
     BackupList,
@@ -36,6 +37,7 @@ from crm_common.schemas.backups import (
 from crm_server.db import audit
 from crm_server.domains.backups import service
 from crm_server.kit.jobs import JobKind, Progress, administrators, register_kind
+from crm_server.kit.scheduler import Task, register_task
 from crm_server.kit.web import Caller, disposition, json_response, settings_of, signed_in
 from crm_server.security.principal import Principal
 from crm_server.settings import Settings
@@ -170,10 +172,17 @@ def _restart_later() -> bool:
 
 
 BACKUP = register_kind(JobKind(BACKUP_JOB, N_("Backup"), BackupParams, _guarded(_backup),
-                               administrators))
+                               administrators, schedulable=True))
 VERIFY = register_kind(JobKind(VERIFY_JOB, N_("Backup verification"), VerifyParams,
                                _guarded(_verify), administrators))
-RESTORE_TEST = register_kind(JobKind("backup_restore_test", N_("Backup restore test"),
-                                     BackupParams, _guarded(_restore_test), administrators))
+RESTORE_TEST = register_kind(JobKind(RESTORE_TEST_JOB, N_("Backup restore test"),
+                                     BackupParams, _guarded(_restore_test), administrators,
+                                     schedulable=True))
 RESTORE = register_kind(JobKind(RESTORE_JOB, N_("Restore from a backup"), RestoreParams,
                                 _guarded(_restore), administrators))
+
+# Scheduled by default: a backup every night, a restore test of the newest every week
+# (administrators change both under Scheduled tasks).
+register_task(Task(BACKUP_JOB, N_("Backup"), "daily 02:00", BACKUP_JOB))
+register_task(Task(RESTORE_TEST_JOB, N_("Backup restore test"), "weekly sun 03:00",
+                   RESTORE_TEST_JOB))
