@@ -6,7 +6,6 @@ only; the API and its jobs are for administrators."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import threading
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import MetaData, select, text
+from sqlalchemy import MetaData, text
 from sqlalchemy.engine import make_url
 
 import builders
@@ -31,11 +30,10 @@ from crm_server.security.tls import ensure_tls
 from crm_server.settings import Settings, load_settings, write_config
 from databases import fresh_database
 from job_gates import wait_for
+from site_state import stored_files, table_rows
 
 API = "/api/v1"
 Headers = dict[str, str]
-# A restore bumps the access version (servers drop what they cached of the replaced data).
-RENEWED = "access_version"
 PASSWORD = "demo1234"
 ARCHIVE_RECORD = 1 << 20  # roughly where the archive's second record starts
 
@@ -97,25 +95,6 @@ def _fill_every_table(api: Any) -> None:
     assert done["state"] == "succeeded", done
 
 
-def _rows(settings: Settings) -> dict[str, list[str]]:
-    """Every row of every table, as sorted text: compared whole before and after."""
-    engine = make_engine(settings.effective_database_url)
-    try:
-        meta = MetaData()
-        meta.reflect(engine)
-        with engine.connect() as connection:
-            return {name: sorted(repr(tuple(row)) for row in connection.execute(
-                select(table))) for name, table in meta.tables.items() if name != RENEWED}
-    finally:
-        engine.dispose()
-
-
-def _files(settings: Settings) -> dict[str, str]:
-    store = settings.path(settings.attachments_dir)
-    return {p.relative_to(store).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in store.rglob("*") if p.is_file()}
-
-
 def _wipe(settings: Settings) -> None:
     engine = make_engine(settings.effective_database_url)
     try:
@@ -136,7 +115,7 @@ def _wipe(settings: Settings) -> None:
 
 def test_every_table_and_file_comes_back_identical(site: tuple[Settings, Any]) -> None:
     settings, _ = site
-    before, files = _rows(settings), _files(settings)
+    before, files = table_rows(settings), stored_files(settings)
     empty = sorted(name for name, rows in before.items() if not rows)
     assert empty == [], f"tables without data in the round trip: {empty}"
     assert files, "the file store holds the attachment and the import's original"
@@ -144,12 +123,12 @@ def test_every_table_and_file_comes_back_identical(site: tuple[Settings, Any]) -
     made = service.make(settings, BackupKind.MANUAL)
     assert made.state == BackupState.VERIFIED and made.size > 0
     _wipe(settings)
-    assert _files(settings) == {}
+    assert stored_files(settings) == {}
 
     done = service.restore(settings, service.archive_path(settings, made.name))
     assert done.migrated_from is None and done.tables == len(before) + 1
-    assert _rows(settings) == before
-    assert _files(settings) == files
+    assert table_rows(settings) == before
+    assert stored_files(settings) == files
     listed = {item.name: item for item in service.catalogue(settings)}
     assert listed[made.name].state == BackupState.VERIFIED
     assert done.safety is None  # an empty database has nothing to keep
@@ -175,7 +154,7 @@ def test_a_spoiled_archive_is_refused_and_nothing_changes(
     settings, _ = site
     made = service.make(settings, BackupKind.MANUAL)
     archive = service.archive_path(settings, made.name)
-    before, files = _rows(settings), _files(settings)
+    before, files = table_rows(settings), stored_files(settings)
     keys: dict[str, Any] = {}
     if how == "wrong_key":
         other = tmp_path / "other.key"
@@ -191,7 +170,7 @@ def test_a_spoiled_archive_is_refused_and_nothing_changes(
     reason = {"flipped": "tampered", "truncated": "truncated", "header": "tampered",
               "wrong_key": "wrong_key"}[how]
     assert refused.value.reason == reason, refused.value
-    assert _rows(settings) == before and _files(settings) == files
+    assert table_rows(settings) == before and stored_files(settings) == files
     # refused before the safety backup: nothing was written either
     assert {item.name for item in service.catalogue(settings)} == backups_before
     assert not list(settings.data_dir.glob(".restore-*"))
@@ -387,10 +366,10 @@ def test_a_role_that_is_not_superuser_backs_up_restores_and_restore_tests(
         tested = service.verify(settings, service.archive_path(settings, made.name),
                                 restore_test=True)
         assert tested.state == BackupState.RESTORED
-        before = _rows(settings)
+        before = table_rows(settings)
         done = service.restore(settings, service.archive_path(settings, made.name))
         assert done.safety is not None
-        assert _rows(settings) == before
+        assert table_rows(settings) == before
     finally:
         with superuser.connect() as connection:
             connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

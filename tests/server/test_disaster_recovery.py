@@ -6,22 +6,17 @@ on SQLite, and on PostgreSQL in the PostgreSQL suite."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
-from sqlalchemy import MetaData, select
-
-from crm_server.db.engine import make_engine
 from crm_server.demo import seed
 from crm_server.domains import attachments
 from crm_server.security import tls
 from crm_server.settings import Settings, load_settings
 from databases import fresh_database
 from serving import crm_server_cli
+from site_state import stored_files, table_rows
 
-# A restore bumps the access version (servers drop what they cached of the replaced data).
-RENEWED = "access_version"
 PASSWORD = "Disaster-2026"
 
 
@@ -32,24 +27,6 @@ def _init(data_dir: Path, url: str) -> Settings:
     assert made.returncode == 0, made.stderr
     assert "backup key" in made.stdout.lower() and "offline" in made.stdout.lower()
     return load_settings(data_dir)
-
-
-def _rows(settings: Settings) -> dict[str, list[str]]:
-    engine = make_engine(settings.effective_database_url)
-    try:
-        meta = MetaData()
-        meta.reflect(engine)
-        with engine.connect() as connection:
-            return {name: sorted(repr(tuple(row)) for row in connection.execute(select(t)))
-                    for name, t in meta.tables.items() if name != RENEWED}
-    finally:
-        engine.dispose()
-
-
-def _files(settings: Settings) -> dict[str, str]:
-    store = attachments.store_dir(settings)
-    return {p.relative_to(store).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in store.rglob("*") if p.is_file()}
 
 
 def test_a_fresh_machine_is_brought_back_from_an_archive_and_its_key(tmp_path: Path) -> None:
@@ -92,7 +69,7 @@ def test_a_fresh_machine_is_brought_back_from_an_archive_and_its_key(tmp_path: P
         new = load_settings(new.data_dir)
         assert new.effective_database_url == load_settings(
             tmp_path / "new").effective_database_url  # its own database, not the old one's
-        assert _rows(new) == _rows(old)
-        assert _files(new) == _files(old)
+        assert table_rows(new) == table_rows(old)
+        assert stored_files(new) == stored_files(old)
         assert tls.ca_fingerprint(new) == tls.ca_fingerprint(old)
         tls.server_ssl_context(new)  # the certificate and its key belong together

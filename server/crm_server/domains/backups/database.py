@@ -111,12 +111,18 @@ def _row_hash(row: tuple[Any, ...]) -> int:
     return int.from_bytes(digest, "big")
 
 
-def open_sqlite(path: Path) -> sqlite3.Connection:
+@contextmanager
+def opened(path: Path) -> Iterator[sqlite3.Connection]:
+    """A plain connection to the SQLite file at ``path`` (with the collation its name
+    indexes need), closed afterwards."""
     from crm_common.cleansing.pinyin import compare as pinyin_compare
 
     connection = sqlite3.connect(path)
-    connection.create_collation(PINYIN_COLLATION, pinyin_compare)
-    return connection
+    try:
+        connection.create_collation(PINYIN_COLLATION, pinyin_compare)
+        yield connection
+    finally:
+        connection.close()
 
 
 def sqlite_tables(connection: sqlite3.Connection) -> Tables:
@@ -134,13 +140,11 @@ def sqlite_tables(connection: sqlite3.Connection) -> Tables:
 
 
 def _integrity(path: Path) -> None:
-    connection = open_sqlite(path)
     try:
-        verdict = [row[0] for row in connection.execute("PRAGMA integrity_check")]
+        with opened(path) as connection:
+            verdict = [row[0] for row in connection.execute("PRAGMA integrity_check")]
     except sqlite3.DatabaseError as error:
         raise DatabaseError(f"the database in the backup is damaged: {error}") from None
-    finally:
-        connection.close()
     if verdict != ["ok"]:
         raise DatabaseError("the database in the backup is damaged: " + "; ".join(verdict[:5]))
 
@@ -177,42 +181,33 @@ class SqliteDatabase:
     def dump(self, writer: ArchiveWriter, scratch: Path) -> Tables:
         copy = scratch / "database.sqlite3"
         self.copy(copy)
-        connection = open_sqlite(copy)
-        try:
+        with opened(copy) as connection:
             tables = sqlite_tables(connection)
-        finally:
-            connection.close()
         writer.add_file(DUMP_MEMBER[self.kind], copy)
         copy.unlink()
         return tables
 
+    @staticmethod
+    @contextmanager
+    def _unpacked(member: MemberReader, target: Path) -> Iterator[sqlite3.Connection]:
+        """The member written to ``target`` and checked whole, opened; removed after."""
+        _write_member(member, target)
+        try:
+            _integrity(target)
+            with opened(target) as connection:
+                yield connection
+        finally:
+            target.unlink()
+
     def check(self, member: MemberReader, scratch: Path) -> set[str]:
         """Integrity checked; the tables the copy holds."""
-        copy = scratch / "check.sqlite3"
-        _write_member(member, copy)
-        try:
-            _integrity(copy)
-            connection = open_sqlite(copy)
-            try:
-                return {row[0] for row in connection.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
-            finally:
-                connection.close()
-        finally:
-            copy.unlink()
+        with self._unpacked(member, scratch / "check.sqlite3") as connection:
+            return {row[0] for row in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
 
     def restore_test(self, member: MemberReader, scratch: Path) -> Tables:
-        copy = scratch / "restore-test.sqlite3"
-        _write_member(member, copy)
-        try:
-            _integrity(copy)
-            connection = open_sqlite(copy)
-            try:
-                return sqlite_tables(connection)
-            finally:
-                connection.close()
-        finally:
-            copy.unlink()
+        with self._unpacked(member, scratch / "restore-test.sqlite3") as connection:
+            return sqlite_tables(connection)
 
     def restore(self, dump: Path) -> None:
         _integrity(dump)

@@ -605,11 +605,8 @@ def fingerprints(settings: Settings) -> database.Tables:
     """Every table's row count and checksum in the live database."""
     db = database.for_settings(settings)
     if isinstance(db, database.SqliteDatabase):
-        copy = database.open_sqlite(db.path)
-        try:
-            return database.sqlite_tables(copy)
-        finally:
-            copy.close()
+        with database.opened(db.path) as live:
+            return database.sqlite_tables(live)
     assert isinstance(db, database.PostgresDatabase)
     with db.engine() as engine, engine.connect() as connection:
         return database.table_fingerprints(connection)
