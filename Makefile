@@ -37,7 +37,8 @@ else
 	$(PYTEST) -q -n $(PYTEST_WORKERS) -m "not slow"
 endif
 
-# Builds the client bundles (Linux; Windows under Wine) and starts them.
+# Builds the client bundles (Linux; Windows under Wine) and starts them; upgrades a server
+# from a wheelhouse with deploy_onprem/upgrade.sh (tests/server/test_upgrade_script.py).
 test-slow: $(VENV)/ready
 	.ci/system-deps.sh --windows
 	$(PYTEST) -q -m slow

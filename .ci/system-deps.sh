@@ -26,6 +26,7 @@ testing=(
     osslsigncode   # Authenticode: the update tests sign executables; sign.sh signs builds
     shellcheck     # `make lint` checks the shell scripts
     "postgresql|postgresql-15"  # server binaries and pg_virtualenv for the PostgreSQL run
+    curl procps    # deploy_onprem/upgrade.sh's health check; its test's stand-in service
 )
 # PyInstaller bundles the interpreter's shared library: Debian ships it apart from python3.
 python_version=$("${PYTHON:-python3}" -c 'import sys; print("%d.%d" % sys.version_info[:2])')

@@ -11,14 +11,17 @@
 #   --admin NAME      first administrator (default admin); the password is asked for, or
 #                     taken from CRM_ADMIN_PASSWORD
 #
-# Result: program in /opt/crm (a virtualenv), data in /var/lib/crm (config, TLS keys,
-# attachments), database "crm" owned by role "crm" (password in /etc/crm/db-password), and the
-# crm-server systemd service running as user crm. Re-running keeps data, keys and config; for
-# upgrades follow RUNBOOK.md (stop, back up, install, migrate, start).
+# Result: program in /opt/crm/releases/<version> (a virtualenv; /opt/crm/current and
+# /opt/crm/bin/crm-server point to it, releases.sh), data in /var/lib/crm (config, TLS keys,
+# attachments, backups), database "crm" owned by role "crm" (password in /etc/crm/db-password),
+# and the crm-server systemd service running as user crm. Re-running keeps data, keys and
+# config; upgrades go through upgrade.sh (backup, install, migrate, roll back on failure).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-prefix=/opt/crm
+# shellcheck source=deploy_onprem/releases.sh
+source "$here/releases.sh"
+prefix=$(realpath -m /opt/crm)
 data_dir=/var/lib/crm
 service=crm-server
 wheelhouse=""
@@ -52,7 +55,7 @@ fi
 
 step "System packages"
 missing=()
-for package in python3-venv postgresql; do
+for package in python3-venv postgresql curl; do  # curl: upgrade.sh's health check
     dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null | grep -qx installed ||
         missing+=("$package")
 done
@@ -74,13 +77,19 @@ fi
 install -d -o crm -g crm -m 0750 "$data_dir"
 
 step "Program in $prefix"
-"$python" -m venv "$prefix"
 if [[ -n $wheelhouse ]]; then
-    "$prefix/bin/pip" install --quiet --no-index --find-links "$wheelhouse" --upgrade 'crm[server]'
+    version=$(wheelhouse_version "$wheelhouse")
+    [[ -n $version ]] || die "$wheelhouse holds no crm wheel (build-wheelhouse.sh makes one)"
 else
-    "$prefix/bin/pip" install --quiet --upgrade "$(dirname "$here")[server]"
+    version=$("$python" -c 'import sys, tomllib
+print(tomllib.load(open(sys.argv[1], "rb"))["project"]["version"])' "$(dirname "$here")/pyproject.toml")
 fi
-install -m 0644 "$here/RUNBOOK.md" "$prefix/RUNBOOK.md"
+previous=$(active_release "$prefix")
+release=$(release_dir "$prefix" "$version")
+install_release "$python" "$release" "$wheelhouse" "$(dirname "$here")"
+activate_release "$prefix" "$release"
+prune_releases "$prefix" "$release" "$previous"
+install -m 0644 "$here/RUNBOOK.md" "$here/DISASTER-RECOVERY.md" "$prefix/"
 
 step "PostgreSQL database"
 database_url=$("$here/pg-setup.sh")

@@ -27,7 +27,7 @@ RUNTIME = [
     "fonts-noto-cjk",
 ]
 TESTING = ["xvfb", "poppler-utils", "binutils", "osslsigncode", "shellcheck", "postgresql",
-           "libpython3.11"]
+           "curl", "procps", "libpython3.11"]
 
 STUBS = {
     # Known packages are "not-installed" unless listed; unknown ones are an error, as in dpkg.

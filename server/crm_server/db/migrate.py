@@ -2,19 +2,28 @@
 
 The Alembic configuration is built here rather than read from an ini file, so an
 installed server (or a frozen one) finds its migrations inside the package.
+
+An upgrade cannot half-apply: every migration step up to the target runs in one
+transaction (``migration_transaction``), on SQLite as on PostgreSQL, so a failing step
+leaves the schema, ``alembic_version`` and every row as they were. The seeding after it
+(``seed_defaults``, ``reorder_names``, ``ensure_search_indexes``) runs in transactions of
+its own and is safe to re-run: ``crm-server migrate`` again finishes what a failure left.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Connection, Engine, inspect
 
 from crm_common.entities import REGISTRY
 from crm_server.db.engine import make_engine, make_session_factory
@@ -41,13 +50,62 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade_engine(engine: Engine, revision: str = "head") -> None:
-    """Bring the database behind ``engine`` to ``revision``; at the head, also seed what
-    the code defines (the built-in roles' grants for every entity, the security policy)."""
-    with engine.begin() as connection:
-        config = alembic_config(str(engine.url))
+class MigrationError(RuntimeError):
+    """A migration left the data inconsistent (a foreign key pointing nowhere); nothing of
+    it was committed."""
+
+
+@contextmanager
+def migration_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection inside one transaction that commits when the block ends and rolls back
+    everything when it raises. PostgreSQL's DDL is transactional as it is. SQLite's
+    pysqlite driver commits by itself before DDL, so this connection takes SQLAlchemy's
+    recipe for transactional DDL on SQLite: the driver's own transaction handling off and
+    an explicit BEGIN. Foreign keys follow SQLite's procedure for schema changes: off
+    before BEGIN (the pragma does nothing inside a transaction, and a table copied in batch
+    mode must not cascade), ``PRAGMA foreign_key_check`` before COMMIT, on again after."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            yield connection
+        return
+    with engine.connect() as connection:
+        driver = cast(sqlite3.Connection, connection.connection.dbapi_connection)
+        isolation = driver.isolation_level
+        driver.isolation_level = None
+        driver.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                connection.exec_driver_sql("BEGIN")
+                yield connection
+                _check_foreign_keys(connection)
+        finally:
+            driver.execute("PRAGMA foreign_keys=ON")
+            driver.isolation_level = isolation
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    violations = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if violations:
+        table, rowid, parent = violations[0][:3]
+        raise MigrationError(
+            f"the migration left {len(violations)} rows pointing nowhere "
+            f"(first: {table} row {rowid} → {parent}); nothing was changed")
+
+
+def apply_migrations(engine: Engine, config: Config, revision: str = "head") -> None:
+    """Run ``config``'s migrations up to ``revision`` in one transaction. Alembic's
+    ``transaction_per_migration`` stays off (``migrations/env.py``) and the connection
+    comes in a transaction already, so no step commits on its own."""
+    with migration_transaction(engine) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+def upgrade_engine(engine: Engine, revision: str = "head") -> None:
+    """Bring the database behind ``engine`` to ``revision``, all steps or none; at the
+    head, also seed what the code defines (the built-in roles' grants for every entity,
+    the security policy)."""
+    apply_migrations(engine, alembic_config(str(engine.url)), revision)
     if revision == "head":
         seed_defaults(engine)
         reorder_names(engine)

@@ -1,5 +1,7 @@
 """Alembic environment: the connection comes from ``crm_server.db.migrate`` (config
-attribute ``connection``) or from the URL it set; SQLite uses batch mode for ALTERs."""
+attribute ``connection``, already inside the one transaction of the whole upgrade) or from
+the URL it set; SQLite uses batch mode for ALTERs. ``transaction_per_migration`` stays off:
+an upgrade over several revisions commits all of them or none."""
 
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ def _run(connection: Connection) -> None:
         compare_type=True,
         include_object=include_object,
         render_item=render_item,
+        transaction_per_migration=False,
     )
     with context.begin_transaction():
         context.run_migrations()
