@@ -50,3 +50,15 @@ def test_days_without_backups_do_not_use_up_the_counts() -> None:
     days += [date(2026, 6, 20) + timedelta(days=n) for n in range(5)]
     keep = kept([_daily(d, verified=False) for d in days], daily=7, weekly=0, monthly=0)
     assert len(keep) == 7 and "b-2026-06-03" not in keep and "b-2026-06-04" in keep
+
+
+def test_backups_before_an_upgrade_or_a_restore_outlive_the_daily_count() -> None:
+    """The way back from an upgrade is not pruned by the nightly backup of the same day."""
+    before_upgrade = Candidate("pre-upgrade", datetime(2026, 7, 1, 1), True, True, event=True)
+    days = [_daily(date(2026, 7, 1) + timedelta(days=n)) for n in range(12)]
+    keep = kept([before_upgrade, *days[:3]], daily=7, weekly=0, monthly=0)
+    assert "pre-upgrade" in keep  # though the nightly backup an hour later is July 1st's
+    plain = Candidate("manual", datetime(2026, 7, 1, 1), True, True)
+    assert "manual" not in kept([plain, *days[:3]], daily=7, weekly=0, monthly=0)
+    keep = kept([before_upgrade, *days], daily=7, weekly=0, monthly=0)
+    assert "pre-upgrade" not in keep  # a week of good backups later it may go

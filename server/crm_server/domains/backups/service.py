@@ -233,7 +233,8 @@ def prune(settings: Settings) -> list[str]:
     keep = retention.kept(
         [retention.Candidate(i.name, i.created_at.astimezone(local),
                              i.state != BackupState.FAILED,
-                             i.state in (BackupState.VERIFIED, BackupState.RESTORED))
+                             i.state in (BackupState.VERIFIED, BackupState.RESTORED),
+                             i.kind in (BackupKind.PRE_UPGRADE, BackupKind.SAFETY))
          for i in items],
         settings.backup_keep_daily, settings.backup_keep_weekly, settings.backup_keep_monthly)
     gone = [item.name for item in items if item.name not in keep]
