@@ -24,16 +24,6 @@ from crm_client.views.main_window import MainWindow
 from crm_common.entities import EntitySpec, entity
 
 PASSWORD = "demo1234"
-# The offscreen platform warns about what it cannot do with windows (size limits of every
-# dialog, raising and keyboard grabs of popups); those are not the client's warnings.
-OFFSCREEN_NOISE = r"This plugin does not support (propagateSizeHints|raise|grabbing the keyboard)"
-HERE = Path(__file__).parent
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if HERE in item.path.parents:
-            item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE, extend=True))
 
 
 @pytest.fixture(autouse=True)

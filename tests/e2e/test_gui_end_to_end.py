@@ -31,13 +31,6 @@ from crm_client.views.main_window import MainWindow
 from crm_common.entities import entity
 from crm_common.tlsinfo import fingerprint
 
-# The offscreen platform warns about what it cannot do with windows (size hints of dialogs,
-# raising, keyboard grabs of popups); those are not the client's warnings. Anything else the
-# client logs at WARNING fails the test (``qt_log_level_fail``).
-pytestmark = pytest.mark.qt_log_ignore(
-    r"This plugin does not support (propagateSizeHints|raise|grabbing the keyboard)"
-)
-
 CUSTOMER = entity("customer")
 # Not the name test_end_to_end.py gives its customer: the two tests share one server, and the
 # same name would (rightly) stop the create with a duplicate warning.
