@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, exc, text
 from sqlalchemy.engine import make_url
 
 
@@ -30,6 +31,20 @@ def fresh_database() -> Iterator[str]:
     try:
         yield make_url(base).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        _drop(admin, name)
         admin.dispose()
+
+
+def _drop(admin: Engine, name: str) -> None:
+    """Drop the database, its connections with it. An autovacuum worker busy in it cannot be
+    terminated by a role that is not superuser (PostgreSQL 15: "must be a member of the role
+    whose process is being terminated"): it is done in moments, so ask again."""
+    for attempt in range(40):
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            return
+        except exc.ProgrammingError as error:
+            if "must be a member of the role" not in str(error) or attempt == 39:
+                raise
+            time.sleep(0.25)

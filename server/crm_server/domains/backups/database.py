@@ -33,13 +33,14 @@ import sqlite3
 import subprocess
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy import Connection, Engine, exc, inspect, text
 from sqlalchemy.engine import URL, make_url
 
 from crm_server.db.engine import make_engine
@@ -230,6 +231,7 @@ class SqliteDatabase:
 CHECKSUM_SQL = ("SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)::numeric), 0) "
                 "FROM {table} AS t")
 SCRATCH_PREFIX = "crm_restore_test_"
+DROP_ATTEMPTS = 120  # half a second apart
 
 
 def libpq_environment(url: URL, database: str | None = None) -> dict[str, str]:
@@ -252,6 +254,21 @@ def table_fingerprints(connection: Connection) -> Tables:
         rows, total = connection.execute(text(CHECKSUM_SQL.format(table=quote(name)))).one()
         tables[name] = {"rows": int(rows), "checksum": f"{int(total) & MASK:016x}"}
     return tables
+
+
+def _drop_database(connection: Connection, name: str) -> None:
+    """Drop a scratch database. Autovacuum may be busy in it (it was just filled), and a
+    role that is not superuser cannot terminate its worker on PostgreSQL 15 ("must be a
+    member of the role whose process is being terminated"): the worker gives way in
+    moments, so ask again for a while."""
+    for attempt in range(DROP_ATTEMPTS):
+        try:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            return
+        except exc.ProgrammingError as error:
+            if "must be a member of the role" not in str(error) or attempt == DROP_ATTEMPTS - 1:
+                raise
+            time.sleep(0.5)
 
 
 class PostgresDatabase:
@@ -387,7 +404,7 @@ class PostgresDatabase:
                 with self.engine(name) as scratch_engine, scratch_engine.connect() as other:
                     return table_fingerprints(other)
             finally:
-                connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                _drop_database(connection, name)
 
     def restore(self, dump: Path) -> None:
         """Replace the database's objects with the dump's, in one transaction (psql's
