@@ -320,9 +320,8 @@ def test_a_restore_declined_at_the_warning_sends_nothing(
     assert fake.started == [] and view.dialog is box
 
 
-def test_a_restore_refused_by_its_job_changes_nothing_and_says_why(
-        qtbot: Any, view: BackupsView, fake: FakeBackupApi) -> None:
-    fake.fail_jobs = True
+def _confirmed_twice(qtbot: Any, view: BackupsView) -> RestoreProgressDialog:
+    """The restore asked for, warned about, and confirmed by typing the name: its dialog."""
     _continue(_first_confirmation(view))
     confirm = view.dialog
     assert isinstance(confirm, RestoreConfirmDialog)
@@ -331,6 +330,13 @@ def test_a_restore_refused_by_its_job_changes_nothing_and_says_why(
     qtbot.waitUntil(lambda: isinstance(view.dialog, RestoreProgressDialog))
     progress = view.dialog
     assert isinstance(progress, RestoreProgressDialog)
+    return progress
+
+
+def test_a_restore_refused_by_its_job_changes_nothing_and_says_why(
+        qtbot: Any, view: BackupsView, fake: FakeBackupApi) -> None:
+    fake.fail_jobs = True
+    progress = _confirmed_twice(qtbot, view)
     qtbot.waitUntil(lambda: progress.phase is Phase.FAILED)
     assert "Disk full" in progress.label.text() and progress.close_button.isVisible()
     progress.close_button.click()
@@ -340,14 +346,7 @@ def test_a_restore_refused_by_its_job_changes_nothing_and_says_why(
 def test_a_restore_on_a_server_that_cannot_restart_itself_is_armed(
         qtbot: Any, view: BackupsView, fake: FakeBackupApi) -> None:
     fake.restarts = False
-    _continue(_first_confirmation(view))
-    confirm = view.dialog
-    assert isinstance(confirm, RestoreConfirmDialog)
-    confirm.name_edit.setText(NAME)
-    confirm.restore_button.click()
-    qtbot.waitUntil(lambda: isinstance(view.dialog, RestoreProgressDialog))
-    progress = view.dialog
-    assert isinstance(progress, RestoreProgressDialog)
+    progress = _confirmed_twice(qtbot, view)
     qtbot.waitUntil(lambda: progress.phase is Phase.ARMED)
     assert "restarts the CRM service" in progress.label.text()
     assert progress.close_button.isVisible() and not progress.sign_in_button.isVisible()
