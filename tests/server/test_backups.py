@@ -249,6 +249,9 @@ def test_no_space_gives_a_clear_error_and_no_partial_archive(
     with pytest.raises(service.BackupError, match="not enough free space"):
         service.make(settings, BackupKind.MANUAL)
     assert not list(service.backup_dir(settings).glob("*.part"))
+    newest = service.catalogue(settings)[0]  # the failure shows, red, where admins look
+    assert newest.state == BackupState.FAILED and "free space" in (newest.error or "")
+    assert service.health(service.catalogue(settings))[0] == BackupHealth.FAILED
 
 
 def test_health_says_failed_stale_and_none() -> None:
@@ -461,3 +464,20 @@ def test_the_scheduler_backs_up_and_restore_tests_as_the_system(
 def _ended(api: Any, headers: Headers, job_id: int) -> dict[str, Any] | None:
     job: dict[str, Any] = api.get(f"{API}/jobs/{job_id}", headers=headers).json()
     return job if job["state"] in ("succeeded", "failed", "cancelled") else None
+
+
+def test_a_cancelled_backup_leaves_nothing_and_is_no_failure(
+        site: tuple[Settings, Any]) -> None:
+    from crm_server.kit import jobs
+
+    settings, _ = site
+    before = {item.name for item in service.catalogue(settings)}
+
+    def cancel(done: int, total: int | None) -> None:
+        if done:
+            raise jobs.Cancelled
+
+    with pytest.raises(jobs.Cancelled):
+        service.make(settings, BackupKind.MANUAL, step=cancel)
+    assert {item.name for item in service.catalogue(settings)} == before
+    assert not list(service.backup_dir(settings).glob("*.part"))

@@ -51,6 +51,7 @@ from crm_server.domains.backups.archive import (
     read_header,
 )
 from crm_server.domains.backups.keys import KeySource, new_key_file, read_key_file
+from crm_server.kit import jobs
 from crm_server.settings import CONFIG_NAME, Settings
 
 log = logging.getLogger(__name__)
@@ -283,10 +284,6 @@ def make(settings: Settings, kind: BackupKind, include_tls_keys: bool = False,
     directory = backup_dir(settings)
     directory.mkdir(parents=True, exist_ok=True)
     db = database.for_settings(settings)
-    files = list(_data_files(settings, include_tls_keys))
-    payload = sum(path.stat().st_size for _, path in files)
-    size = db.size()
-    _check_space(directory, payload + size * (2 if db.kind == "sqlite" else 1))
     name = _name(kind)
     partial = directory / (name + PARTIAL)
     created = datetime.now(UTC)
@@ -296,8 +293,12 @@ def make(settings: Settings, kind: BackupKind, include_tls_keys: bool = False,
     entry = BackupInfo(name=name, created_at=created, size=0, database=db.kind,
                        version=meta["version"], migration=meta["migration"], kind=kind,
                        includes_tls_keys=include_tls_keys, state=BackupState.FAILED)
-    total = (size + payload) // MIB + 1
     try:
+        files = list(_data_files(settings, include_tls_keys))
+        payload = sum(path.stat().st_size for _, path in files)
+        size = db.size()
+        _check_space(directory, payload + size * (2 if db.kind == "sqlite" else 1))
+        total = (size + payload) // MIB + 1
         with partial.open("wb") as out, database.scratch_dir(directory) as scratch:
             writer = ArchiveWriter(out, writing_key(settings), meta)
             step(0, total)
@@ -316,11 +317,14 @@ def make(settings: Settings, kind: BackupKind, include_tls_keys: bool = False,
         os.replace(partial, directory / name)
     except BaseException as error:
         partial.unlink(missing_ok=True)
-        message = _describe(error)
-        _save(directory, entry.model_copy(update={"error": message}))
-        if isinstance(error, Exception) and not isinstance(error, BackupError):
-            raise BackupError(message) from error
-        raise
+        if isinstance(error, jobs.Cancelled | KeyboardInterrupt):
+            raise  # stopped on purpose: nothing failed
+        failed = _wrapped(error)
+        _save(directory, entry.model_copy(update={"error": str(failed)}))
+        if failed is error or isinstance(error, jobs.Interrupted) or not isinstance(
+                error, Exception):
+            raise
+        raise failed from error
     entry = _save(directory, entry.model_copy(update={
         "state": BackupState.WRITTEN, "size": (directory / name).stat().st_size}))
     if verify_after:
